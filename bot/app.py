@@ -1,0 +1,170 @@
+"""The app: opens every resource in one place, wires the core together, and runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import TextIO
+
+from bot.adapters.console import ConsoleAdapter, ConsoleIdentity
+from bot.delivery.worker import DeliveryWorker
+from bot.deps import Deps
+from bot.i18n import translate
+from bot.ingest.progress import ProgressSink
+from bot.ingest.runner import InputReport, ingest_all
+from bot.newsroom import Newsroom
+from bot.platform import PlatformAdapter
+from bot.render import ArticleRenderer
+from bot.router import Dispatcher
+from bot.sections import SectionCatalog
+from bot.settings import Settings
+from handlers import build_router
+from storage import Storage, open_storage
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_NEWS = "berita.jsonl"
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC: the clock of the running bot."""
+    return datetime.now(UTC)
+
+
+class PlatformNotAvailableError(Exception):
+    """A platform token is set, but this version cannot connect to that platform."""
+
+
+@dataclass(frozen=True)
+class App:
+    """The wired core over one open database."""
+
+    settings: Settings
+    storage: Storage
+    deps: Deps
+    dispatcher: Dispatcher
+    clock: Callable[[], datetime]
+
+    def delivery_worker(
+        self, adapter: PlatformAdapter, *, chat_id: str | None = None
+    ) -> DeliveryWorker:
+        """A delivery worker for `adapter`'s platform (and, for the console, one chat)."""
+        return DeliveryWorker(
+            storage=self.storage,
+            adapter=adapter,
+            renderer=self.deps.renderer,
+            default_language=self.settings.language,
+            lease_seconds=self.settings.delivery_lease_seconds,
+            max_attempts=self.settings.delivery_max_attempts,
+            clock=self.clock,
+            chat_id=chat_id,
+        )
+
+    async def chat(
+        self, identity: ConsoleIdentity, *, stdin: TextIO, stdout: TextIO, interactive: bool
+    ) -> None:
+        """A console chat: answers each line; pushes for the chat appear as they are delivered.
+
+        Interactive, pushes appear while the user types. Piped, the answers come first, then
+        what is due for the chat, and the chat ends: output that a script can rely on.
+        """
+        adapter = ConsoleAdapter(
+            sink=self.dispatcher, identity=identity, input_stream=stdin, output_stream=stdout
+        )
+        worker = self.delivery_worker(adapter, chat_id=identity.chat_id)
+        stop = asyncio.Event()
+        if not interactive:
+            await adapter.run(stop)
+            await worker.deliver_due()
+            return
+        delivery = asyncio.create_task(worker.run(stop))
+        try:
+            await adapter.run(stop)
+        finally:
+            stop.set()
+            await delivery
+
+    async def run(self, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> None:
+        """Every configured platform with its delivery; the console chat when none is."""
+        configured = [
+            name
+            for name, token in (
+                ("Telegram", self.settings.telegram_token),
+                ("Discord", self.settings.discord_token),
+            )
+            if token is not None
+        ]
+        if configured:
+            raise PlatformNotAvailableError(
+                f"{' and '.join(configured)} support is not in this version yet; unset the "
+                "token to run the console chat"
+            )
+        stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
+        stderr.flush()
+        await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
+
+    async def ingest(
+        self, locations: Sequence[str], *, section: str | None, progress: ProgressSink
+    ) -> list[InputReport]:
+        """Read, store and fan out every input; one report per input."""
+        catalog = self.deps.sections
+
+        def resolve_section(categories: Sequence[str]) -> str:
+            return section if section is not None else catalog.for_categories(categories)
+
+        return await ingest_all(
+            locations,
+            publish=self.deps.newsroom.publish,
+            resolve_section=resolve_section,
+            now=self.clock,
+            progress=progress,
+            max_bytes=self.settings.ingest_max_bytes,
+            timeout=self.settings.ingest_timeout_seconds,
+        )
+
+    async def load_sample_news(self, progress: ProgressSink) -> InputReport | None:
+        """Load the project's sample stories into an empty archive; None if it has stories."""
+        if await self.storage.articles.count():
+            return None
+        sample = resources.files("bot") / "sample_news" / SAMPLE_NEWS
+        with resources.as_file(sample) as path:
+            [report] = await self.ingest([str(path)], section=None, progress=progress)
+        return report
+
+
+@contextlib.asynccontextmanager
+async def open_app(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[App]:
+    """Open the database and wire the core; everything is closed again on exit."""
+    storage = await open_storage(settings.database)
+    try:
+        catalog = SectionCatalog(
+            [section.to_section() for section in settings.sections],
+            fallback=settings.fallback_section,
+        )
+        await storage.sections.sync(catalog.all())
+        table = build_router()
+        deps = Deps(
+            settings=settings,
+            storage=storage,
+            sections=catalog,
+            renderer=ArticleRenderer(catalog, settings.tz()),
+            newsroom=Newsroom(storage.articles, settings, clock),
+            commands=table.specs(),
+            clock=clock,
+        )
+        yield App(
+            settings=settings,
+            storage=storage,
+            deps=deps,
+            dispatcher=Dispatcher(table, deps),
+            clock=clock,
+        )
+    finally:
+        await storage.close()

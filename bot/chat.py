@@ -1,0 +1,128 @@
+"""The neutral vocabulary between adapters and handlers: commands in, replies out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from storage.models import ChatRef
+
+
+class ChatKind(enum.StrEnum):
+    """What sort of chat a command came from."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """The person who sent a command, as their platform knows them."""
+
+    user_id: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One chat command, translated by an adapter from its platform's update.
+
+    `can_manage_chat` is the adapter's finding (Telegram getChatMember, a channel post, Discord
+    permissions) that the user may change this chat's settings; in a private chat it is True.
+    `language` is the chat's UI language, set by the dispatcher before a handler runs.
+    """
+
+    name: str
+    args: str
+    chat: ChatRef
+    user: UserRef
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    can_manage_chat: bool = True
+    language: str = "id"
+    received_at: datetime | None = None
+
+    @property
+    def actor(self) -> str:
+        """The user as `platform:user_id`, the form NEWSBOT_ADMINS and the audit log use."""
+        return f"{self.chat.platform.value}:{self.user.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A block of plain text; paragraphs are separated by blank lines. Adapters escape it."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCard:
+    """An article as a card: what a push or a search result shows of it."""
+
+    article_id: int
+    title: str
+    section_name: str
+    time_label: str
+    url: str | None = None
+    summary: str = ""
+    image_url: str | None = None
+    badge: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button that, pressed, sends `command` (e.g. `/read 42`) as if the user typed it."""
+
+    label: str
+    command: str
+
+
+Part = Text | ArticleCard
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers: parts in order, and buttons under them."""
+
+    parts: tuple[Part, ...] = ()
+    buttons: tuple[Button, ...] = field(default=())
+
+    @classmethod
+    def text(cls, content: str) -> Reply:
+        """A reply of plain text alone."""
+        return cls(parts=(Text(content),))
+
+    def plain_text(self) -> str:
+        """Every part as plain text, for logs and tests."""
+        chunks: list[str] = []
+        for part in self.parts:
+            if isinstance(part, Text):
+                chunks.append(part.content)
+            else:
+                chunks.append(f"{part.title} ({part.section_name}, {part.time_label})")
+        return "\n\n".join(chunks)
+
+
+def parse_command_text(text: str) -> tuple[str, str, str] | None:
+    """Split `/name@bot args` into (name, bot, args); None when the text is not a command.
+
+    The name is lower-cased; `bot` is empty when the command names no bot.
+    """
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head, _, args = stripped[1:].partition(" ")
+    name, _, bot = head.partition("@")
+    if not name:
+        return None
+    return name.lower(), bot, args.strip()
+
+
+class UserError(Exception):
+    """A known failure whose message (an i18n key and its values) is shown to the user."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values

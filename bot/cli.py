@@ -1,0 +1,134 @@
+"""The `newsbot` command line: run, chat, ingest, sample-news."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import pydantic
+
+from bot.adapters.console import ConsoleIdentity
+from bot.app import App, PlatformNotAvailableError, open_app
+from bot.chat import ChatKind
+from bot.ingest.progress import progress_for
+from bot.settings import Settings
+from storage import UnsupportedDatabaseError
+
+EXIT_OK = 0
+EXIT_INPUT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="An Indonesian-first news bot for Telegram and Discord. Settings come from "
+        "NEWSBOT_* environment variables and .env (see .env.example).",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    verbs.add_parser(
+        "run",
+        help="every configured platform and delivery; the console chat when no token is set",
+    )
+    chat = verbs.add_parser(
+        "chat",
+        help="a console chat over stdin/stdout; piped, it answers, prints what is due, and exits",
+    )
+    chat.add_argument("--chat", default="local", help="the console chat's name (default: local)")
+    chat.add_argument("--user", default="local", help="who is typing (default: local)")
+    chat.add_argument(
+        "--admin",
+        action="store_true",
+        help="treat the user as a bot admin (as if console:USER were in NEWSBOT_ADMINS)",
+    )
+    chat.add_argument(
+        "--kind",
+        choices=[kind.value for kind in ChatKind],
+        default=ChatKind.PRIVATE.value,
+        help="the kind of chat to act as (default: private)",
+    )
+    chat.add_argument(
+        "--member",
+        action="store_true",
+        help="in a group or channel, act as a member who does not manage the chat",
+    )
+    ingest = verbs.add_parser(
+        "ingest", help="read RSS/Atom feeds, article pages or JSON Lines from files or URLs"
+    )
+    ingest.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    ingest.add_argument("--section", help="store every story in this section")
+    verbs.add_parser("sample-news", help="load the sample stories into an empty database")
+    return parser
+
+
+async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
+    async with open_app(settings) as app:
+        return await _run_verb(app, arguments)
+
+
+async def _run_verb(app: App, arguments: argparse.Namespace) -> int:
+    if arguments.verb == "run":
+        await app.run(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+        return EXIT_OK
+    if arguments.verb == "chat":
+        kind = ChatKind(arguments.kind)
+        identity = ConsoleIdentity(
+            chat_id=arguments.chat,
+            user_id=arguments.user,
+            chat_kind=kind,
+            can_manage_chat=kind is ChatKind.PRIVATE or not arguments.member,
+        )
+        await app.chat(
+            identity, stdin=sys.stdin, stdout=sys.stdout, interactive=sys.stdin.isatty()
+        )
+        return EXIT_OK
+    if arguments.verb == "ingest":
+        section = None
+        if arguments.section is not None:
+            found = app.deps.sections.find(arguments.section)
+            if found is None:
+                known = ", ".join(section.slug for section in app.deps.sections.all())
+                print(
+                    f"newsbot: unknown section {arguments.section!r}; sections: {known}",
+                    file=sys.stderr,
+                )
+                return EXIT_CONFIG
+            section = found.slug
+        progress = progress_for(sys.stderr)
+        reports = await app.ingest(arguments.inputs, section=section, progress=progress)
+        return EXIT_OK if all(report.ok for report in reports) else EXIT_INPUT_FAILED
+    # sample-news
+    report = await app.load_sample_news(progress_for(sys.stderr))
+    if report is None:
+        print("newsbot: the database already has stories; sample news not loaded", file=sys.stderr)
+        return EXIT_OK
+    return EXIT_OK if report.ok else EXIT_INPUT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, read the settings once, and run the verb."""
+    arguments = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except pydantic.ValidationError as error:
+        print(f"newsbot: configuration error:\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    if getattr(arguments, "admin", False):
+        settings = settings.model_copy(
+            update={"admins": settings.admins | {f"console:{arguments.user}"}}
+        )
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return asyncio.run(_main(arguments, settings))
+    except (UnsupportedDatabaseError, PlatformNotAvailableError) as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130

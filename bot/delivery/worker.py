@@ -1,0 +1,184 @@
+"""The delivery loop: claim due outbox rows, pace them, send them, and apply the error rules."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.delivery.errors import (
+    ChatGone,
+    ChatMoved,
+    DeliveryError,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+)
+from bot.delivery.pacing import Pacer
+from bot.platform import PlatformAdapter
+from bot.render import ArticleRenderer
+from storage import Storage
+from storage.models import ChatRef, OutboxItem
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 900.0
+# Sends in flight at once per platform: enough to keep a 30/s pace with slow round trips.
+MAX_IN_FLIGHT = 32
+CLAIM_BATCH = 100
+# Other processes add rows (ingest, /breaking elsewhere) without telling us: look this often.
+POLL_SECONDS = 1.0
+
+
+def backoff_seconds(attempt: int, rng: random.Random) -> float:
+    """Jittered exponential backoff before attempt number `attempt + 1` (attempt >= 1)."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+class DeliveryWorker:
+    """Sends the outbox of one platform through its adapter."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        adapter: PlatformAdapter,
+        renderer: ArticleRenderer,
+        default_language: str,
+        lease_seconds: float,
+        max_attempts: int,
+        clock: Callable[[], datetime],
+        chat_id: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._storage = storage
+        self._adapter = adapter
+        self._renderer = renderer
+        self._default_language = default_language
+        self._lease = lease_seconds
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._chat_id = chat_id
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        self._pacer = Pacer(
+            sends_per_second=adapter.sends_per_second,
+            interval=adapter.send_interval,
+            clock=lambda: clock().timestamp(),
+        )
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def deliver_due(self) -> int:
+        """Send every row due now (in batches); how many rows were handled."""
+        handled = 0
+        while True:
+            items = await self._storage.outbox.claim(
+                self._adapter.platform,
+                now=self._clock(),
+                lease_seconds=self._lease,
+                limit=CLAIM_BATCH,
+                chat_id=self._chat_id,
+            )
+            if not items:
+                return handled
+            by_chat: dict[ChatRef, list[OutboxItem]] = {}
+            for item in items:
+                by_chat.setdefault(item.chat, []).append(item)
+            await asyncio.gather(*(self._deliver_to_chat(queue) for queue in by_chat.values()))
+            handled += len(items)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, waking for due rows and polling for new ones."""
+        while not stop.is_set():
+            try:
+                await self.deliver_due()
+            except Exception:
+                # The database was busy past its timeout, or the like: log and try again.
+                logger.exception("delivery pass for %s failed", self._adapter.platform)
+            delay = POLL_SECONDS
+            next_due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
+            if next_due is not None:
+                delay = min(delay, max((next_due - self._clock()).total_seconds(), 0.05))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def _deliver_to_chat(self, queue: list[OutboxItem]) -> None:
+        """Send one chat's rows in order; after a failure that concerns the whole chat, stop.
+
+        The rest of the chat's rows are then put back: due after a retry-after, due at once
+        after a move (they now carry the new id), or dropped with the chat when it is gone.
+        """
+        for position, item in enumerate(queue):
+            error = await self._deliver(item)
+            if isinstance(error, RetryAfter | ChatGone | ChatMoved):
+                due = self._clock()
+                if isinstance(error, RetryAfter):
+                    due += timedelta(seconds=error.seconds)
+                for later in queue[position + 1 :]:
+                    await self._storage.outbox.retry_at(
+                        later.id, due, str(error), count_attempt=False
+                    )
+                return
+
+    async def _deliver(self, item: OutboxItem) -> DeliveryError | None:
+        """Send one row and record the outcome; the delivery error, if the send failed."""
+        async with self._in_flight:
+            article = await self._storage.articles.get(item.article_id)
+            if article is None:
+                await self._storage.outbox.give_up(item.id, "article no longer stored")
+                return None
+            language = await self._storage.chats.language(item.chat) or self._default_language
+            message = self._renderer.push(article, language)
+            await self._pacer.wait_turn(item.chat)
+            try:
+                message_id = await self._adapter.send(item.chat, message)
+            except DeliveryError as error:
+                await self._handle_failure(item, error)
+                return error
+            except Exception as error:
+                # An adapter bug must not lose the row: count it like a transient failure.
+                logger.exception("sending outbox row %d to %s crashed", item.id, item.chat)
+                transient = TransientError(f"adapter error: {error!r}")
+                await self._handle_failure(item, transient)
+                return transient
+            await self._storage.outbox.mark_sent(item.id, message_id, now=self._clock())
+            return None
+
+    async def _handle_failure(self, item: OutboxItem, error: DeliveryError) -> None:
+        now = self._clock()
+        reason = str(error) or type(error).__name__
+        if isinstance(error, RetryAfter):
+            # Not the chat's fault and not a failed attempt: wait exactly as long as asked.
+            self._pacer.hold(item.chat, error.seconds)
+            await self._storage.outbox.retry_at(
+                item.id, now + timedelta(seconds=error.seconds), reason, count_attempt=False
+            )
+        elif isinstance(error, ChatGone):
+            logger.info("%s is gone (%s): deactivating its subscriptions", item.chat, reason)
+            await self._storage.outbox.give_up(item.id, f"chat gone: {reason}", dropped=True)
+            await self._storage.chats.deactivate(item.chat, reason, now=now)
+        elif isinstance(error, ChatMoved) and item.attempts + 1 < self._max_attempts:
+            new_chat = ChatRef(item.chat.platform, error.new_chat_id)
+            logger.info("%s moved to %s: moving its subscriptions", item.chat, new_chat)
+            await self._storage.chats.move(item.chat, new_chat, now=now)
+            # The row now belongs to the new id; counting the attempt bounds a chain of moves.
+            await self._storage.outbox.retry_at(item.id, now, reason, count_attempt=True)
+        elif isinstance(error, PermanentError):
+            logger.warning("outbox row %d to %s refused: %s", item.id, item.chat, reason)
+            await self._storage.outbox.give_up(item.id, f"refused: {reason}")
+        else:
+            attempt = item.attempts + 1
+            if attempt >= self._max_attempts:
+                logger.warning("giving up outbox row %d after %d attempts", item.id, attempt)
+                await self._storage.outbox.give_up(
+                    item.id, f"gave up after {attempt} attempts: {reason}"
+                )
+                return
+            delay = backoff_seconds(attempt, self._rng)
+            await self._storage.outbox.retry_at(
+                item.id, now + timedelta(seconds=delay), reason, count_attempt=True
+            )

@@ -1,0 +1,196 @@
+"""Every text the bot shows a person, in Bahasa Indonesia and English."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("id", "en")
+
+_MONTHS = {
+    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "id": {
+        "cmd.start.description": "Sapaan dan cara memulai",
+        "cmd.help.description": "Daftar perintah dan rubrik",
+        "cmd.latest.description": "Berita terbaru, bisa per rubrik dan kata kunci",
+        "cmd.latest.usage": "/latest [rubrik] [kata kunci]",
+        "cmd.read.description": "Baca satu berita selengkapnya",
+        "cmd.read.usage": "/read <nomor berita>",
+        "cmd.sections.description": "Daftar rubrik",
+        "cmd.subscribe.description": "Langgankan rubrik untuk chat ini",
+        "cmd.subscribe.usage": "/subscribe <rubrik> [rubrik lain...]",
+        "cmd.unsubscribe.description": "Hentikan langganan rubrik",
+        "cmd.unsubscribe.usage": "/unsubscribe <rubrik>... atau /unsubscribe all",
+        "cmd.subscriptions.description": "Langganan dan kata kunci chat ini",
+        "cmd.follow.description": "Ikuti kata kunci di semua rubrik",
+        "cmd.follow.usage": "/follow <kata kunci>",
+        "cmd.unfollow.description": "Berhenti mengikuti kata kunci",
+        "cmd.unfollow.usage": "/unfollow [kata kunci]",
+        "cmd.lang.description": "Bahasa bot di chat ini (id/en)",
+        "cmd.lang.usage": "/lang id atau /lang en",
+        "cmd.breaking.description": "Kirim berita terkini (khusus admin)",
+        "cmd.breaking.usage": "/breaking [#rubrik] <judul> | <isi> [| <tautan>]",
+        "error.unknown_command": "Perintah /{name} tidak dikenal. Ketik /help untuk daftar "
+        "perintah.",
+        "error.not_command": "Kirim perintah yang diawali garis miring, misalnya /latest nato. "
+        "Ketik /help untuk daftar perintah.",
+        "error.usage": "Cara pakai: {usage}",
+        "error.internal": "Maaf, terjadi kesalahan di pihak kami. Silakan coba lagi sebentar "
+        "lagi.",
+        "error.not_manager": "Hanya pengelola chat ini yang dapat mengubah langganan dan "
+        "pengaturannya.",
+        "error.not_admin": "Hanya admin bot yang dapat mengirim berita terkini.",
+        "error.unknown_section": 'Rubrik "{word}" tidak ada. Rubrik yang tersedia: {slugs}.',
+        "error.bad_article_id": "Nomor berita harus berupa angka, misalnya /read 42.",
+        "start.greeting": "Halo! Saya newsbot, pengantar berita Indonesia.\n\n"
+        "Cari berita dengan /latest, misalnya /latest nato atau /latest ekonomi. "
+        "Langgankan rubrik dengan /subscribe internasional, dan berita baru akan "
+        "dikirim ke sini. Ketik /help untuk semua perintah.",
+        "help.header": "Perintah:",
+        "help.sections": "Rubrik: {sections}",
+        "latest.header": "Berita terbaru:",
+        "latest.header_section": "Berita terbaru di rubrik {section}:",
+        "latest.header_query": 'Berita terbaru tentang "{query}":',
+        "latest.header_query_section": 'Berita terbaru tentang "{query}" di rubrik {section}:',
+        "latest.no_terms": "Kata kunci Anda tidak memuat huruf atau angka yang bisa dicari, "
+        "jadi berikut berita terbaru.",
+        "latest.none": "Belum ada berita tersimpan.",
+        "latest.none_section": "Belum ada berita di rubrik {section}. Lihat /sections untuk "
+        "rubrik lain.",
+        "latest.none_query": 'Tidak ada berita tentang "{query}". Coba kata yang lebih umum '
+        "atau lebih sedikit kata, atau ketik /latest untuk berita terbaru.",
+        "latest.none_query_section": 'Tidak ada berita tentang "{query}" di rubrik {section}. '
+        "Coba tanpa rubrik: /latest {query}",
+        "read.not_found": "Berita nomor {id} tidak ada. Cari berita dengan /latest.",
+        "read.author": "Oleh {author}",
+        "read.source": "Sumber: {url}",
+        "button.read": "Baca",
+        "badge.breaking": "BERITA TERKINI",
+        "sections.header": "Rubrik (pakai nama pendeknya untuk /subscribe dan /latest):",
+        "subscribe.added": "Chat ini kini berlangganan {sections}. Berita baru akan dikirim ke "
+        "sini.",
+        "subscribe.already": "Chat ini sudah berlangganan {sections}.",
+        "unsubscribe.removed": "Langganan {sections} dihentikan.",
+        "unsubscribe.absent": "Chat ini tidak berlangganan {sections}.",
+        "unsubscribe.nothing": "Chat ini tidak punya langganan rubrik.",
+        "subscriptions.sections": "Rubrik yang dilanggan: {sections}",
+        "subscriptions.follows": "Kata kunci yang diikuti: {follows}",
+        "subscriptions.none": "Chat ini belum berlangganan apa pun. Contoh: /subscribe "
+        "internasional atau /follow nato.",
+        "follow.added": 'Setiap berita baru tentang "{words}" akan dikirim ke sini.',
+        "follow.already": 'Chat ini sudah mengikuti "{words}".',
+        "follow.no_terms": "Kata kunci harus memuat huruf atau angka, misalnya /follow nato.",
+        "follow.too_many": "Satu chat dapat mengikuti paling banyak {limit} kata kunci. Hapus "
+        "yang lama dengan /unfollow.",
+        "unfollow.removed": "Berhenti mengikuti {count} kata kunci.",
+        "unfollow.absent": 'Chat ini tidak mengikuti "{words}". Lihat /subscriptions.',
+        "lang.set": "Bahasa chat ini kini Bahasa Indonesia.",
+        "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan diantrekan "
+        "ke {count} chat.",
+        "breaking.duplicate": "Berita yang sama sudah tersimpan (#{id}); tidak dikirim ulang.",
+        "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
+        "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
+        "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
+        "menyambung ke Telegram atau Discord.",
+    },
+    "en": {
+        "cmd.start.description": "Greeting and how to start",
+        "cmd.help.description": "Commands and sections",
+        "cmd.latest.description": "Latest news, optionally by section and keywords",
+        "cmd.latest.usage": "/latest [section] [keywords]",
+        "cmd.read.description": "Read a whole story",
+        "cmd.read.usage": "/read <story number>",
+        "cmd.sections.description": "List the sections",
+        "cmd.subscribe.description": "Subscribe this chat to sections",
+        "cmd.subscribe.usage": "/subscribe <section> [more sections...]",
+        "cmd.unsubscribe.description": "Stop a section subscription",
+        "cmd.unsubscribe.usage": "/unsubscribe <section>... or /unsubscribe all",
+        "cmd.subscriptions.description": "This chat's subscriptions and keywords",
+        "cmd.follow.description": "Follow keywords across all sections",
+        "cmd.follow.usage": "/follow <keywords>",
+        "cmd.unfollow.description": "Stop following keywords",
+        "cmd.unfollow.usage": "/unfollow [keywords]",
+        "cmd.lang.description": "The bot's language in this chat (id/en)",
+        "cmd.lang.usage": "/lang id or /lang en",
+        "cmd.breaking.description": "Post breaking news (admins only)",
+        "cmd.breaking.usage": "/breaking [#section] <headline> | <text> [| <link>]",
+        "error.unknown_command": "Unknown command /{name}. Type /help for the list of commands.",
+        "error.not_command": "Send a command starting with a slash, such as /latest nato. "
+        "Type /help for the list of commands.",
+        "error.usage": "Usage: {usage}",
+        "error.internal": "Sorry, something went wrong on our side. Please try again shortly.",
+        "error.not_manager": "Only the managers of this chat can change its subscriptions and "
+        "settings.",
+        "error.not_admin": "Only the bot's admins can post breaking news.",
+        "error.unknown_section": 'There is no section "{word}". Sections: {slugs}.',
+        "error.bad_article_id": "A story number is a number, for example /read 42.",
+        "start.greeting": "Hello! I am newsbot, your Indonesian news companion.\n\n"
+        "Search with /latest, for example /latest nato or /latest economy. Subscribe "
+        "to a section with /subscribe international and new stories will arrive here. "
+        "Type /help for every command.",
+        "help.header": "Commands:",
+        "help.sections": "Sections: {sections}",
+        "latest.header": "Latest news:",
+        "latest.header_section": "Latest news in {section}:",
+        "latest.header_query": 'Latest news about "{query}":',
+        "latest.header_query_section": 'Latest news about "{query}" in {section}:',
+        "latest.no_terms": "Your keywords have no letters or digits to search for, so here is "
+        "the latest news.",
+        "latest.none": "No stories are stored yet.",
+        "latest.none_section": "No stories in {section} yet. See /sections for the others.",
+        "latest.none_query": 'No stories about "{query}". Try a more general word or fewer '
+        "words, or type /latest for the newest stories.",
+        "latest.none_query_section": 'No stories about "{query}" in {section}. Try without '
+        "the section: /latest {query}",
+        "read.not_found": "There is no story number {id}. Search with /latest.",
+        "read.author": "By {author}",
+        "read.source": "Source: {url}",
+        "button.read": "Read",
+        "badge.breaking": "BREAKING",
+        "sections.header": "Sections (use the short name with /subscribe and /latest):",
+        "subscribe.added": "This chat now subscribes to {sections}. New stories will arrive here.",
+        "subscribe.already": "This chat already subscribes to {sections}.",
+        "unsubscribe.removed": "Stopped {sections}.",
+        "unsubscribe.absent": "This chat does not subscribe to {sections}.",
+        "unsubscribe.nothing": "This chat has no section subscriptions.",
+        "subscriptions.sections": "Sections: {sections}",
+        "subscriptions.follows": "Keywords: {follows}",
+        "subscriptions.none": "This chat subscribes to nothing yet. For example: /subscribe "
+        "international or /follow nato.",
+        "follow.added": 'Every new story about "{words}" will arrive here.',
+        "follow.already": 'This chat already follows "{words}".',
+        "follow.no_terms": "Keywords need letters or digits, for example /follow nato.",
+        "follow.too_many": "A chat can follow at most {limit} keywords. Remove old ones with "
+        "/unfollow.",
+        "unfollow.removed": "Stopped following {count} keyword(s).",
+        "unfollow.absent": 'This chat does not follow "{words}". See /subscriptions.',
+        "lang.set": "This chat's language is now English.",
+        "breaking.stored": "Breaking story #{id} stored in {section} and queued for {count} "
+        "chat(s).",
+        "breaking.duplicate": "The same story is already stored (#{id}); not sent again.",
+        "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
+        "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
+        "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "
+        "Telegram or Discord.",
+    },
+}
+
+
+def translate(language: str, key: str, **values: object) -> str:
+    """The text for `key` in `language` (Indonesian for an unknown language), filled in."""
+    catalogue = MESSAGES.get(language, MESSAGES["id"])
+    template = catalogue.get(key)
+    if template is None:
+        logger.error("no text for %r in %r", key, language)
+        template = MESSAGES["id"].get(key, key)
+    return template.format(**values)
+
+
+def month_abbreviation(language: str, month: int) -> str:
+    """The short month name, 1 = January."""
+    return _MONTHS.get(language, _MONTHS["id"])[month - 1]

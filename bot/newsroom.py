@@ -1,0 +1,32 @@
+"""Where stories enter the archive: ingest, sample news and /breaking all publish through here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from bot.settings import BREAKING_SLUG, Settings
+from storage.models import ArticleDraft, PublishResult
+from storage.repositories import ArticleRepository
+
+
+class Newsroom:
+    """Stores stories and fans the new ones out, under the push-age rule of the settings."""
+
+    def __init__(
+        self, articles: ArticleRepository, settings: Settings, clock: Callable[[], datetime]
+    ) -> None:
+        self._articles = articles
+        self._max_age = timedelta(hours=settings.push_max_age_hours)
+        self._clock = clock
+
+    async def publish(self, drafts: Sequence[ArticleDraft]) -> list[PublishResult]:
+        """Store `drafts` in one transaction; new, recent stories are queued for their chats.
+
+        A story published longer ago than `push_max_age_hours` (an archive imported late) is
+        stored and searchable but pushed to nobody.
+        """
+        now = self._clock()
+        return await self._articles.publish(
+            drafts, now=now, push_since=now - self._max_age, breaking_section=BREAKING_SLUG
+        )

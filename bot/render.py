@@ -1,0 +1,70 @@
+"""Articles into neutral messages: cards for lists and pushes, the whole story for /read."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot.chat import ArticleCard, Button, Reply, Text
+from bot.i18n import month_abbreviation, translate
+from bot.sections import SectionCatalog
+from storage.models import Article
+
+SUMMARY_CHARS = 280
+
+
+class ArticleRenderer:
+    """Renders stored articles in a chat's language and the configured time zone."""
+
+    def __init__(self, sections: SectionCatalog, timezone: tzinfo) -> None:
+        self._sections = sections
+        self._timezone = timezone
+
+    def time_label(self, moment: datetime, language: str) -> str:
+        """`24 Nov 2026 10:05 WIB`: local time with the zone's own abbreviation."""
+        local = moment.astimezone(self._timezone)
+        month = month_abbreviation(language, local.month)
+        return f"{local.day} {month} {local.year} {local:%H:%M} {local.tzname() or ''}".rstrip()
+
+    def card(self, article: Article, language: str, *, with_summary: bool) -> ArticleCard:
+        """The article as a card, with a short summary if asked."""
+        return ArticleCard(
+            article_id=article.id,
+            title=article.title,
+            section_name=self._sections.name(article.section, language),
+            time_label=self.time_label(article.published_at, language),
+            url=article.url,
+            summary=shorten(article.summary or article.body, SUMMARY_CHARS)
+            if with_summary
+            else "",
+            image_url=article.image_url,
+            badge=translate(language, "badge.breaking") if article.breaking else "",
+        )
+
+    def push(self, article: Article, language: str) -> Reply:
+        """A new story as it arrives in a subscribed chat."""
+        return Reply(
+            parts=(self.card(article, language, with_summary=True),),
+            buttons=(Button(translate(language, "button.read"), f"/read {article.id}"),),
+        )
+
+    def full(self, article: Article, language: str) -> Reply:
+        """The whole story: its card, then the body, author and source."""
+        parts: list[Text | ArticleCard] = [self.card(article, language, with_summary=False)]
+        parts.append(Text(article.body))
+        footer = []
+        if article.author:
+            footer.append(translate(language, "read.author", author=article.author))
+        if article.url:
+            footer.append(translate(language, "read.source", url=article.url))
+        if footer:
+            parts.append(Text("\n".join(footer)))
+        return Reply(parts=tuple(parts))
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with an ellipsis if cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] or flat[: limit - 1]
+    return cut.rstrip(",.;:") + "…"

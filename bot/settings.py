@@ -1,0 +1,161 @@
+"""The one Settings class: environment variables prefixed NEWSBOT_, and `.env`."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.models import Platform, Section
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+BREAKING_SLUG = "breaking"
+
+
+class SectionSetting(BaseModel):
+    """One configured section."""
+
+    slug: str
+    name_id: str
+    name_en: str
+    aliases: tuple[str, ...] = ()
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_is_plain(cls, slug: str) -> str:
+        if not _SLUG.match(slug):
+            raise ValueError(f"section slug {slug!r} must be lower-case letters, digits and '-'")
+        return slug
+
+    def to_section(self) -> Section:
+        """The storage record of this section."""
+        return Section(self.slug, self.name_id, self.name_en, self.aliases)
+
+
+DEFAULT_SECTIONS: tuple[SectionSetting, ...] = (
+    SectionSetting(
+        slug="internasional",
+        name_id="Internasional",
+        name_en="International",
+        aliases=("dunia", "world"),
+    ),
+    SectionSetting(
+        slug="nasional",
+        name_id="Nasional",
+        name_en="National",
+        aliases=("indonesia", "dalam negeri"),
+    ),
+    SectionSetting(
+        slug="ekonomi",
+        name_id="Ekonomi",
+        name_en="Economy",
+        aliases=("bisnis", "business", "keuangan", "finance"),
+    ),
+    SectionSetting(
+        slug="olahraga",
+        name_id="Olahraga",
+        name_en="Sports",
+        aliases=("sport", "bola"),
+    ),
+    SectionSetting(
+        slug="teknologi",
+        name_id="Teknologi",
+        name_en="Technology",
+        aliases=("tekno", "tech"),
+    ),
+    SectionSetting(
+        slug="hiburan",
+        name_id="Hiburan",
+        name_en="Entertainment",
+        aliases=("seleb", "budaya", "culture"),
+    ),
+    SectionSetting(
+        slug="kesehatan",
+        name_id="Kesehatan",
+        name_en="Health",
+        aliases=("sehat",),
+    ),
+    SectionSetting(slug="umum", name_id="Umum", name_en="General", aliases=("general",)),
+    SectionSetting(
+        slug=BREAKING_SLUG,
+        name_id="Berita Terkini",
+        name_en="Breaking News",
+        aliases=("terkini", "breaking news"),
+    ),
+)
+
+
+class Settings(BaseSettings):
+    """Every setting of the process; read once at start and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database: str = "newsbot.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    discord_token: SecretStr | None = None
+    # NoDecode: a comma-separated list, not JSON.
+    admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    language: Literal["id", "en"] = "id"
+    timezone: str = "Asia/Jakarta"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    sections: tuple[SectionSetting, ...] = DEFAULT_SECTIONS
+    breaking_default_section: str = "nasional"
+    fallback_section: str = "umum"
+    push_max_age_hours: float = Field(default=48.0, gt=0)
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    ingest_timeout_seconds: float = Field(default=20.0, gt=0)
+    ingest_max_bytes: int = Field(default=10_000_000, gt=0)
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _admins_name_a_platform(cls, admins: frozenset[str]) -> frozenset[str]:
+        platforms = {platform.value for platform in Platform}
+        for admin in admins:
+            platform, _, user_id = admin.partition(":")
+            if platform not in platforms or not user_id:
+                raise ValueError(
+                    f"admin {admin!r} must be platform:user_id with platform one of "
+                    f"{', '.join(sorted(platforms))} (e.g. telegram:123456)"
+                )
+        return admins
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {name!r} (try Asia/Jakarta)") from error
+        return name
+
+    @model_validator(mode="after")
+    def _sections_are_coherent(self) -> Settings:
+        slugs = [section.slug for section in self.sections]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("two configured sections share a slug")
+        if BREAKING_SLUG not in slugs:
+            raise ValueError(f"the sections must include {BREAKING_SLUG!r}")
+        for name in ("breaking_default_section", "fallback_section"):
+            if getattr(self, name) not in slugs:
+                raise ValueError(f"{name} {getattr(self, name)!r} is not a configured section")
+        return self
+
+    def tz(self) -> zoneinfo.ZoneInfo:
+        """The display time zone."""
+        return zoneinfo.ZoneInfo(self.timezone)

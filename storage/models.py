@@ -1,0 +1,146 @@
+"""Records that cross the storage boundary: what goes into the database and what comes out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Platform(enum.StrEnum):
+    """A chat platform the bot talks on."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    DISCORD = "discord"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """One chat on one platform; `chat_id` is the platform's id as text."""
+
+    platform: Platform
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform.value}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """A story on its way in, from a feed, a page, a file or `/breaking`.
+
+    `identity` is the stable unique key (see `bot.ingest.identity`); `published_at` is aware (UTC
+    or any zone). `section` is a section slug that exists in the catalogue.
+    """
+
+    identity: str
+    title: str
+    body: str
+    section: str
+    published_at: datetime
+    url: str | None = None
+    summary: str = ""
+    author: str | None = None
+    image_url: str | None = None
+    source: str | None = None
+    breaking: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored story."""
+
+    id: int
+    identity: str
+    title: str
+    body: str
+    section: str
+    published_at: datetime
+    url: str | None
+    summary: str
+    author: str | None
+    image_url: str | None
+    source: str | None
+    breaking: bool
+
+
+class PublishOutcome(enum.StrEnum):
+    """What storing one draft did."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """The outcome of storing one draft, with the deliveries it queued (new stories only)."""
+
+    outcome: PublishOutcome
+    article_id: int
+    queued: int = 0
+
+
+class SubscriptionChange(enum.StrEnum):
+    """What a subscribe or unsubscribe call changed for one section."""
+
+    ADDED = "added"
+    ALREADY = "already"
+    REMOVED = "removed"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordFollow:
+    """A chat's keyword alert: every new story containing all `terms` (stemmed) reaches it."""
+
+    id: int
+    chat: ChatRef
+    words: str
+    terms: tuple[str, ...]
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One claimed delivery: this article to this chat."""
+
+    id: int
+    article_id: int
+    chat: ChatRef
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One admin or chat-management action."""
+
+    actor: str
+    chat: ChatRef
+    action: str
+    detail: str = ""
+    at: datetime | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A news section: its slug (stored with articles), display names and extra words for it."""
+
+    slug: str
+    name_id: str
+    name_en: str
+    aliases: tuple[str, ...] = ()
+
+    def name(self, language: str) -> str:
+        """The display name in `language` (`id` or `en`)."""
+        return self.name_en if language == "en" else self.name_id

@@ -1,0 +1,150 @@
+"""The repository Protocols: everything the bot asks of a database, whatever its engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from storage.models import (
+    Article,
+    ArticleDraft,
+    AuditEntry,
+    ChatRef,
+    KeywordFollow,
+    OutboxItem,
+    Platform,
+    PublishResult,
+    Section,
+    SubscriptionChange,
+)
+
+
+class SectionRepository(Protocol):
+    """The sections that articles and subscriptions refer to."""
+
+    async def sync(self, sections: Sequence[Section]) -> None:
+        """Insert or rename the configured sections; sections no longer configured stay."""
+
+
+class ArticleRepository(Protocol):
+    """Stored stories, their search index and the fan-out of new ones."""
+
+    async def publish(
+        self,
+        drafts: Sequence[ArticleDraft],
+        *,
+        now: datetime,
+        push_since: datetime | None,
+        breaking_section: str,
+    ) -> list[PublishResult]:
+        """Store `drafts` in one transaction, one result per draft in order.
+
+        A new story is indexed and queued, in the same transaction, once for every chat that
+        subscribes to its section (or to `breaking_section` when it is breaking news) or follows
+        words it contains — unless it was published before `push_since`. A known identity with
+        changed content is updated (no new deliveries); unchanged, it is a duplicate.
+        """
+
+    async def get(self, article_id: int) -> Article | None:
+        """The stored article with this id."""
+
+    async def latest(
+        self, *, section: str | None, terms: Sequence[str], limit: int
+    ) -> list[Article]:
+        """Newest published first: stories containing every term, in `section` if given."""
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+
+
+class SubscriptionRepository(Protocol):
+    """Which chats get which new stories: section subscriptions and keyword follows."""
+
+    async def subscribe(
+        self, chat: ChatRef, sections: Sequence[str], *, now: datetime
+    ) -> dict[str, SubscriptionChange]:
+        """Subscribe `chat` to each section."""
+
+    async def unsubscribe(
+        self, chat: ChatRef, sections: Sequence[str] | None
+    ) -> dict[str, SubscriptionChange]:
+        """Unsubscribe `chat` from each section, or from all of them when `sections` is None."""
+
+    async def sections_of(self, chat: ChatRef) -> list[str]:
+        """The sections `chat` is subscribed to, in slug order."""
+
+    async def follow(
+        self, chat: ChatRef, words: str, terms: Sequence[str], *, now: datetime
+    ) -> tuple[KeywordFollow, bool]:
+        """Add a keyword follow (True) or return the same one already there (False)."""
+
+    async def unfollow(self, chat: ChatRef, terms: Sequence[str] | None) -> int:
+        """Remove the follow with exactly these terms, or all of the chat's; how many went."""
+
+    async def follows_of(self, chat: ChatRef) -> list[KeywordFollow]:
+        """The chat's active keyword follows, oldest first."""
+
+
+class ChatRepository(Protocol):
+    """Per-chat state: UI language, and what happens when a chat is gone or moved."""
+
+    async def language(self, chat: ChatRef) -> str | None:
+        """The language the chat chose, if it chose one."""
+
+    async def set_language(self, chat: ChatRef, language: str, *, now: datetime) -> None:
+        """Remember the chat's UI language."""
+
+    async def deactivate(self, chat: ChatRef, reason: str, *, now: datetime) -> int:
+        """The chat is gone: stop its subscriptions and follows, drop its pending deliveries.
+
+        Returns how many pending deliveries were dropped.
+        """
+
+    async def move(self, old: ChatRef, new: ChatRef, *, now: datetime) -> None:
+        """The chat has a new id: move subscriptions, follows, settings and pending deliveries."""
+
+
+class OutboxRepository(Protocol):
+    """Deliveries waiting, claimed, sent or given up."""
+
+    async def claim(
+        self,
+        platform: Platform,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        chat_id: str | None = None,
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` due rows for `lease_seconds`, oldest due first.
+
+        Rows whose claim ran out (the claimer died) are due again.
+        """
+
+    async def mark_sent(self, item_id: int, message_id: str, *, now: datetime) -> None:
+        """Record a delivery and the platform's message id."""
+
+    async def retry_at(
+        self, item_id: int, due_at: datetime, reason: str, *, count_attempt: bool
+    ) -> None:
+        """Put a claimed row back, due at `due_at`."""
+
+    async def give_up(self, item_id: int, reason: str, *, dropped: bool = False) -> None:
+        """Never send this row: failed (bad request, out of retries) or dropped (chat gone)."""
+
+    async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
+        """When the earliest pending row of this platform (and chat) falls due."""
+
+    async def status_counts(self) -> dict[str, int]:
+        """How many rows are in each status."""
+
+
+class AuditRepository(Protocol):
+    """The record of admin and chat-management actions."""
+
+    async def record(self, entry: AuditEntry, *, now: datetime) -> None:
+        """Append one entry."""
+
+    async def recent(self, limit: int) -> list[AuditEntry]:
+        """The newest entries, newest first."""

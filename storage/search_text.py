@@ -1,0 +1,68 @@
+"""Search text processing, identical at index and at query time.
+
+Lower case, accents folded, split into words, Snowball Indonesian stems (through PyStemmer, so
+that PostgreSQL's `indonesian` configuration gives the same stems later). The output is only
+ASCII letters and digits joined by spaces: it can never carry FTS query syntax.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import Stemmer
+
+# Query words past these bounds add nothing a reader meant and only cost time.
+MAX_QUERY_TERMS = 12
+MAX_TERM_LENGTH = 40
+MAX_QUERY_CHARS = 2_000
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("indonesian")
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents: `Café` → `cafe`, `ÉTAT` → `etat`."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """The folded ASCII words of `text`, in order; punctuation, symbols and emoji drop out."""
+    return _WORD.findall(fold(text))
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed search terms of `text`, in order, for indexing."""
+    return [str(stem) for stem in _stemmer().stemWords(words(text))]
+
+
+def index_text(text: str) -> str:
+    """`text` as the search index stores it."""
+    return " ".join(terms(text))
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct search terms of a reader's query, bounded in number and length."""
+    unique: list[str] = []
+    for term in terms(text[:MAX_QUERY_CHARS]):
+        bounded = term[:MAX_TERM_LENGTH]
+        if bounded not in unique:
+            unique.append(bounded)
+        if len(unique) == MAX_QUERY_TERMS:
+            break
+    return unique
+
+
+def fts_phrases(query_terms: list[str]) -> str:
+    """The terms as FTS5 strings that must all match, e.g. `"nato" "jepang"`.
+
+    The terms come from `query_terms`, so they hold only `[a-z0-9]`; quoting them anyway keeps
+    words such as `or`, `and`, `not` or `near` from ever being read as operators.
+    """
+    return " ".join(f'"{term}"' for term in query_terms)

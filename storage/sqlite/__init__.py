@@ -1,0 +1,33 @@
+"""The SQLite implementation of the repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionRepository
+from storage.sqlite.audit import SqliteAuditRepository
+from storage.sqlite.chats import SqliteChatRepository
+from storage.sqlite.database import SqliteDatabase
+from storage.sqlite.migrations import migrate
+from storage.sqlite.outbox import SqliteOutboxRepository
+from storage.sqlite.subscriptions import SqliteSubscriptionRepository
+from storage.storage import Storage
+
+
+async def open_sqlite_storage(path: str | Path) -> Storage:
+    """Open the SQLite file at `path`, bring its schema up to date, and wrap it in repositories."""
+    database = await SqliteDatabase.open(path)
+    try:
+        await migrate(database)
+    except BaseException:
+        await database.close()
+        raise
+    return Storage(
+        sections=SqliteSectionRepository(database),
+        articles=SqliteArticleRepository(database),
+        subscriptions=SqliteSubscriptionRepository(database),
+        chats=SqliteChatRepository(database),
+        outbox=SqliteOutboxRepository(database),
+        audit=SqliteAuditRepository(database),
+        close=database.close,
+    )

@@ -1,0 +1,276 @@
+"""Articles, their full-text index, and the fan-out of new ones into the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from storage import search_text
+from storage.models import Article, ArticleDraft, PublishOutcome, PublishResult, Section
+from storage.sqlite.database import SqliteDatabase, from_db_time, to_db_time, to_epoch
+
+# search_key = publication second << KEY_SHIFT, plus the first free tie-breaker below it.
+KEY_SHIFT = 20
+
+# Qualified: the search join has title, body and section on both sides.
+_ARTICLE_COLUMNS = (
+    "a.id, a.identity, a.title, a.body, a.summary, a.section, a.url, a.author, a.image_url,"
+    " a.source, a.breaking, a.published_at"
+)
+
+# One row per chat, whether it matches through its section, `breaking`, or several follows;
+# INSERT OR IGNORE on the outbox's UNIQUE (article, platform, chat) makes a re-run add nothing.
+_FAN_OUT = """
+INSERT OR IGNORE INTO outbox (article_id, platform, chat_id, status, due_at, created_at)
+SELECT :article_id, platform, chat_id, 'pending', :due_at, :created_at FROM (
+    SELECT platform, chat_id FROM subscriptions
+     WHERE active = 1 AND section IN (:section, :breaking_section)
+    UNION
+    SELECT f.platform, f.chat_id FROM follows AS f
+      JOIN follow_terms AS t ON t.follow_id = f.id
+     WHERE f.active = 1 AND t.term IN (SELECT value FROM json_each(:terms))
+     GROUP BY f.id
+    HAVING COUNT(*) = f.term_count
+)
+"""
+
+
+# The three plans of `latest`; each walks one b-tree newest first and stops at the limit.
+SEARCH_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM article_search AS s
+                   JOIN articles AS a ON a.search_key = s.rowid
+                  WHERE article_search MATCH ?
+                  ORDER BY s.rowid DESC LIMIT ?"""  # noqa: S608 - constant column list
+SECTION_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.section = ?
+                   ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
+RECENT_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
+                  ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
+
+
+def _content_hash(draft: ArticleDraft) -> str:
+    parts = (
+        draft.title,
+        draft.body,
+        draft.summary,
+        draft.section,
+        draft.url or "",
+        draft.author or "",
+        draft.image_url or "",
+        to_db_time(draft.published_at),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _article(row: aiosqlite.Row) -> Article:
+    return Article(
+        id=row["id"],
+        identity=row["identity"],
+        title=row["title"],
+        body=row["body"],
+        summary=row["summary"],
+        section=row["section"],
+        url=row["url"],
+        author=row["author"],
+        image_url=row["image_url"],
+        source=row["source"],
+        breaking=bool(row["breaking"]),
+        published_at=from_db_time(row["published_at"]),
+    )
+
+
+class SqliteSectionRepository:
+    """Sections in SQLite."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    async def sync(self, sections: Sequence[Section]) -> None:
+        """Insert or rename the configured sections; sections no longer configured stay."""
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                """INSERT INTO sections (slug, name_id, name_en, position) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (slug) DO UPDATE SET name_id = excluded.name_id,
+                       name_en = excluded.name_en, position = excluded.position""",
+                [(s.slug, s.name_id, s.name_en, i) for i, s in enumerate(sections)],
+            )
+
+
+class SqliteArticleRepository:
+    """Articles in SQLite with an FTS5 index of their processed text."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    async def publish(
+        self,
+        drafts: Sequence[ArticleDraft],
+        *,
+        now: datetime,
+        push_since: datetime | None,
+        breaking_section: str,
+    ) -> list[PublishResult]:
+        """Store drafts, index them and fan new ones out, all in one transaction."""
+        results: list[PublishResult] = []
+        async with self._db.transaction() as connection:
+            for draft in drafts:
+                results.append(
+                    await self._publish_one(
+                        connection,
+                        draft,
+                        now=now,
+                        push_since=push_since,
+                        breaking_section=breaking_section,
+                    )
+                )
+        return results
+
+    async def _publish_one(
+        self,
+        connection: aiosqlite.Connection,
+        draft: ArticleDraft,
+        *,
+        now: datetime,
+        push_since: datetime | None,
+        breaking_section: str,
+    ) -> PublishResult:
+        content_hash = _content_hash(draft)
+        async with connection.execute(
+            "SELECT id, content_hash, published_at, search_key FROM articles WHERE identity = ?",
+            (draft.identity,),
+        ) as cursor:
+            existing = await cursor.fetchone()
+        published = to_db_time(draft.published_at)
+        title_terms = search_text.index_text(draft.title)
+        body_terms = search_text.index_text(f"{draft.summary}\n{draft.body}")
+        if existing is not None:
+            if existing["content_hash"] == content_hash:
+                return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
+            search_key = existing["search_key"]
+            if existing["published_at"] != published:
+                search_key = await self._free_search_key(connection, draft.published_at)
+            await connection.execute(
+                """UPDATE articles SET title = ?, body = ?, summary = ?, section = ?, url = ?,
+                       author = ?, image_url = ?, published_at = ?, search_key = ?,
+                       content_hash = ?, updated_at = ?
+                   WHERE id = ?""",
+                (
+                    draft.title,
+                    draft.body,
+                    draft.summary,
+                    draft.section,
+                    draft.url,
+                    draft.author,
+                    draft.image_url,
+                    published,
+                    search_key,
+                    content_hash,
+                    to_db_time(now),
+                    existing["id"],
+                ),
+            )
+            await connection.execute(
+                "DELETE FROM article_search WHERE rowid = ?", (existing["search_key"],)
+            )
+            await connection.execute(
+                "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
+                (search_key, title_terms, body_terms, draft.section),
+            )
+            return PublishResult(PublishOutcome.UPDATED, existing["id"])
+
+        search_key = await self._free_search_key(connection, draft.published_at)
+        async with connection.execute(
+            """INSERT INTO articles (identity, title, body, summary, section, url, author,
+                   image_url, source, breaking, published_at, search_key, content_hash,
+                   created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            (
+                draft.identity,
+                draft.title,
+                draft.body,
+                draft.summary,
+                draft.section,
+                draft.url,
+                draft.author,
+                draft.image_url,
+                draft.source,
+                int(draft.breaking),
+                published,
+                search_key,
+                content_hash,
+                to_db_time(now),
+                to_db_time(now),
+            ),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+        article_id = int(row[0])
+        await connection.execute(
+            "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
+            (search_key, title_terms, body_terms, draft.section),
+        )
+        if push_since is not None and draft.published_at < push_since:
+            return PublishResult(PublishOutcome.NEW, article_id)
+        all_terms = sorted(set(title_terms.split()) | set(body_terms.split()))
+        cursor = await connection.execute(
+            _FAN_OUT,
+            {
+                "article_id": article_id,
+                "due_at": to_epoch(now),
+                "created_at": to_db_time(now),
+                "section": draft.section,
+                # NULL matches no subscription: plain stories do not reach `breaking`.
+                "breaking_section": breaking_section if draft.breaking else None,
+                "terms": json.dumps(all_terms),
+            },
+        )
+        queued = cursor.rowcount
+        await cursor.close()
+        return PublishResult(PublishOutcome.NEW, article_id, queued=queued)
+
+    @staticmethod
+    async def _free_search_key(connection: aiosqlite.Connection, published: datetime) -> int:
+        base = max(int(published.timestamp()), 0) << KEY_SHIFT
+        async with connection.execute(
+            "SELECT MAX(search_key) FROM articles WHERE search_key BETWEEN ? AND ?",
+            (base, base + (1 << KEY_SHIFT) - 1),
+        ) as cursor:
+            row = await cursor.fetchone()
+        taken = row[0] if row else None
+        return base if taken is None else int(taken) + 1
+
+    async def get(self, article_id: int) -> Article | None:
+        """The stored article with this id."""
+        async with self._db.connection.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.id = ?",  # noqa: S608 - constant column list
+            (article_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _article(row) if row else None
+
+    async def latest(
+        self, *, section: str | None, terms: Sequence[str], limit: int
+    ) -> list[Article]:
+        """Newest published first; stories containing every term, in `section` if given."""
+        params: tuple[str | int, ...]
+        if terms:
+            match = f"{{title body}} : ({search_text.fts_phrases(list(terms))})"
+            if section is not None:
+                # Slugs are [a-z0-9-] (checked in settings), so quoting them is enough.
+                match += f' AND section : "{section}"'
+            sql, params = SEARCH_SQL, (match, limit)
+        elif section is not None:
+            sql, params = SECTION_SQL, (section, limit)
+        else:
+            sql, params = RECENT_SQL, (limit,)
+        async with self._db.connection.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [_article(row) for row in rows]
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+        async with self._db.connection.execute("SELECT COUNT(*) FROM articles") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0

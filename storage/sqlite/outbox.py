@@ -1,0 +1,120 @@
+"""The delivery outbox in SQLite: claims with a lease, so a dead claimer's rows come back."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime
+
+from storage.models import ChatRef, OutboxItem, Platform
+from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
+
+# A row claimed this many times without an answer is poison (it kills whoever sends it);
+# give up on it rather than crash every worker in turn.
+MAX_CLAIMS = 10
+
+_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SqliteOutboxRepository:
+    """Deliveries waiting, claimed, sent or given up."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    async def claim(
+        self,
+        platform: Platform,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        chat_id: str | None = None,
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` due rows for `lease_seconds`, oldest due first."""
+        now_epoch = to_epoch(now)
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """UPDATE outbox SET status = 'failed',
+                       last_error = 'claimed too often without an answer'
+                   WHERE platform = ? AND status = 'sending' AND due_at <= ? AND claims >= ?""",
+                (platform.value, now_epoch, MAX_CLAIMS),
+            )
+            async with connection.execute(
+                """UPDATE outbox SET status = 'sending', due_at = :lease_end,
+                       claims = claims + 1, claimed_by = :worker
+                   WHERE id IN (
+                       SELECT id FROM outbox
+                        WHERE platform = :platform AND status IN ('pending', 'sending')
+                          AND due_at <= :now AND (:chat_id IS NULL OR chat_id = :chat_id)
+                        ORDER BY due_at, id LIMIT :limit)
+                   RETURNING id, article_id, platform, chat_id, attempts""",
+                {
+                    "lease_end": now_epoch + lease_seconds,
+                    "worker": _WORKER,
+                    "platform": platform.value,
+                    "now": now_epoch,
+                    "chat_id": chat_id,
+                    "limit": limit,
+                },
+            ) as cursor:
+                rows = await cursor.fetchall()
+        items = [
+            OutboxItem(
+                id=row["id"],
+                article_id=row["article_id"],
+                chat=ChatRef(Platform(row["platform"]), row["chat_id"]),
+                attempts=row["attempts"],
+            )
+            for row in rows
+        ]
+        # RETURNING gives no order guarantee; keep the oldest first as claimed.
+        return sorted(items, key=lambda item: item.id)
+
+    async def mark_sent(self, item_id: int, message_id: str, *, now: datetime) -> None:
+        """Record a delivery and the platform's message id."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,
+                       last_error = NULL
+                   WHERE id = ?""",
+                (message_id, to_db_time(now), item_id),
+            )
+
+    async def retry_at(
+        self, item_id: int, due_at: datetime, reason: str, *, count_attempt: bool
+    ) -> None:
+        """Put a claimed row back, due at `due_at`."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                """UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,
+                       attempts = attempts + ?, claims = 0
+                   WHERE id = ? AND status = 'sending'""",
+                (to_epoch(due_at), reason, int(count_attempt), item_id),
+            )
+
+    async def give_up(self, item_id: int, reason: str, *, dropped: bool = False) -> None:
+        """Never send this row."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
+                ("dropped" if dropped else "failed", reason, item_id),
+            )
+
+    async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
+        """When the earliest pending or claimed row of this platform (and chat) falls due."""
+        async with self._db.connection.execute(
+            """SELECT MIN(due_at) FROM outbox
+               WHERE platform = :platform AND status IN ('pending', 'sending')
+                 AND (:chat_id IS NULL OR chat_id = :chat_id)""",
+            {"platform": platform.value, "chat_id": chat_id},
+        ) as cursor:
+            row = await cursor.fetchone()
+        return from_epoch(row[0]) if row and row[0] is not None else None
+
+    async def status_counts(self) -> dict[str, int]:
+        """How many rows are in each status."""
+        async with self._db.connection.execute(
+            "SELECT status, COUNT(*) FROM outbox GROUP BY status"
+        ) as cursor:
+            return {row[0]: row[1] for row in await cursor.fetchall()}

@@ -1,0 +1,237 @@
+"""Fan-out and the delivery loop, with a fake platform that fails as each test scripts."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App
+from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
+from bot.delivery.worker import DeliveryWorker, backoff_seconds
+from storage.models import ChatRef, Platform
+from tests.support import START, FakeClock, FakePlatform, draft
+
+
+def _worker(app: App, platform: FakePlatform) -> DeliveryWorker:
+    return app.delivery_worker(platform)
+
+
+async def _outbox(app: App) -> list[tuple[str, str, int, str | None]]:
+    database = app.storage.outbox._db  # type: ignore[attr-defined]  # white-box
+    async with database.connection.execute(
+        "SELECT chat_id, status, attempts, last_error FROM outbox ORDER BY id"
+    ) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
+
+
+async def _subscribe(app: App, chat_id: str, *sections: str) -> None:
+    await app.storage.subscriptions.subscribe(
+        ChatRef(Platform.TELEGRAM, chat_id), list(sections), now=START
+    )
+
+
+async def test_each_matching_chat_gets_a_new_story_exactly_once(
+    app: App, platform: FakePlatform
+) -> None:
+    await _subscribe(app, "10", "internasional")
+    await _subscribe(app, "11", "nasional")
+    await app.storage.subscriptions.follow(
+        ChatRef(Platform.TELEGRAM, "10"), "nato", ["nato"], now=START
+    )
+    await app.storage.subscriptions.follow(
+        ChatRef(Platform.TELEGRAM, "12"), "Jepang", ["jepang"], now=START
+    )
+    story = draft("NATO dan Jepang", body="Pertahanan kawasan.", section="internasional")
+    [result] = await app.deps.newsroom.publish([story])
+    assert result.queued == 2  # chat 10 (section and keyword: one row) and chat 12 (keyword)
+    await app.deps.newsroom.publish([story])  # the same story again adds nothing
+    worker = _worker(app, platform)
+    assert await worker.deliver_due() == 2
+    assert await worker.deliver_due() == 0
+    assert sorted(m.chat.chat_id for m in platform.sent) == ["10", "12"]
+    assert [row[1] for row in await _outbox(app)] == ["sent", "sent"]
+
+
+async def test_an_old_story_imported_late_is_stored_but_not_pushed(app: App) -> None:
+    await _subscribe(app, "10", "internasional")
+    [result] = await app.deps.newsroom.publish(
+        [draft("Arsip lama", section="internasional", published_at=START - timedelta(days=30))]
+    )
+    assert result.queued == 0
+    assert await app.storage.articles.count() == 1
+
+
+async def test_retry_after_waits_exactly_that_long_and_is_not_a_failure(
+    app: App, platform: FakePlatform, clock: FakeClock
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    platform.failures = {"10": [RetryAfter(37)]}
+    await app.deps.newsroom.publish([draft("Satu")])
+    worker = _worker(app, platform)
+    await worker.deliver_due()
+    assert await app.storage.outbox.next_due(Platform.TELEGRAM) == START + timedelta(seconds=37)
+    clock.advance(36.9)
+    assert await worker.deliver_due() == 0
+    clock.advance(0.1)
+    assert await worker.deliver_due() == 1
+    [(_, status, attempts, _)] = await _outbox(app)
+    assert (status, attempts, len(platform.sent)) == ("sent", 0, 1)
+
+
+async def test_transient_errors_back_off_then_give_up_with_a_reason(
+    app: App, platform: FakePlatform, clock: FakeClock
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    attempts = app.settings.delivery_max_attempts
+    platform.failures = {"10": [TransientError("timed out")] * attempts}
+    await app.deps.newsroom.publish([draft("Satu")])
+    worker = _worker(app, platform)
+    for _ in range(attempts):
+        await worker.deliver_due()
+        clock.advance(3600)
+    [(_, status, tries, reason)] = await _outbox(app)
+    assert status == "failed"
+    assert tries == attempts - 1
+    assert reason == f"gave up after {attempts} attempts: timed out"
+    assert platform.sent == []
+
+
+async def test_transient_then_success(app: App, platform: FakePlatform, clock: FakeClock) -> None:
+    await _subscribe(app, "10", "nasional")
+    platform.failures = {"10": [TransientError("502")]}
+    await app.deps.newsroom.publish([draft("Satu")])
+    worker = _worker(app, platform)
+    await worker.deliver_due()
+    due = await app.storage.outbox.next_due(Platform.TELEGRAM)
+    assert due is not None
+    assert START + timedelta(seconds=1) <= due <= START + timedelta(seconds=2)
+    clock.advance(2)
+    await worker.deliver_due()
+    assert len(platform.sent) == 1
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    rng = random.Random(1)
+    assert 1 <= backoff_seconds(1, rng) <= 2
+    assert 8 <= backoff_seconds(4, rng) <= 16
+    assert backoff_seconds(40, rng) <= 900
+
+
+async def test_chat_gone_deactivates_its_subscriptions_and_pending_rows(
+    app: App, platform: FakePlatform
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    await _subscribe(app, "11", "nasional")
+    platform.failures = {"10": [ChatGone("bot was blocked by the user")]}
+    await app.deps.newsroom.publish([draft("Satu"), draft("Dua")])
+    await _worker(app, platform).deliver_due()
+    gone = ChatRef(Platform.TELEGRAM, "10")
+    assert await app.storage.subscriptions.sections_of(gone) == []
+    statuses = {(chat, status) for chat, status, _, _ in await _outbox(app)}
+    assert statuses == {("10", "dropped"), ("11", "sent")}
+    # A new story no longer reaches the gone chat.
+    [result] = await app.deps.newsroom.publish([draft("Tiga")])
+    assert result.queued == 1
+
+
+async def test_chat_moved_follows_the_new_id_and_sends_once(
+    app: App, platform: FakePlatform
+) -> None:
+    await _subscribe(app, "-10", "nasional")
+    platform.failures = {"-10": [ChatMoved("-100777")]}
+    await app.deps.newsroom.publish([draft("Satu")])
+    await _worker(app, platform).deliver_due()
+    assert [m.chat.chat_id for m in platform.sent] == ["-100777"]
+    assert await app.storage.subscriptions.sections_of(ChatRef(Platform.TELEGRAM, "-10")) == []
+    moved = ChatRef(Platform.TELEGRAM, "-100777")
+    assert await app.storage.subscriptions.sections_of(moved) == ["nasional"]
+    [result] = await app.deps.newsroom.publish([draft("Dua")])
+    assert result.queued == 1
+
+
+async def test_bad_request_is_never_retried(
+    app: App, platform: FakePlatform, clock: FakeClock
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    platform.failures = {"10": [PermanentError("message is too long")]}
+    await app.deps.newsroom.publish([draft("Satu")])
+    worker = _worker(app, platform)
+    await worker.deliver_due()
+    clock.advance(86_400)
+    assert await worker.deliver_due() == 0
+    [(_, status, _, reason)] = await _outbox(app)
+    assert (status, reason) == ("failed", "refused: message is too long")
+
+
+async def test_an_adapter_crash_keeps_the_row_for_a_retry(
+    app: App, platform: FakePlatform, clock: FakeClock
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    platform.failures = {"10": [ValueError("adapter bug")]}
+    await app.deps.newsroom.publish([draft("Satu")])
+    worker = _worker(app, platform)
+    await worker.deliver_due()
+    clock.advance(60)
+    await worker.deliver_due()
+    assert len(platform.sent) == 1
+
+
+async def test_rows_claimed_by_a_process_that_died_become_due_again(
+    app: App, platform: FakePlatform, clock: FakeClock
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    await _subscribe(app, "11", "nasional")
+    await app.deps.newsroom.publish([draft("Satu")])
+    # A process claims both rows and dies before sending anything.
+    claimed = await app.storage.outbox.claim(
+        Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
+    )
+    assert len(claimed) == 2
+    worker = _worker(app, platform)
+    assert await worker.deliver_due() == 0  # still leased to the dead process
+    clock.advance(60)
+    assert await worker.deliver_due() == 2
+    assert sorted(m.chat.chat_id for m in platform.sent) == ["10", "11"]
+
+
+async def test_a_row_that_kills_every_claimer_is_given_up(app: App, clock: FakeClock) -> None:
+    await _subscribe(app, "10", "nasional")
+    await app.deps.newsroom.publish([draft("Satu")])
+    for _ in range(10):
+        assert await app.storage.outbox.claim(
+            Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
+        )
+        clock.advance(61)
+    assert (
+        await app.storage.outbox.claim(Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10)
+        == []
+    )
+    [(_, status, _, reason)] = await _outbox(app)
+    assert (status, reason) == ("failed", "claimed too often without an answer")
+
+
+async def test_push_is_rendered_in_the_chat_language(app: App, platform: FakePlatform) -> None:
+    await _subscribe(app, "10", "nasional")
+    await app.storage.chats.set_language(ChatRef(Platform.TELEGRAM, "10"), "en", now=START)
+    await app.deps.newsroom.publish([draft("Satu", breaking=True)])
+    await _worker(app, platform).deliver_due()
+    [message] = platform.sent
+    card = message.reply.parts[0]
+    assert card.badge == "BREAKING"  # type: ignore[union-attr]
+    assert card.section_name == "National"  # type: ignore[union-attr]
+    assert [b.label for b in message.reply.buttons] == ["Read"]
+
+
+@pytest.mark.parametrize("platform_name", [Platform.TELEGRAM, Platform.DISCORD])
+async def test_workers_only_claim_their_own_platform(app: App, platform_name: Platform) -> None:
+    await app.storage.subscriptions.subscribe(
+        ChatRef(Platform.DISCORD, "99"), ["nasional"], now=START
+    )
+    await _subscribe(app, "10", "nasional")
+    await app.deps.newsroom.publish([draft("Satu")])
+    platform = FakePlatform(app, platform=platform_name)
+    await _worker(app, platform).deliver_due()
+    expected = "10" if platform_name is Platform.TELEGRAM else "99"
+    assert [m.chat.chat_id for m in platform.sent] == [expected]

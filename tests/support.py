@@ -1,0 +1,140 @@
+"""Fakes and builders shared by the tests: a fake platform, a settable clock, article drafts."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.app import App
+from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
+from bot.delivery.errors import DeliveryError
+from storage.models import ArticleDraft, ChatRef, Platform
+
+START = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock that moves only when a test moves it."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+_draft_numbers = itertools.count(1)
+
+
+def draft(
+    title: str = "Berita contoh",
+    *,
+    body: str = "Isi berita contoh.",
+    section: str = "nasional",
+    published_at: datetime = START,
+    identity: str | None = None,
+    breaking: bool = False,
+    url: str | None = None,
+) -> ArticleDraft:
+    """An article draft with sensible defaults and a fresh identity."""
+    return ArticleDraft(
+        identity=identity or f"test:{next(_draft_numbers)}",
+        title=title,
+        body=body,
+        section=section,
+        published_at=published_at,
+        url=url,
+        breaking=breaking,
+    )
+
+
+@dataclass
+class SentMessage:
+    """One message the fake platform was asked to send."""
+
+    chat: ChatRef
+    reply: Reply
+    message_id: str
+
+
+@dataclass
+class FakePlatform:
+    """A platform adapter over no network: records sends, and fails them as a test scripts.
+
+    `failures` maps a chat id to the errors its next sends raise, in order.
+    """
+
+    app: App
+    platform: Platform = Platform.TELEGRAM
+    sends_per_second: float | None = None
+    sent: list[SentMessage] = field(default_factory=list)
+    failures: dict[str, list[BaseException]] = field(default_factory=dict)
+    on_send: Callable[[ChatRef], None] | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    async def say(
+        self,
+        text: str,
+        *,
+        chat: str = "100",
+        user: str = "7",
+        kind: ChatKind = ChatKind.PRIVATE,
+        manager: bool = True,
+    ) -> Reply:
+        """What the bot answers `text` typed by `user` in `chat`."""
+        parsed = parse_command_text(text)
+        assert parsed is not None, f"not a command: {text!r}"
+        name, _bot, args = parsed
+        return await self.app.dispatcher.dispatch(
+            Command(
+                name=name,
+                args=args,
+                chat=ChatRef(self.platform, chat),
+                user=UserRef(user),
+                chat_kind=kind,
+                can_manage_chat=manager,
+            )
+        )
+
+    async def say_text(self, text: str, **options: object) -> str:
+        """The plain text of the answer to `text`."""
+        reply = await self.say(text, **options)  # type: ignore[arg-type]  # test convenience
+        return reply.plain_text()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    async def send(self, chat: ChatRef, reply: Reply) -> str:
+        if self.on_send is not None:
+            self.on_send(chat)
+        queued = self.failures.get(chat.chat_id)
+        if queued:
+            error = queued.pop(0)
+            raise error
+        message_id = str(next(self._ids))
+        self.sent.append(SentMessage(chat, reply, message_id))
+        return message_id
+
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        raise NotImplementedError
+
+    async def delete(self, chat: ChatRef, message_id: str) -> None:
+        raise NotImplementedError
+
+    def send_interval(self, chat: ChatRef) -> float:
+        return 0.0
+
+    def sent_to(self, chat_id: str) -> list[SentMessage]:
+        """The messages sent to one chat."""
+        return [message for message in self.sent if message.chat.chat_id == chat_id]
+
+
+def fail(chat_id: str, *errors: DeliveryError | Exception) -> dict[str, list[BaseException]]:
+    """A failures script for FakePlatform."""
+    return {chat_id: list(errors)}

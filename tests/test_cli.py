@@ -1,0 +1,191 @@
+"""The `newsbot` command line end to end: separate processes sharing one real database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+FEED = FIXTURES / "feed.xml"
+NATO_TITLE = "Sekjen NATO Kunjungi Tokyo, Bahas Kerja Sama dengan Menteri Pertahanan Jepang"
+
+
+class Newsbot:
+    """Runs `python -m bot` in a scratch directory with its own database and no .env."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.env = {
+            key: value for key, value in os.environ.items() if not key.startswith("NEWSBOT_")
+        }
+        self.env["NEWSBOT_DATABASE"] = str(directory / "newsbot.db")
+
+    def __call__(
+        self, *arguments: str, stdin: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *arguments],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=self.directory,
+            env={**self.env, **(env or {})},
+            timeout=60,
+            check=False,
+        )
+
+    def chat(self, lines: str, *options: str) -> str:
+        result = self("chat", *options, stdin=lines)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+@pytest.fixture
+def newsbot(tmp_path: Path) -> Newsbot:
+    return Newsbot(tmp_path)
+
+
+def _fresh_feed(path: Path, items: list[tuple[str, str, str]]) -> Path:
+    """An RSS file of (guid, title, category) items published a minute ago."""
+    published = format_datetime(datetime.now(UTC) - timedelta(minutes=1))
+    entries = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title><category>{category}</category>"
+        f"<description>{title}. Berita lengkap menyusul.</description>"
+        f"<pubDate>{published}</pubDate></item>"
+        for guid, title, category in items
+    )
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Uji</title>'
+        f"{entries}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ingested_feed_answers_latest_in_a_chat(newsbot: Newsbot) -> None:
+    result = newsbot("ingest", str(FEED))
+    assert result.returncode == 0, result.stderr
+    assert "feed.xml: rss, 4 new" in result.stderr
+    out = newsbot.chat("/latest nato\n")
+    assert NATO_TITLE in out
+    assert "Internasional · 25 Nov 2024 09:15 WIB" in out
+    for query in ("jepang", "Jepang", "pertahanan"):
+        assert NATO_TITLE in newsbot.chat(f"/latest {query}\n"), query
+    internasional = newsbot.chat("/latest internasional\n")
+    assert NATO_TITLE in internasional
+    assert "Nasional ·" not in internasional
+    assert "Ekonomi ·" not in internasional
+
+
+def test_ingesting_the_same_feed_twice_adds_nothing(newsbot: Newsbot) -> None:
+    feed = _fresh_feed(
+        newsbot.directory / "fresh.xml", [("a1", "Sekjen NATO ke Tokyo", "Internasional")]
+    )
+    newsbot.chat("/subscribe internasional\n", "--chat", "a")
+    first = newsbot("ingest", str(feed))
+    second = newsbot("ingest", str(feed))
+    assert "1 new" in first.stderr
+    assert "0 new, 1 duplicate" in second.stderr
+    assert newsbot.chat("") == ""  # the chat "local" subscribes to nothing
+    pushed = newsbot.chat("", "--chat", "a")
+    assert pushed.count("#1 Sekjen NATO ke Tokyo") == 1
+    assert pushed.count("[Baca: /read 1]") == 1
+
+
+def test_a_story_ingested_elsewhere_reaches_subscribed_chats_exactly_once(
+    newsbot: Newsbot,
+) -> None:
+    assert "berlangganan Internasional" in newsbot.chat(
+        "/subscribe internasional\n", "--chat", "dunia"
+    )
+    assert "berlangganan Nasional" in newsbot.chat("/subscribe nasional\n", "--chat", "negeri")
+    feed = _fresh_feed(
+        newsbot.directory / "fresh.xml",
+        [("n1", "NATO Gelar Latihan Bersama di Laut Baltik", "Internasional")],
+    )
+    assert newsbot("ingest", str(feed)).returncode == 0
+    first = newsbot.chat("", "--chat", "dunia")
+    assert first.count("#1 NATO Gelar Latihan Bersama di Laut Baltik") == 1
+    assert first.count("[Baca: /read 1]") == 1
+    assert newsbot.chat("", "--chat", "dunia") == ""
+    assert newsbot.chat("", "--chat", "negeri") == ""
+
+
+def test_breaking_news_from_the_console(newsbot: Newsbot) -> None:
+    newsbot.chat("/subscribe breaking\n", "--chat", "redaksi")
+    refused = newsbot.chat("/breaking Gempa | Gempa M6 di Palu.\n")
+    assert "Hanya admin bot" in refused
+    stored = newsbot.chat("/breaking #nasional Gempa | Gempa M6 di Palu.\n", "--admin")
+    assert "disimpan di rubrik Nasional dan diantrekan ke 1 chat" in stored
+    pushed = newsbot.chat("", "--chat", "redaksi")
+    assert "[BERITA TERKINI] Gempa" in pushed
+
+
+def test_group_member_cannot_subscribe_from_the_console(newsbot: Newsbot) -> None:
+    out = newsbot.chat("/subscribe nasional\n", "--chat", "grup", "--kind", "group", "--member")
+    assert "Hanya pengelola chat ini" in out
+
+
+def test_hostile_inputs_each_get_a_line_and_do_not_stop_the_rest(newsbot: Newsbot) -> None:
+    inputs = [
+        FIXTURES / "billion_laughs.xml",
+        FIXTURES / "external_entity.xml",
+        FIXTURES / "truncated.xml",
+        FEED,
+        newsbot.directory / "missing.xml",
+    ]
+    result = newsbot("ingest", *map(str, inputs))
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith(str(FIXTURES))]
+    assert len([line for line in lines if "FAILED" in line]) == 3
+    assert "missing.xml: FAILED" in result.stderr
+    assert "feed.xml: rss, 4 new" in result.stderr
+    assert "root:" not in result.stderr + result.stdout  # /etc/passwd never read
+    assert NATO_TITLE in newsbot.chat("/latest nato\n")
+
+
+def test_sample_news_loads_once_and_answers(newsbot: Newsbot) -> None:
+    first = newsbot("sample-news")
+    assert first.returncode == 0, first.stderr
+    assert "berita.jsonl: jsonl, 18 new" in first.stderr
+    again = newsbot("sample-news")
+    assert "already has stories" in again.stderr
+    assert "Sekjen NATO Kunjungi Tokyo" in newsbot.chat("/latest nato\n")
+
+
+def test_run_without_tokens_is_the_console_chat(newsbot: Newsbot) -> None:
+    result = newsbot("run", stdin="/help\n")
+    assert result.returncode == 0, result.stderr
+    assert "Tidak ada token platform" in result.stderr
+    assert "/latest [rubrik] [kata kunci]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"NEWSBOT_ADMINS": "bob"}, "must be platform:user_id"),
+        ({"NEWSBOT_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
+        ({"NEWSBOT_DATABASE": "postgresql://localhost/news"}, "PostgreSQL is not supported"),
+        ({"NEWSBOT_TELEGRAM_TOKEN": "123:abc"}, "Telegram support is not in this version"),
+    ],
+)
+def test_configuration_errors_are_clear(
+    newsbot: Newsbot, env: dict[str, str], message: str
+) -> None:
+    result = newsbot("run", env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "123:abc" not in result.stderr
+
+
+def test_unknown_ingest_section_is_refused(newsbot: Newsbot) -> None:
+    result = newsbot("ingest", "--section", "sihir", str(FEED))
+    assert result.returncode == 2
+    assert "unknown section 'sihir'" in result.stderr
