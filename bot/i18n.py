@@ -93,6 +93,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan diantrekan "
         "ke {count} chat.",
         "breaking.duplicate": "Berita yang sama sudah tersimpan (#{id}); tidak dikirim ulang.",
+        "breaking.updated": "Berita #{id} dengan judul yang sama diperbarui; tidak dikirim ulang.",
         "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
         "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
         "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
@@ -173,6 +174,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.stored": "Breaking story #{id} stored in {section} and queued for {count} "
         "chat(s).",
         "breaking.duplicate": "The same story is already stored (#{id}); not sent again.",
+        "breaking.updated": "Story #{id} with the same headline was updated; not sent again.",
         "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
         "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
         "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "

@@ -58,8 +58,11 @@ async def breaking(cmd: Command, deps: Deps) -> Reply:
         breaking=True,
     )
     [result] = await deps.newsroom.publish([draft])
-    if result.outcome is not PublishOutcome.NEW:
+    if result.outcome is PublishOutcome.DUPLICATE:
         return Reply.text(translate(cmd.language, "breaking.duplicate", id=result.article_id))
+    if result.outcome is PublishOutcome.UPDATED:
+        # Same headline the same day, new text: a correction, stored but not pushed again.
+        return Reply.text(translate(cmd.language, "breaking.updated", id=result.article_id))
     await deps.storage.audit.record(
         AuditEntry(
             actor=cmd.actor, chat=cmd.chat, action="breaking", detail=f"#{result.article_id}"

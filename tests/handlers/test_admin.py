@@ -69,3 +69,16 @@ async def test_bad_breaking_input_stores_nothing(platform: FakePlatform, app: Ap
     ):
         assert answer in await platform.say_text(command, user=ADMIN), command
     assert await app.storage.articles.count() == 0
+
+
+async def test_the_same_breaking_post_twice_is_sent_once(platform: FakePlatform, app: App) -> None:
+    await platform.say_text("/subscribe nasional", chat="13")
+    await platform.say_text("/breaking Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
+    again = await platform.say_text("/breaking Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
+    assert "sudah tersimpan" in again
+    corrected = await platform.say_text(
+        "/breaking Banjir Jakarta | Air setinggi 2 meter.", user=ADMIN
+    )
+    assert "diperbarui; tidak dikirim ulang" in corrected
+    assert await app.storage.articles.count() == 1
+    assert await app.storage.outbox.status_counts() == {"pending": 1}

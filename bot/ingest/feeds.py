@@ -1,0 +1,232 @@
+"""RSS 2.0, RSS 1.0 and Atom feeds, read with feedparser after the XML screen.
+
+feedparser only ever gets a byte stream that `bot.ingest.xml_screen` already approved; it is
+never given a URL or a path, so it never fetches or opens anything itself.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+from bs4 import BeautifulSoup
+
+from bot.ingest.drafts import MAX_ITEMS, ParsedInput, SectionResolver, build_draft
+from bot.ingest.html_text import collapse_whitespace, html_to_text, plain_to_text
+from bot.ingest.identity import resolve_http_url
+from bot.ingest.sources import SourceDocument, source_label
+from storage.models import ArticleDraft
+
+logger = logging.getLogger(__name__)
+
+# A guid longer than this is not an identifier anybody meant; ignore it.
+_MAX_GUID = 1_000
+
+
+class _RejectedError(Exception):
+    """One item cannot become a story; the message is the reason."""
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    kind: str,
+    doc: SourceDocument,
+    resolve_section: SectionResolver,
+    now: datetime,
+) -> ParsedInput:
+    """Turn screened feed bytes into drafts.
+
+    Args:
+        data: bytes that passed `bot.ingest.xml_screen.screen_xml`.
+        kind: ``"rss"`` or ``"atom"``, as detected.
+        doc: the document the bytes came from (for its base URL and name).
+        resolve_section: maps category words to a section slug.
+        now: the publication time of items and feeds that carry no date.
+    """
+    headers = {"content-location": doc.base_url} if doc.base_url else {}
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    feed: Mapping[str, Any] = parsed.get("feed", {})
+    entries: Sequence[Mapping[str, Any]] = parsed.get("entries", [])
+    base = doc.base_url or resolve_http_url(_text(feed.get("link")), None)
+    feed_time = _first_time(feed) or now
+    feed_words = _tags(feed)
+    title = _detail_text(feed.get("title_detail"), feed.get("title"), one_line=True)
+    source = title or source_label(doc)
+
+    considered = entries[:MAX_ITEMS]
+    guid_counts = Counter(guid for entry in considered if (guid := _guid(entry)))
+    drafts: list[ArticleDraft] = []
+    rejected: list[str] = []
+    for number, entry in enumerate(considered, start=1):
+        try:
+            drafts.append(
+                _draft(
+                    entry,
+                    base=base,
+                    guid_counts=guid_counts,
+                    fallback_time=feed_time,
+                    feed_words=feed_words,
+                    source=source,
+                    resolve_section=resolve_section,
+                )
+            )
+        except _RejectedError as reason:
+            rejected.append(f"item {number}: {reason}")
+    if len(entries) > MAX_ITEMS:
+        rejected.append(
+            f"items {MAX_ITEMS + 1}-{len(entries)}: over the {MAX_ITEMS}-item limit (skipped)"
+        )
+    logger.debug(
+        "%s: %s feed, %d items, %d rejected", doc.location, kind, len(entries), len(rejected)
+    )
+    return ParsedInput(kind=kind, drafts=drafts, rejected=rejected)
+
+
+def _draft(
+    entry: Mapping[str, Any],
+    *,
+    base: str | None,
+    guid_counts: Counter[str],
+    fallback_time: datetime,
+    feed_words: list[str],
+    source: str,
+    resolve_section: SectionResolver,
+) -> ArticleDraft:
+    title = _detail_text(entry.get("title_detail"), entry.get("title"), one_line=True)
+    if not title:
+        raise _RejectedError("no title")
+    body_html, body = _body(entry)
+    summary = _detail_text(entry.get("summary_detail"), None)
+    guid = _guid(entry)
+    return build_draft(
+        title=title,
+        body=body or summary,
+        summary=summary,
+        section=resolve_section(_tags(entry) or feed_words),
+        published_at=_first_time(entry) or fallback_time,
+        url=resolve_http_url(_text(entry.get("link")), base),
+        guid=guid,
+        guid_is_unique=guid is not None and guid_counts[guid] == 1,
+        author=_text(entry.get("author")),
+        image_url=_image(entry, [body_html, _markup(entry.get("summary_detail"))], base),
+        source=source,
+    )
+
+
+def _text(value: object) -> str | None:
+    """feedparser values are loosely typed; accept only non-empty strings."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _is_markup(detail: Mapping[str, Any]) -> bool:
+    return "html" in str(detail.get("type") or "text/html")
+
+
+def _detail_text(detail: object, fallback: object, *, one_line: bool = False) -> str:
+    """Plain text of a feedparser text construct (title, summary, content)."""
+    if isinstance(detail, Mapping) and isinstance(detail.get("value"), str):
+        value: str = detail["value"]
+        text = html_to_text(value) if _is_markup(detail) else plain_to_text(value)
+    elif isinstance(fallback, str):
+        text = plain_to_text(fallback)
+    else:
+        return ""
+    return collapse_whitespace(text) if one_line else text
+
+
+def _body(entry: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The item's full content as (raw HTML if it was HTML, plain text); empty if none.
+
+    Only real content counts (``content:encoded``, Atom ``<content>``); a description is the
+    summary's job, and the caller falls back to it.
+    """
+    contents = entry.get("content")
+    if not isinstance(contents, list):
+        return None, ""
+    for detail in contents:
+        if isinstance(detail, Mapping) and _text(detail.get("value")):
+            text = _detail_text(detail, None)
+            if text:
+                return (detail["value"] if _is_markup(detail) else None), text
+    return None, ""
+
+
+def _guid(entry: Mapping[str, Any]) -> str | None:
+    guid = _text(entry.get("id"))
+    if guid is None or len(guid) > _MAX_GUID:
+        return None
+    return guid.strip()
+
+
+def _tags(node: Mapping[str, Any]) -> list[str]:
+    """Category words of an item or feed: each tag's term, then its label when different."""
+    words: list[str] = []
+    tags = node.get("tags")
+    for tag in tags if isinstance(tags, list) else []:
+        if not isinstance(tag, Mapping):
+            continue
+        for key in ("term", "label"):
+            word = collapse_whitespace(_text(tag.get(key)) or "")
+            if word and word not in words:
+                words.append(word)
+    return words
+
+
+def _first_time(node: Mapping[str, Any]) -> datetime | None:
+    """The published, else updated, time of an item or feed, in UTC (feedparser converts)."""
+    for key in ("published_parsed", "updated_parsed"):
+        value = node.get(key)
+        if isinstance(value, time.struct_time):
+            try:
+                return datetime(*value[:6], tzinfo=UTC)
+            except (ValueError, OverflowError):
+                continue
+    return None
+
+
+def _markup(detail: object) -> str | None:
+    """The raw HTML of a text construct, or None when it is plain text or absent."""
+    if isinstance(detail, Mapping) and _is_markup(detail):
+        return _text(detail.get("value"))
+    return None
+
+
+def _image(
+    entry: Mapping[str, Any], markups: Sequence[str | None], base: str | None
+) -> str | None:
+    """The first usable http(s) image URL of an item."""
+    for candidate in _image_candidates(entry, markups):
+        url = resolve_http_url(_text(candidate), base)
+        if url is not None:
+            return url
+    return None
+
+
+def _image_candidates(entry: Mapping[str, Any], markups: Sequence[str | None]) -> Iterator[object]:
+    """media:content, then media:thumbnail, then an image enclosure, then the <img> elements of
+    the content (or of the description); lazily, so HTML is parsed only when needed."""
+    for media in _mappings(entry.get("media_content")):
+        medium = str(media.get("medium") or "")
+        media_type = str(media.get("type") or "")
+        if medium == "image" or media_type.startswith("image/") or not (medium or media_type):
+            yield media.get("url")
+    for thumbnail in _mappings(entry.get("media_thumbnail")):
+        yield thumbnail.get("url")
+    for enclosure in _mappings(entry.get("enclosures")):
+        if str(enclosure.get("type") or "").startswith("image/"):
+            yield enclosure.get("href")
+    for markup in markups:
+        if markup:
+            for img in BeautifulSoup(markup, "html.parser").find_all("img", src=True):
+                yield img.get("src")
+
+
+def _mappings(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []

@@ -1,0 +1,252 @@
+"""ingest_all: many inputs, one bad input never stops the rest, counting and reporting."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.ingest.progress import BarProgress, PlainProgress, progress_for
+from bot.ingest.runner import InputReport, ingest_all
+from storage.models import ArticleDraft, PublishOutcome, PublishResult
+
+if TYPE_CHECKING:
+    from conftest import LocalServer, RecordingResolver
+
+NOW = datetime(2024, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+@dataclass
+class MemoryPublisher:
+    """Stores drafts by identity: NEW the first time, DUPLICATE if unchanged, else UPDATED."""
+
+    stored: dict[str, ArticleDraft] = field(default_factory=dict)
+    batches: list[list[ArticleDraft]] = field(default_factory=list)
+
+    async def __call__(self, drafts: Sequence[ArticleDraft]) -> Sequence[PublishResult]:
+        self.batches.append(list(drafts))
+        results = []
+        for draft in drafts:
+            known = self.stored.get(draft.identity)
+            if known is None:
+                outcome = PublishOutcome.NEW
+            elif known == draft:
+                outcome = PublishOutcome.DUPLICATE
+            else:
+                outcome = PublishOutcome.UPDATED
+            self.stored[draft.identity] = draft
+            results.append(PublishResult(outcome=outcome, article_id=len(self.stored)))
+        return results
+
+
+@dataclass
+class ListProgress:
+    """A ProgressSink that records what it was told."""
+
+    events: list[str] = field(default_factory=list)
+
+    def start(self, total: int) -> None:
+        self.events.append(f"start {total}")
+
+    def done(self, report: InputReport) -> None:
+        self.events.append(f"done {report.location}")
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
+async def test_one_bad_input_does_not_stop_the_rest(
+    fixtures_dir: Path, resolver: RecordingResolver
+) -> None:
+    publish = MemoryPublisher()
+    progress = ListProgress()
+    names = [
+        "feed.xml",
+        "billion_laughs.xml",
+        "tidak-ada.xml",
+        "stories_broken_lines.jsonl",
+        "feed.xml",
+        "page_without_article.html",
+        "feed_missing_title.xml",
+    ]
+    locations = [str(fixtures_dir / name) for name in names]
+    reports = await ingest_all(
+        locations, publish=publish, resolve_section=resolver, now=clock, progress=progress
+    )
+
+    assert [r.location for r in reports] == locations
+    assert [r.ok for r in reports] == [True, False, False, True, True, False, True]
+    feed, laughs, missing, jsonl, again, page, partial = reports
+    assert (feed.kind, feed.new, feed.duplicate, feed.updated) == ("rss", 4, 0, 0)
+    assert (again.new, again.duplicate) == (0, 4)
+    assert laughs.error == "XML declares entities (refused)"
+    assert missing.error == "file not found"
+    assert page.error == "no article found in the page"
+    assert jsonl.new == 2
+    assert len(jsonl.rejected) == 7
+    assert partial.rejected == ("item 2: no title", "item 3: no title")
+
+    # publish is called once per usable input with all its drafts, never for failed ones.
+    assert [len(batch) for batch in publish.batches] == [4, 2, 4, 2]
+    assert progress.events == ["start 7", *(f"done {loc}" for loc in locations), "close"]
+
+    assert feed.line().endswith("feed.xml: rss, 4 new, 0 duplicate, 0 updated, 0 rejected")
+    assert laughs.line() == f"{locations[1]}: FAILED: XML declares entities (refused)"
+    assert partial.line().endswith(
+        "feed_missing_title.xml: rss, 2 new, 0 duplicate, 0 updated, 2 rejected "
+        "(item 2: no title; item 3: no title)"
+    )
+    assert jsonl.line().endswith(
+        "2 new, 0 duplicate, 0 updated, 7 rejected "
+        "(line 2: not JSON; line 3: missing title; line 4: not a JSON object; +4 more)"
+    )
+
+
+async def test_an_unexpected_error_becomes_a_failed_report(
+    tmp_path: Path, fixtures_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explosive(words: Sequence[str]) -> str:
+        if "Meledak" in words:
+            raise ValueError("resolver bug")
+        return "umum"
+
+    bad = tmp_path / "bom.jsonl"
+    bad.write_text('{"title": "A", "body": "x", "section": "Meledak"}\n')
+    locations = [str(bad), str(fixtures_dir / "atom.xml")]
+    publish = MemoryPublisher()
+    with caplog.at_level(logging.ERROR, logger="bot.ingest.runner"):
+        reports = await ingest_all(
+            locations,
+            publish=publish,
+            resolve_section=explosive,
+            now=clock,
+            progress=ListProgress(),
+        )
+    assert reports[0].ok is False
+    assert reports[0].error == "internal error: ValueError: resolver bug"
+    assert reports[1].ok is True
+    assert reports[1].new == 2
+    assert any(record.exc_info for record in caplog.records)
+
+
+async def test_publish_errors_propagate_and_progress_is_closed(
+    fixtures_dir: Path, resolver: RecordingResolver
+) -> None:
+    async def broken_publish(drafts: Sequence[ArticleDraft]) -> Sequence[PublishResult]:
+        raise RuntimeError("database is locked")
+
+    progress = ListProgress()
+    locations = [str(fixtures_dir / name) for name in ("empty.xml", "feed.xml", "atom.xml")]
+    with pytest.raises(RuntimeError, match="database is locked"):
+        await ingest_all(
+            locations,
+            publish=broken_publish,
+            resolve_section=resolver,
+            now=clock,
+            progress=progress,
+        )
+    assert progress.events == ["start 3", f"done {locations[0]}", "close"]
+
+
+async def test_an_input_with_no_drafts_is_not_published(
+    tmp_path: Path, resolver: RecordingResolver
+) -> None:
+    path = tmp_path / "semua-rusak.jsonl"
+    path.write_text('{"body": "tanpa judul"}\n')
+    publish = MemoryPublisher()
+    (report,) = await ingest_all(
+        [str(path)], publish=publish, resolve_section=resolver, now=clock, progress=ListProgress()
+    )
+    assert report.ok is True
+    assert report.rejected == ("line 1: missing title",)
+    assert publish.batches == []
+
+
+async def test_urls_and_files_together(
+    http_server: LocalServer, fixtures_dir: Path, resolver: RecordingResolver
+) -> None:
+    http_server.respond(
+        "/feed.xml",
+        200,
+        (fixtures_dir / "atom.xml").read_bytes(),
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    http_server.drip("/lambat", 0.05)
+    locations = [
+        http_server.url("/lambat"),
+        http_server.url("/hilang"),
+        http_server.url("/feed.xml"),
+        str(fixtures_dir / "stories.jsonl"),
+    ]
+    publish = MemoryPublisher()
+    run = ingest_all(
+        locations,
+        publish=publish,
+        resolve_section=resolver,
+        now=clock,
+        progress=ListProgress(),
+        timeout=0.5,
+    )
+    # The outer wait_for only keeps a regression from hanging the test run.
+    reports = await asyncio.wait_for(run, 30)
+    assert [r.line().split(": ", 1)[1] for r in reports] == [
+        "FAILED: timed out after 0.5 s",
+        "FAILED: HTTP 404",
+        "atom, 2 new, 0 duplicate, 0 updated, 0 rejected",
+        "jsonl, 3 new, 0 duplicate, 0 updated, 0 rejected",
+    ]
+
+
+def test_plain_progress_prints_each_line() -> None:
+    stream = io.StringIO()
+    sink = progress_for(stream)
+    assert isinstance(sink, PlainProgress)
+    sink.start(2)
+    sink.done(InputReport(location="a.xml", ok=True, kind="rss", new=3, duplicate=1))
+    sink.done(InputReport(location="b.xml", ok=False, kind=None, error="HTTP 404"))
+    sink.close()
+    assert stream.getvalue() == (
+        "a.xml: rss, 3 new, 1 duplicate, 0 updated, 0 rejected\nb.xml: FAILED: HTTP 404\n"
+    )
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bar_progress_on_a_terminal() -> None:
+    stream = FakeTerminal()
+    sink = progress_for(stream)
+    assert isinstance(sink, BarProgress)
+    sink.start(1)
+    sink.done(InputReport(location="a.xml", ok=True, kind="atom", new=2))
+    sink.close()
+    output = stream.getvalue()
+    assert "a.xml: atom, 2 new, 0 duplicate, 0 updated, 0 rejected\n" in output
+    assert "1/1" in output
+
+
+def test_report_line_summarises_many_rejections() -> None:
+    report = InputReport(
+        location="x.jsonl",
+        ok=True,
+        kind="jsonl",
+        new=1,
+        rejected=tuple(f"line {n}: not JSON" for n in range(2, 7)),
+    )
+    assert report.line() == (
+        "x.jsonl: jsonl, 1 new, 0 duplicate, 0 updated, 5 rejected "
+        "(line 2: not JSON; line 3: not JSON; line 4: not JSON; +2 more)"
+    )

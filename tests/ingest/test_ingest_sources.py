@@ -1,0 +1,118 @@
+"""Reading inputs: local files and http(s) URLs from a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.ingest.errors import IngestError
+from bot.ingest.sources import SourceDocument, read_source, source_label
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
+
+
+async def test_reads_a_local_file(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(b"<rss/>")
+    doc = await read_source(str(path))
+    assert doc == SourceDocument(str(path), b"<rss/>", None, None)
+
+
+async def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match=r"^file not found$"):
+        await read_source(str(tmp_path / "tidak-ada.xml"))
+    with pytest.raises(IngestError, match=r"^is a directory$"):
+        await read_source(str(tmp_path))
+
+
+async def test_a_file_over_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "besar.jsonl"
+    path.write_bytes(b"x" * 1001)
+    with pytest.raises(IngestError, match=r"^larger than 1000 bytes$"):
+        await read_source(str(path), max_bytes=1000)
+    assert (await read_source(str(path), max_bytes=1001)).content == b"x" * 1001
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+async def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipa"
+    os.mkfifo(fifo)
+    with pytest.raises(IngestError, match=r"^not a regular file$"):
+        await asyncio.wait_for(read_source(str(fifo)), 5)
+
+
+@pytest.mark.parametrize(
+    "location", ["file:///etc/passwd", "FILE:/etc/passwd", "ftp://x.example.id/a", "data:,x"]
+)
+async def test_other_schemes_are_refused(location: str) -> None:
+    with pytest.raises(IngestError, match=r"^unsupported URL scheme"):
+        await read_source(location)
+
+
+async def test_fetches_a_url_following_redirects(http_server: LocalServer) -> None:
+    http_server.respond(
+        "/rss/feed.xml", 200, b"<rss/>", headers={"Content-Type": "application/rss+xml"}
+    )
+    http_server.redirect("/lama", "/rss/feed.xml")
+    doc = await read_source(http_server.url("/lama"))
+    assert doc.content == b"<rss/>"
+    assert doc.content_type == "application/rss+xml"
+    assert doc.base_url == http_server.url("/rss/feed.xml")
+    assert doc.location == http_server.url("/lama")
+    assert source_label(doc) == "127.0.0.1"
+
+
+async def test_http_error_status(http_server: LocalServer) -> None:
+    with pytest.raises(IngestError, match=r"^HTTP 404$"):
+        await read_source(http_server.url("/hilang"))
+
+
+async def test_redirect_loop(http_server: LocalServer) -> None:
+    http_server.redirect("/putar", "/putar")
+    with pytest.raises(IngestError, match=r"^too many redirects \(more than 5\)$"):
+        await read_source(http_server.url("/putar"))
+    assert 1 < len(http_server.hits) <= 6
+
+
+async def test_redirect_to_a_local_file_is_refused(http_server: LocalServer) -> None:
+    http_server.redirect("/ke-berkas", "file:///etc/passwd")
+    with pytest.raises(IngestError, match="not http or https"):
+        await read_source(http_server.url("/ke-berkas"))
+
+
+async def test_slow_drip_hits_the_total_deadline(http_server: LocalServer) -> None:
+    # Each byte arrives well within any per-read timeout; only the total deadline can stop it.
+    http_server.drip("/tetes", 0.05)
+    started = time.monotonic()
+    with pytest.raises(IngestError, match=r"^timed out after 0.5 s$"):
+        # wait_for only guards the test run itself; it must never be what fires.
+        await asyncio.wait_for(read_source(http_server.url("/tetes"), timeout=0.5), 10)
+    assert time.monotonic() - started < 3.0
+
+
+async def test_body_over_the_limit_with_content_length(http_server: LocalServer) -> None:
+    http_server.respond("/besar", 200, b"x" * 5000)
+    with pytest.raises(IngestError, match=r"^larger than 1000 bytes$"):
+        await read_source(http_server.url("/besar"), max_bytes=1000)
+
+
+async def test_body_over_the_limit_without_content_length(http_server: LocalServer) -> None:
+    http_server.respond("/besar", 200, b"x" * 50_000, length=False)
+    with pytest.raises(IngestError, match=r"^larger than 1000 bytes$"):
+        await read_source(http_server.url("/besar"), max_bytes=1000)
+
+
+async def test_connection_refused() -> None:
+    # A port that was free a moment ago: nothing listens there now.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(IngestError, match=r"^cannot fetch: ConnectError"):
+        await read_source(f"http://127.0.0.1:{port}/x", timeout=5)
