@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -111,12 +112,35 @@ class ConsoleAdapter:
         self._write(render(reply))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Answer lines until end of input or `stop`."""
-        while not stop.is_set():
-            line = await asyncio.to_thread(self._input.readline)
-            if not line:
+        """Answer lines, in order, until end of input or `stop`."""
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str] = asyncio.Queue()
+
+        def pump() -> None:
+            # A daemon thread, not the default executor: a read blocked on a terminal must not
+            # keep the process alive after Ctrl-C.
+            try:
+                for line in iter(self._input.readline, ""):
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                loop.call_soon_threadsafe(lines.put_nowait, "")
+            except RuntimeError:  # the loop closed while we were reading
                 return
-            await self.handle_line(line)
+
+        threading.Thread(target=pump, name="console-input", daemon=True).start()
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                reading = asyncio.ensure_future(lines.get())
+                await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():
+                    reading.cancel()
+                    return
+                line = reading.result()
+                if not line:
+                    return
+                await self.handle_line(line)
+        finally:
+            stopping.cancel()
 
     async def send(self, chat: ChatRef, reply: Reply) -> str:
         """Print a push for this console chat."""
