@@ -33,7 +33,7 @@ def _names(slugs: list[str], deps: Deps, language: str) -> str:
 
 
 def _section_words(args: str) -> list[str]:
-    # "dalam negeri" is one alias; commas separate sections too: "/subscribe nasional, ekonomi".
+    # Commas separate sections too: "/subscribe nasional, ekonomi".
     return [word for word in args.replace(",", " ").split() if word]
 
 
