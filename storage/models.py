@@ -113,12 +113,13 @@ class DeliveryStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One claimed delivery: this article to this chat."""
+    """One claimed delivery: this article to this chat, under the claim token `claim`."""
 
     id: int
     article_id: int
     chat: ChatRef
     attempts: int
+    claim: str
 
 
 @dataclass(frozen=True, slots=True)

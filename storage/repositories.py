@@ -122,15 +122,21 @@ class OutboxRepository(Protocol):
         Rows whose claim ran out (the claimer died) are due again.
         """
 
-    async def mark_sent(self, item_id: int, message_id: str, *, now: datetime) -> None:
+    # Each call below acts only while `item` is still under its own claim: a worker whose lease
+    # ran out (and whose row another worker took) changes nothing.
+
+    async def renew(self, item: OutboxItem, *, now: datetime, lease_seconds: float) -> bool:
+        """Extend the claim just before sending; False when the claim was lost."""
+
+    async def mark_sent(self, item: OutboxItem, message_id: str, *, now: datetime) -> None:
         """Record a delivery and the platform's message id."""
 
     async def retry_at(
-        self, item_id: int, due_at: datetime, reason: str, *, count_attempt: bool
+        self, item: OutboxItem, due_at: datetime, reason: str, *, count_attempt: bool
     ) -> None:
         """Put a claimed row back, due at `due_at`."""
 
-    async def give_up(self, item_id: int, reason: str, *, dropped: bool = False) -> None:
+    async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:
         """Never send this row: failed (bad request, out of retries) or dropped (chat gone)."""
 
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:

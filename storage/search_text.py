@@ -38,8 +38,8 @@ def words(text: str) -> list[str]:
 
 
 def terms(text: str) -> list[str]:
-    """The stemmed search terms of `text`, in order, for indexing."""
-    return [str(stem) for stem in _stemmer().stemWords(words(text))]
+    """The stemmed search terms of `text`, in order, each cut to `MAX_TERM_LENGTH`."""
+    return [str(stem)[:MAX_TERM_LENGTH] for stem in _stemmer().stemWords(words(text))]
 
 
 def index_text(text: str) -> str:
@@ -51,9 +51,8 @@ def query_terms(text: str) -> list[str]:
     """The distinct search terms of a reader's query, bounded in number and length."""
     unique: list[str] = []
     for term in terms(text[:MAX_QUERY_CHARS]):
-        bounded = term[:MAX_TERM_LENGTH]
-        if bounded not in unique:
-            unique.append(bounded)
+        if term not in unique:
+            unique.append(term)
         if len(unique) == MAX_QUERY_TERMS:
             break
     return unique

@@ -88,21 +88,30 @@ class DeliveryWorker:
             by_chat: dict[ChatRef, list[OutboxItem]] = {}
             for item in items:
                 by_chat.setdefault(item.chat, []).append(item)
-            await asyncio.gather(*(self._deliver_to_chat(queue) for queue in by_chat.values()))
+            outcomes = await asyncio.gather(
+                *(self._deliver_to_chat(queue) for queue in by_chat.values()),
+                return_exceptions=True,
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    # Its rows stay claimed and come back when their lease runs out.
+                    logger.error("a chat's deliveries failed", exc_info=outcome)
             handled += len(items)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set, waking for due rows and polling for new ones."""
         while not stop.is_set():
+            delay = POLL_SECONDS
             try:
                 await self.deliver_due()
+                next_due = await self._storage.outbox.next_due(
+                    self._adapter.platform, self._chat_id
+                )
+                if next_due is not None:
+                    delay = min(delay, max((next_due - self._clock()).total_seconds(), 0.05))
             except Exception:
                 # The database was busy past its timeout, or the like: log and try again.
                 logger.exception("delivery pass for %s failed", self._adapter.platform)
-            delay = POLL_SECONDS
-            next_due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
-            if next_due is not None:
-                delay = min(delay, max((next_due - self._clock()).total_seconds(), 0.05))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 
@@ -120,20 +129,33 @@ class DeliveryWorker:
                     due += timedelta(seconds=error.seconds)
                 for later in queue[position + 1 :]:
                     await self._storage.outbox.retry_at(
-                        later.id, due, str(error), count_attempt=False
+                        later, due, str(error), count_attempt=False
                     )
                 return
 
     async def _deliver(self, item: OutboxItem) -> DeliveryError | None:
         """Send one row and record the outcome; the delivery error, if the send failed."""
         async with self._in_flight:
-            article = await self._storage.articles.get(item.article_id)
-            if article is None:
-                await self._storage.outbox.give_up(item.id, "article no longer stored")
-                return None
-            language = await self._storage.chats.language(item.chat) or self._default_language
-            message = self._renderer.push(article, language)
-            await self._pacer.wait_turn(item.chat)
+            try:
+                article = await self._storage.articles.get(item.article_id)
+                if article is None:
+                    await self._storage.outbox.give_up(item, "article no longer stored")
+                    return None
+                language = await self._storage.chats.language(item.chat)
+                message = self._renderer.push(article, language or self._default_language)
+                await self._pacer.wait_turn(item.chat)
+                # The wait may have been long (a busy group): make sure the row is still ours,
+                # so that no other worker sends it too.
+                if not await self._storage.outbox.renew(
+                    item, now=self._clock(), lease_seconds=self._lease
+                ):
+                    logger.warning("outbox row %d was claimed by another worker", item.id)
+                    return None
+            except Exception as error:
+                logger.exception("preparing outbox row %d for %s failed", item.id, item.chat)
+                transient = TransientError(f"could not prepare the message: {error!r}")
+                await self._handle_failure(item, transient)
+                return transient
             try:
                 message_id = await self._adapter.send(item.chat, message)
             except DeliveryError as error:
@@ -145,7 +167,7 @@ class DeliveryWorker:
                 transient = TransientError(f"adapter error: {error!r}")
                 await self._handle_failure(item, transient)
                 return transient
-            await self._storage.outbox.mark_sent(item.id, message_id, now=self._clock())
+            await self._storage.outbox.mark_sent(item, message_id, now=self._clock())
             return None
 
     async def _handle_failure(self, item: OutboxItem, error: DeliveryError) -> None:
@@ -155,30 +177,30 @@ class DeliveryWorker:
             # Not the chat's fault and not a failed attempt: wait exactly as long as asked.
             self._pacer.hold(item.chat, error.seconds)
             await self._storage.outbox.retry_at(
-                item.id, now + timedelta(seconds=error.seconds), reason, count_attempt=False
+                item, now + timedelta(seconds=error.seconds), reason, count_attempt=False
             )
         elif isinstance(error, ChatGone):
             logger.info("%s is gone (%s): deactivating its subscriptions", item.chat, reason)
-            await self._storage.outbox.give_up(item.id, f"chat gone: {reason}", dropped=True)
+            await self._storage.outbox.give_up(item, f"chat gone: {reason}", dropped=True)
             await self._storage.chats.deactivate(item.chat, reason, now=now)
         elif isinstance(error, ChatMoved) and item.attempts + 1 < self._max_attempts:
             new_chat = ChatRef(item.chat.platform, error.new_chat_id)
             logger.info("%s moved to %s: moving its subscriptions", item.chat, new_chat)
             await self._storage.chats.move(item.chat, new_chat, now=now)
             # The row now belongs to the new id; counting the attempt bounds a chain of moves.
-            await self._storage.outbox.retry_at(item.id, now, reason, count_attempt=True)
+            await self._storage.outbox.retry_at(item, now, reason, count_attempt=True)
         elif isinstance(error, PermanentError):
             logger.warning("outbox row %d to %s refused: %s", item.id, item.chat, reason)
-            await self._storage.outbox.give_up(item.id, f"refused: {reason}")
+            await self._storage.outbox.give_up(item, f"refused: {reason}")
         else:
             attempt = item.attempts + 1
             if attempt >= self._max_attempts:
                 logger.warning("giving up outbox row %d after %d attempts", item.id, attempt)
                 await self._storage.outbox.give_up(
-                    item.id, f"gave up after {attempt} attempts: {reason}"
+                    item, f"gave up after {attempt} attempts: {reason}"
                 )
                 return
             delay = backoff_seconds(attempt, self._rng)
             await self._storage.outbox.retry_at(
-                item.id, now + timedelta(seconds=delay), reason, count_attempt=True
+                item, now + timedelta(seconds=delay), reason, count_attempt=True
             )

@@ -63,7 +63,17 @@ class SqliteChatRepository:
         """Move everything of `old` to `new`; where `new` already has the same, keep that."""
         old_key = (old.platform.value, old.chat_id)
         new_id = new.chat_id
+        new_key = (new.platform.value, new_id)
         async with self._db.transaction() as connection:
+            # Where the new id already has the same row, inactive (it was gone once), the old
+            # chat's active row must not be lost: reactivate the new one before the old goes.
+            for table, column in (("subscriptions", "section"), ("follows", "terms")):
+                await connection.execute(
+                    f"UPDATE {table} SET active = 1 WHERE platform = ? AND chat_id = ? "  # noqa: S608 - table and column names are ours
+                    f"AND {column} IN (SELECT {column} FROM {table} "
+                    "WHERE platform = ? AND chat_id = ? AND active = 1)",
+                    (*new_key, *old_key),
+                )
             for table in ("subscriptions", "follows"):
                 # OR IGNORE: a row the new chat already has stays; the old duplicate goes below.
                 await connection.execute(
@@ -95,4 +105,7 @@ class SqliteChatRepository:
                 """UPDATE chats SET gone_reason = ?, updated_at = ?
                    WHERE platform = ? AND chat_id = ?""",
                 (f"moved to {new_id}", to_db_time(now), *old_key),
+            )
+            await connection.execute(
+                "UPDATE chats SET gone_reason = NULL WHERE platform = ? AND chat_id = ?", new_key
             )

@@ -45,13 +45,16 @@ class SqliteDatabase:
         then fail to upgrade to a write (SQLite's deadlock answer is SQLITE_BUSY at once).
         """
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
             try:
+                await self.connection.execute("BEGIN IMMEDIATE")
                 yield self.connection
+                await self.connection.commit()
             except BaseException:
-                await self.connection.rollback()
+                # Also after a failed commit or a cancellation mid-BEGIN: a transaction left
+                # open would make every later BEGIN on this shared connection fail.
+                if self.connection.in_transaction:
+                    await asyncio.shield(self.connection.rollback())
                 raise
-            await self.connection.commit()
 
     async def close(self) -> None:
         """Close the connection."""

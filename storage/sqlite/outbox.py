@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from datetime import datetime
 
 from storage.models import ChatRef, OutboxItem, Platform
@@ -14,6 +15,7 @@ from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_e
 MAX_CLAIMS = 10
 
 _WORKER = f"{socket.gethostname()}:{os.getpid()}"
+_STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
 
 
 class SqliteOutboxRepository:
@@ -33,6 +35,9 @@ class SqliteOutboxRepository:
     ) -> list[OutboxItem]:
         """Claim up to `limit` due rows for `lease_seconds`, oldest due first."""
         now_epoch = to_epoch(now)
+        # One token per claim, not per process: it tells this claim from a later one of the
+        # same row by anybody, this process included.
+        claim = f"{_WORKER}:{uuid.uuid4().hex}"
         async with self._db.transaction() as connection:
             await connection.execute(
                 """UPDATE outbox SET status = 'failed',
@@ -51,7 +56,7 @@ class SqliteOutboxRepository:
                    RETURNING id, article_id, platform, chat_id, attempts""",
                 {
                     "lease_end": now_epoch + lease_seconds,
-                    "worker": _WORKER,
+                    "worker": claim,
                     "platform": platform.value,
                     "now": now_epoch,
                     "chat_id": chat_id,
@@ -65,40 +70,52 @@ class SqliteOutboxRepository:
                 article_id=row["article_id"],
                 chat=ChatRef(Platform(row["platform"]), row["chat_id"]),
                 attempts=row["attempts"],
+                claim=claim,
             )
             for row in rows
         ]
         # RETURNING gives no order guarantee; keep the oldest first as claimed.
         return sorted(items, key=lambda item: item.id)
 
-    async def mark_sent(self, item_id: int, message_id: str, *, now: datetime) -> None:
+    async def renew(self, item: OutboxItem, *, now: datetime, lease_seconds: float) -> bool:
+        """Extend the claim just before sending; False when the claim was lost."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                f"UPDATE outbox SET due_at = ? WHERE {_STILL_CLAIMED}",  # noqa: S608 - a constant condition
+                (to_epoch(now) + lease_seconds, item.id, item.claim),
+            )
+            renewed = cursor.rowcount > 0
+            await cursor.close()
+        return renewed
+
+    async def mark_sent(self, item: OutboxItem, message_id: str, *, now: datetime) -> None:
         """Record a delivery and the platform's message id."""
         async with self._db.transaction() as connection:
             await connection.execute(
-                """UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,
+                f"""UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,
                        last_error = NULL
-                   WHERE id = ?""",
-                (message_id, to_db_time(now), item_id),
+                   WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
+                (message_id, to_db_time(now), item.id, item.claim),
             )
 
     async def retry_at(
-        self, item_id: int, due_at: datetime, reason: str, *, count_attempt: bool
+        self, item: OutboxItem, due_at: datetime, reason: str, *, count_attempt: bool
     ) -> None:
         """Put a claimed row back, due at `due_at`."""
         async with self._db.transaction() as connection:
             await connection.execute(
-                """UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,
-                       attempts = attempts + ?, claims = 0
-                   WHERE id = ? AND status = 'sending'""",
-                (to_epoch(due_at), reason, int(count_attempt), item_id),
+                f"""UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,
+                       attempts = attempts + ?, claims = 0, claimed_by = NULL
+                   WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
+                (to_epoch(due_at), reason, int(count_attempt), item.id, item.claim),
             )
 
-    async def give_up(self, item_id: int, reason: str, *, dropped: bool = False) -> None:
+    async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:
         """Never send this row."""
         async with self._db.transaction() as connection:
             await connection.execute(
-                "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
-                ("dropped" if dropped else "failed", reason, item_id),
+                f"UPDATE outbox SET status = ?, last_error = ? WHERE {_STILL_CLAIMED}",  # noqa: S608 - a constant condition
+                ("dropped" if dropped else "failed", reason, item.id, item.claim),
             )
 
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:

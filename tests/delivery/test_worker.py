@@ -10,6 +10,7 @@ import pytest
 from bot.app import App
 from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
 from bot.delivery.worker import DeliveryWorker, backoff_seconds
+from storage import search_text
 from storage.models import ChatRef, Platform
 from tests.support import START, FakeClock, FakePlatform, draft
 
@@ -235,3 +236,56 @@ async def test_workers_only_claim_their_own_platform(app: App, platform_name: Pl
     await _worker(app, platform).deliver_due()
     expected = "10" if platform_name is Platform.TELEGRAM else "99"
     assert [m.chat.chat_id for m in platform.sent] == [expected]
+
+
+async def test_a_worker_whose_lease_ran_out_changes_nothing(
+    app: App, platform: FakePlatform, clock: FakeClock
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    await app.deps.newsroom.publish([draft("Satu")])
+    [late] = await app.storage.outbox.claim(
+        Platform.TELEGRAM, now=clock(), lease_seconds=1, limit=10
+    )
+    clock.advance(2)
+    [current] = await app.storage.outbox.claim(
+        Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
+    )
+    assert current.id == late.id
+    assert current.claim != late.claim
+    # The first claimer comes back late: none of its calls touch the row now held by another.
+    assert not await app.storage.outbox.renew(late, now=clock(), lease_seconds=60)
+    await app.storage.outbox.retry_at(late, clock(), "late", count_attempt=True)
+    await app.storage.outbox.give_up(late, "late")
+    assert (
+        await app.storage.outbox.claim(Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10)
+        == []
+    )
+    await app.storage.outbox.mark_sent(current, "m1", now=clock())
+    await app.storage.outbox.give_up(late, "late")
+    assert [row[1] for row in await _outbox(app)] == ["sent"]
+
+
+async def test_a_move_onto_a_chat_once_gone_keeps_the_subscription(app: App) -> None:
+    old, new = ChatRef(Platform.TELEGRAM, "-10"), ChatRef(Platform.TELEGRAM, "-100777")
+    await _subscribe(app, new.chat_id, "nasional")
+    await app.storage.chats.deactivate(new, "blocked", now=START)
+    await _subscribe(app, old.chat_id, "nasional")
+    await app.storage.subscriptions.follow(old, "nato", ["nato"], now=START)
+    await app.storage.subscriptions.follow(new, "nato", ["nato"], now=START)
+    await app.storage.chats.deactivate(new, "blocked", now=START)
+    await app.storage.subscriptions.subscribe(old, ["nasional"], now=START)
+    await app.storage.subscriptions.follow(old, "nato", ["nato"], now=START)
+    await app.storage.chats.move(old, new, now=START)
+    assert await app.storage.subscriptions.sections_of(new) == ["nasional"]
+    assert [f.words for f in await app.storage.subscriptions.follows_of(new)] == ["nato"]
+    assert await app.storage.subscriptions.sections_of(old) == []
+
+
+async def test_a_follow_of_a_very_long_word_still_matches(app: App) -> None:
+    word = "antidisestablishmentarianismeindonesiaraya" * 2
+    chat = ChatRef(Platform.TELEGRAM, "10")
+    await app.storage.subscriptions.follow(chat, word, search_text.query_terms(word), now=START)
+    [result] = await app.deps.newsroom.publish(
+        [draft("Kata panjang", body=f"Ada {word} di sini.")]
+    )
+    assert result.queued == 1
