@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from storage.models import ChatRef
 
@@ -41,7 +40,6 @@ class Command:
     chat_kind: ChatKind = ChatKind.PRIVATE
     can_manage_chat: bool = True
     language: str = "id"
-    received_at: datetime | None = None
 
     @property
     def actor(self) -> str:

@@ -101,16 +101,6 @@ class KeywordFollow:
     terms: tuple[str, ...]
 
 
-class DeliveryStatus(enum.StrEnum):
-    """Where an outbox row stands."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    DROPPED = "dropped"
-
-
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One claimed delivery: this article to this chat, under the claim token `claim`."""

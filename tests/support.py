@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
-from bot.delivery.errors import DeliveryError
 from storage.models import ArticleDraft, ChatRef, Platform
 
 START = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -75,7 +73,6 @@ class FakePlatform:
     sends_per_second: float | None = None
     sent: list[SentMessage] = field(default_factory=list)
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
-    on_send: Callable[[ChatRef], None] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def say(
@@ -111,8 +108,6 @@ class FakePlatform:
         await stop.wait()
 
     async def send(self, chat: ChatRef, reply: Reply) -> str:
-        if self.on_send is not None:
-            self.on_send(chat)
         queued = self.failures.get(chat.chat_id)
         if queued:
             error = queued.pop(0)
@@ -133,8 +128,3 @@ class FakePlatform:
     def sent_to(self, chat_id: str) -> list[SentMessage]:
         """The messages sent to one chat."""
         return [message for message in self.sent if message.chat.chat_id == chat_id]
-
-
-def fail(chat_id: str, *errors: DeliveryError | Exception) -> dict[str, list[BaseException]]:
-    """A failures script for FakePlatform."""
-    return {chat_id: list(errors)}

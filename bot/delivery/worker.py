@@ -152,23 +152,23 @@ class DeliveryWorker:
                     logger.warning("outbox row %d was claimed by another worker", item.id)
                     return None
             except Exception as error:
-                logger.exception("preparing outbox row %d for %s failed", item.id, item.chat)
-                transient = TransientError(f"could not prepare the message: {error!r}")
-                await self._handle_failure(item, transient)
-                return transient
+                return await self._unexpected(item, "preparing", error)
             try:
                 message_id = await self._adapter.send(item.chat, message)
             except DeliveryError as error:
                 await self._handle_failure(item, error)
                 return error
             except Exception as error:
-                # An adapter bug must not lose the row: count it like a transient failure.
-                logger.exception("sending outbox row %d to %s crashed", item.id, item.chat)
-                transient = TransientError(f"adapter error: {error!r}")
-                await self._handle_failure(item, transient)
-                return transient
+                return await self._unexpected(item, "sending", error)
             await self._storage.outbox.mark_sent(item, message_id, now=self._clock())
             return None
+
+    async def _unexpected(self, item: OutboxItem, stage: str, error: Exception) -> DeliveryError:
+        """A bug or a database hiccup must not lose the row: count it as a transient failure."""
+        logger.exception("%s outbox row %d for %s failed", stage, item.id, item.chat)
+        transient = TransientError(f"{stage} failed: {error!r}")
+        await self._handle_failure(item, transient)
+        return transient
 
     async def _handle_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         now = self._clock()
