@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+import signal
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console import ConsoleAdapter, ConsoleIdentity
 from bot.delivery.worker import DeliveryWorker
@@ -18,13 +19,16 @@ from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import InputReport, ingest_all
 from bot.newsroom import Newsroom
-from bot.platform import PlatformAdapter
+from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
 from bot.router import Dispatcher
 from bot.sections import SectionCatalog
 from bot.settings import Settings
 from handlers import build_router
 from storage import Storage, open_storage
+
+if TYPE_CHECKING:
+    from bot.adapters.telegram import TelegramAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,24 @@ SAMPLE_NEWS = "berita.jsonl"
 def utc_now() -> datetime:
     """The current time, aware, in UTC: the clock of the running bot."""
     return datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send."""
+    loop = asyncio.get_running_loop()
+    handled = []
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signal_number, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
+            continue
+        handled.append(signal_number)
+    try:
+        yield
+    finally:
+        for signal_number in handled:
+            loop.remove_signal_handler(signal_number)
 
 
 class PlatformNotAvailableError(Exception):
@@ -63,6 +85,7 @@ class App:
             max_attempts=self.settings.delivery_max_attempts,
             clock=self.clock,
             chat_id=chat_id,
+            wake=self.deps.newsroom.pushes_queued,
         )
 
     async def chat(
@@ -89,24 +112,54 @@ class App:
             stop.set()
             await delivery
 
-    async def run(self, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> None:
-        """Every configured platform with its delivery; the console chat when none is."""
-        configured = [
-            name
-            for name, token in (
-                ("Telegram", self.settings.telegram_token),
-                ("Discord", self.settings.discord_token),
-            )
-            if token is not None
-        ]
-        if configured:
+    async def run(
+        self,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        stderr: TextIO,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        """Every configured platform with its delivery; the console chat when none is.
+
+        With a platform, SIGINT and SIGTERM (or `stop`) end it cleanly: updates already
+        received are answered and sends under way finish before the process exits.
+        """
+        if self.settings.discord_token is not None:
             raise PlatformNotAvailableError(
-                f"{' and '.join(configured)} support is not in this version yet; unset the "
-                "token to run the console chat"
+                "Discord support is not in this version yet; unset NEWSBOT_DISCORD_TOKEN"
             )
-        stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
-        stderr.flush()
-        await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
+        if self.settings.telegram_token is None:
+            stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
+            stderr.flush()
+            await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
+            return
+        stop = stop or asyncio.Event()
+        with _stopped_by_signals(stop):
+            await self.serve(self.telegram_adapter(), stop)
+
+    def telegram_adapter(self) -> TelegramAdapter:
+        """The Telegram platform of this app."""
+        # Imported here: the console and the CLI's other verbs never load PTB.
+        from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415 - see above
+
+        return TelegramAdapter(
+            settings=self.settings,
+            sink=self.dispatcher,
+            commands=self.deps.commands,
+            chats=self.storage.chats,
+            clock=self.clock,
+        )
+
+    async def serve(self, adapter: ConnectedPlatform, stop: asyncio.Event) -> None:
+        """Connect `adapter`, then receive and deliver until `stop` is set."""
+        async with adapter:
+            delivery = asyncio.create_task(self.delivery_worker(adapter).run(stop))
+            try:
+                await adapter.run(stop)
+            finally:
+                stop.set()
+                await delivery
 
     async def ingest(
         self, locations: Sequence[str], *, section: str | None, progress: ProgressSink

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +13,8 @@ from bot.adapters.console import ConsoleIdentity
 from bot.app import App, PlatformNotAvailableError, open_app
 from bot.chat import ChatKind
 from bot.ingest.progress import progress_for
+from bot.logging_config import configure_logging
+from bot.platform import PlatformStartError
 from bot.settings import Settings
 from storage import UnsupportedDatabaseError
 
@@ -120,14 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(
             update={"admins": settings.admins | {f"console:{arguments.user}"}}
         )
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings, sys.stderr)
     try:
         return asyncio.run(_main(arguments, settings))
-    except (UnsupportedDatabaseError, PlatformNotAvailableError) as error:
+    except (UnsupportedDatabaseError, PlatformNotAvailableError, PlatformStartError) as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

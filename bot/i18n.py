@@ -98,6 +98,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
         "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
         "menyambung ke Telegram atau Discord.",
+        "telegram.for_target": "Untuk {target}:",
+        "telegram.target_not_found": "Saya tidak menemukan {target}. Periksa nama kanalnya, dan "
+        "pastikan bot sudah ditambahkan ke kanal itu sebagai admin.",
+        "telegram.target_is_private": "{target} bukan kanal atau grup.",
+        "telegram.target_not_admin": "Hanya admin {target} yang dapat mengatur langganannya.",
+        "telegram.bot_cannot_post": "Bot belum bisa mengirim pesan ke {target}. Jadikan bot "
+        "admin di sana dengan izin mengirim pesan, lalu coba lagi.",
+        "telegram.check_failed": "Status admin tidak dapat diperiksa saat ini. Silakan coba "
+        "lagi sebentar lagi.",
     },
     "en": {
         "cmd.start.description": "Greeting and how to start",
@@ -179,6 +188,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
         "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "
         "Telegram or Discord.",
+        "telegram.for_target": "For {target}:",
+        "telegram.target_not_found": "I cannot find {target}. Check the channel's name, and "
+        "make sure the bot has been added to it as an admin.",
+        "telegram.target_is_private": "{target} is not a channel or a group.",
+        "telegram.target_not_admin": "Only the admins of {target} can change its subscriptions.",
+        "telegram.bot_cannot_post": "The bot cannot post in {target} yet. Make it an admin "
+        "there with permission to post messages, then try again.",
+        "telegram.check_failed": "Admin status cannot be checked right now. Please try again "
+        "shortly.",
     },
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -19,6 +20,8 @@ class Newsroom:
         self._articles = articles
         self._max_age = timedelta(hours=settings.push_max_age_hours)
         self._clock = clock
+        # Set whenever a publish queues pushes, for this process's delivery worker.
+        self.pushes_queued = asyncio.Event()
 
     async def publish(self, drafts: Sequence[ArticleDraft]) -> list[PublishResult]:
         """Store `drafts` in one transaction; new, recent stories are queued for their chats.
@@ -27,6 +30,9 @@ class Newsroom:
         stored and searchable but pushed to nobody.
         """
         now = self._clock()
-        return await self._articles.publish(
+        results = await self._articles.publish(
             drafts, now=now, push_since=now - self._max_age, breaking_section=BREAKING_SLUG
         )
+        if any(result.queued for result in results):
+            self.pushes_queued.set()
+        return results

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Protocol, Self
 
-from bot.chat import Reply
+from bot.chat import Command, Reply
 from storage.models import ChatRef, Platform
+
+
+class CommandSink(Protocol):
+    """Where an adapter sends the commands it receives (the dispatcher)."""
+
+    async def dispatch(self, command: Command) -> Reply:
+        """The reply to one command."""
+
+    async def not_a_command(self, chat: ChatRef) -> Reply:
+        """The hint for a message that is not a command, in the chat's language."""
+
+    async def language(self, chat: ChatRef) -> str:
+        """The chat's UI language, for what an adapter says itself."""
+
+
+class PlatformStartError(Exception):
+    """A platform could not start: its token was refused, or its server cannot be reached."""
 
 
 class PlatformAdapter(Protocol):
@@ -36,3 +53,16 @@ class PlatformAdapter(Protocol):
     @property
     def sends_per_second(self) -> float | None:
         """The most pushes per second across all chats; None for no limit."""
+
+
+class ConnectedPlatform(PlatformAdapter, Protocol):
+    """A platform behind a network connection: opened before `run` and sending, closed after.
+
+    `__aenter__` raises `PlatformStartError` when the platform cannot be used at all.
+    """
+
+    async def __aenter__(self) -> Self:
+        """Connect (check the token, prepare the SDK) so that `send` works."""
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Disconnect and release the SDK's resources."""

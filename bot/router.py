@@ -44,6 +44,9 @@ class CommandSpec:
     permission: Permission
     description_key: str
     usage_key: str | None
+    # The command reads or changes the chat's own settings (subscriptions, follows, language),
+    # so an adapter may aim it at another chat that the user manages (a Telegram channel).
+    chat_settings: bool = False
 
     def description(self, language: str) -> str:
         """The one-line description shown by /help and the platforms' command menus."""
@@ -61,7 +64,12 @@ class Router:
         self.specs: list[CommandSpec] = []
 
     def command(
-        self, name: str, *, permission: Permission = Permission.ANYONE, usage: bool = False
+        self,
+        name: str,
+        *,
+        permission: Permission = Permission.ANYONE,
+        usage: bool = False,
+        chat_settings: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated handler as `/name`; its texts are `cmd.<name>.*` in i18n."""
 
@@ -73,6 +81,7 @@ class Router:
                     permission=permission,
                     description_key=f"cmd.{name}.description",
                     usage_key=f"cmd.{name}.usage" if usage else None,
+                    chat_settings=chat_settings,
                 )
             )
             return handler
@@ -109,7 +118,7 @@ class Dispatcher:
 
     async def dispatch(self, command: Command) -> Reply:
         """The reply to `command`; never raises for a handler's failure."""
-        command = replace(command, language=await self._language(command.chat))
+        command = replace(command, language=await self.language(command.chat))
         spec = self._table.get(command.name)
         if spec is None:
             return Reply.text(
@@ -133,9 +142,10 @@ class Dispatcher:
 
     async def not_a_command(self, chat: ChatRef) -> Reply:
         """The hint for a message that is not a command, in the chat's language."""
-        return Reply.text(translate(await self._language(chat), "error.not_command"))
+        return Reply.text(translate(await self.language(chat), "error.not_command"))
 
-    async def _language(self, chat: ChatRef) -> str:
+    async def language(self, chat: ChatRef) -> str:
+        """The chat's UI language: its own choice, else the configured default."""
         try:
             chosen = await self._deps.storage.chats.language(chat)
         except Exception:

@@ -13,6 +13,8 @@ from storage.models import Platform, Section
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
 BREAKING_SLUG = "breaking"
 
 
@@ -99,6 +101,13 @@ class Settings(BaseSettings):
     database: str = "newsbot.db"
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8080, ge=1, le=65535)
+    telegram_sends_per_second: float = Field(default=30.0, gt=0)
+    telegram_private_sends_per_second: float = Field(default=1.0, gt=0)
+    telegram_group_sends_per_minute: float = Field(default=20.0, gt=0)
     discord_token: SecretStr | None = None
     # NoDecode: a comma-separated list, not JSON.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
@@ -134,6 +143,21 @@ class Settings(BaseSettings):
                     f"{', '.join(sorted(platforms))} (e.g. telegram:123456)"
                 )
         return admins
+
+    @field_validator("telegram_api_url", "telegram_webhook_url")
+    @classmethod
+    def _url_is_http(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"{url!r} must be an http:// or https:// URL")
+        return url
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_fits_telegram(cls, secret: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token; checked here so a bad one fails at start.
+        if secret is not None and not _WEBHOOK_SECRET.match(secret.get_secret_value()):
+            raise ValueError("the webhook secret must be 1-256 of A-Z, a-z, 0-9, '_' and '-'")
+        return secret
 
     @field_validator("timezone")
     @classmethod

@@ -24,7 +24,7 @@ _LANGUAGE_WORDS = {
 }
 
 
-@router.command("lang", permission=Permission.CHAT_MANAGER, usage=True)
+@router.command("lang", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
 async def lang(cmd: Command, deps: Deps) -> Reply:
     """Set the chat's UI language; the answer is already in the new language."""
     language = _LANGUAGE_WORDS.get(cmd.args.strip().lower())

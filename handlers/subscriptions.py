@@ -43,7 +43,7 @@ async def _audit(cmd: Command, deps: Deps, action: str, detail: str) -> None:
     )
 
 
-@router.command("subscribe", permission=Permission.CHAT_MANAGER, usage=True)
+@router.command("subscribe", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
 async def subscribe(cmd: Command, deps: Deps) -> Reply:
     """Subscribe this chat to one or more sections."""
     words = _section_words(cmd.args)
@@ -69,7 +69,7 @@ async def subscribe(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@router.command("unsubscribe", permission=Permission.CHAT_MANAGER, usage=True)
+@router.command("unsubscribe", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
 async def unsubscribe(cmd: Command, deps: Deps) -> Reply:
     """Stop sections, or every section with `all`."""
     words = _section_words(cmd.args)
@@ -103,7 +103,7 @@ async def unsubscribe(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@router.command("subscriptions")
+@router.command("subscriptions", chat_settings=True)
 async def subscriptions(cmd: Command, deps: Deps) -> Reply:
     """This chat's sections and keyword follows."""
     slugs = await deps.storage.subscriptions.sections_of(cmd.chat)
@@ -127,7 +127,7 @@ async def subscriptions(cmd: Command, deps: Deps) -> Reply:
     return Reply(parts=tuple(parts))
 
 
-@router.command("follow", permission=Permission.CHAT_MANAGER, usage=True)
+@router.command("follow", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
 async def follow(cmd: Command, deps: Deps) -> Reply:
     """Alert this chat to every new story containing all the words, in any section."""
     words = " ".join(cmd.args.split())
@@ -149,7 +149,7 @@ async def follow(cmd: Command, deps: Deps) -> Reply:
     return Reply.text(translate(cmd.language, "follow.added", words=shown))
 
 
-@router.command("unfollow", permission=Permission.CHAT_MANAGER, usage=True)
+@router.command("unfollow", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
 async def unfollow(cmd: Command, deps: Deps) -> Reply:
     """Stop one keyword follow, or all of them with no words (or `all`)."""
     words = " ".join(cmd.args.split())

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
@@ -39,6 +43,8 @@ def draft(
     identity: str | None = None,
     breaking: bool = False,
     url: str | None = None,
+    image_url: str | None = None,
+    summary: str = "",
 ) -> ArticleDraft:
     """An article draft with sensible defaults and a fresh identity."""
     return ArticleDraft(
@@ -49,6 +55,8 @@ def draft(
         published_at=published_at,
         url=url,
         breaking=breaking,
+        image_url=image_url,
+        summary=summary,
     )
 
 
@@ -128,3 +136,45 @@ class FakePlatform:
     def sent_to(self, chat_id: str) -> list[SentMessage]:
         """The messages sent to one chat."""
         return [message for message in self.sent if message.chat.chat_id == chat_id]
+
+
+class Newsbot:
+    """Runs `python -m bot` in a scratch directory with its own database and no .env."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.env = {
+            key: value for key, value in os.environ.items() if not key.startswith("NEWSBOT_")
+        }
+        self.env["NEWSBOT_DATABASE"] = str(directory / "newsbot.db")
+
+    def __call__(
+        self, *arguments: str, stdin: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *arguments],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=self.directory,
+            env={**self.env, **(env or {})},
+            timeout=60,
+            check=False,
+        )
+
+    def chat(self, lines: str, *options: str) -> str:
+        result = self("chat", *options, stdin=lines)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def start(self, *arguments: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """`python -m bot ARGUMENTS` in the background; its output is piped."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *arguments],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.directory,
+            env={**self.env, **(env or {})},
+        )

@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
+from tests.support import Newsbot
+
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 FEED = FIXTURES / "feed.xml"
 NATO_TITLE = "Sekjen NATO Kunjungi Tokyo, Bahas Kerja Sama dengan Menteri Pertahanan Jepang"
-
-
-class Newsbot:
-    """Runs `python -m bot` in a scratch directory with its own database and no .env."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.env = {
-            key: value for key, value in os.environ.items() if not key.startswith("NEWSBOT_")
-        }
-        self.env["NEWSBOT_DATABASE"] = str(directory / "newsbot.db")
-
-    def __call__(
-        self, *arguments: str, stdin: str = "", env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *arguments],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=self.directory,
-            env={**self.env, **(env or {})},
-            timeout=60,
-            check=False,
-        )
-
-    def chat(self, lines: str, *options: str) -> str:
-        result = self("chat", *options, stdin=lines)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
 
 
 @pytest.fixture
@@ -166,13 +136,29 @@ def test_run_without_tokens_is_the_console_chat(newsbot: Newsbot) -> None:
     assert "/latest [rubrik] [kata kunci]" in result.stdout
 
 
+def _closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+_NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"NEWSBOT_ADMINS": "bob"}, "must be platform:user_id"),
         ({"NEWSBOT_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
         ({"NEWSBOT_DATABASE": "postgresql://localhost/news"}, "PostgreSQL is not supported"),
-        ({"NEWSBOT_TELEGRAM_TOKEN": "123:abc"}, "Telegram support is not in this version"),
+        (
+            {"NEWSBOT_TELEGRAM_TOKEN": "123:abc", "NEWSBOT_TELEGRAM_API_URL": _NOWHERE},
+            f"cannot reach the Bot API at {_NOWHERE}",
+        ),
+        ({"NEWSBOT_TELEGRAM_API_URL": "ftp://x"}, "must be an http:// or https:// URL"),
+        ({"NEWSBOT_TELEGRAM_WEBHOOK_SECRET": "a b"}, "webhook secret must be"),
+        ({"NEWSBOT_DISCORD_TOKEN": "123:abc"}, "Discord support is not in this version"),
     ],
 )
 def test_configuration_errors_are_clear(

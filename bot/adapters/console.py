@@ -11,21 +11,12 @@ import asyncio
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
 from bot.delivery.errors import TransientError
+from bot.platform import CommandSink
 from storage.models import ChatRef, Platform
-
-
-class CommandSink(Protocol):
-    """Where the console sends the commands it reads (the dispatcher)."""
-
-    async def dispatch(self, command: Command) -> Reply:
-        """The reply to one command."""
-
-    async def not_a_command(self, chat: ChatRef) -> Reply:
-        """The hint for a line that is not a command, in the chat's language."""
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.chat import Reply
 from bot.delivery.errors import (
     ChatGone,
     ChatMoved,
@@ -34,6 +34,10 @@ CLAIM_BATCH = 100
 POLL_SECONDS = 1.0
 
 
+class _Released(DeliveryError):
+    """The worker is stopping: the row was handed back unsent, due again at once."""
+
+
 def backoff_seconds(attempt: int, rng: random.Random) -> float:
     """Jittered exponential backoff before attempt number `attempt + 1` (attempt >= 1)."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
@@ -55,6 +59,7 @@ class DeliveryWorker:
         clock: Callable[[], datetime],
         chat_id: str | None = None,
         rng: random.Random | None = None,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self._storage = storage
         self._adapter = adapter
@@ -64,6 +69,9 @@ class DeliveryWorker:
         self._max_attempts = max_attempts
         self._clock = clock
         self._chat_id = chat_id
+        # Set by this process's newsroom when it queues pushes (/breaking): deliver at once
+        # instead of at the next poll.
+        self._wake = wake
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._pacer = Pacer(
             sends_per_second=adapter.sends_per_second,
@@ -71,11 +79,12 @@ class DeliveryWorker:
             clock=lambda: clock().timestamp(),
         )
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._stopping = asyncio.Event()
 
     async def deliver_due(self) -> int:
         """Send every row due now (in batches); how many rows were handled."""
         handled = 0
-        while True:
+        while not self._stopping.is_set():
             items = await self._storage.outbox.claim(
                 self._adapter.platform,
                 now=self._clock(),
@@ -97,9 +106,25 @@ class DeliveryWorker:
                     # Its rows stay claimed and come back when their lease runs out.
                     logger.error("a chat's deliveries failed", exc_info=outcome)
             handled += len(items)
+        return handled
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set, waking for due rows and polling for new ones."""
+        """Deliver until `stop` is set, waking for due rows and polling for new ones.
+
+        On `stop`, sends already under way finish and are recorded; rows still waiting for
+        their turn are handed back, due at once, for the next start.
+        """
+        watcher = asyncio.create_task(self._watch(stop))
+        try:
+            await self._loop(stop)
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._stopping.set()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             delay = POLL_SECONDS
             try:
@@ -112,8 +137,17 @@ class DeliveryWorker:
             except Exception:
                 # The database was busy past its timeout, or the like: log and try again.
                 logger.exception("delivery pass for %s failed", self._adapter.platform)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+            await self._pause(stop, delay)
+
+    async def _pause(self, stop: asyncio.Event, delay: float) -> None:
+        """Sleep `delay` seconds, or less if stopping or woken for new pushes."""
+        events = [stop] if self._wake is None else [stop, self._wake]
+        waits = [asyncio.ensure_future(event.wait()) for event in events]
+        await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        if self._wake is not None:
+            self._wake.clear()
 
     async def _deliver_to_chat(self, queue: list[OutboxItem]) -> None:
         """Send one chat's rows in order; after a failure that concerns the whole chat, stop.
@@ -123,7 +157,7 @@ class DeliveryWorker:
         """
         for position, item in enumerate(queue):
             error = await self._deliver(item)
-            if isinstance(error, RetryAfter | ChatGone | ChatMoved):
+            if isinstance(error, RetryAfter | ChatGone | ChatMoved | _Released):
                 due = self._clock()
                 if isinstance(error, RetryAfter):
                     due += timedelta(seconds=error.seconds)
@@ -137,24 +171,13 @@ class DeliveryWorker:
         """Send one row and record the outcome; the delivery error, if the send failed."""
         async with self._in_flight:
             try:
-                article = await self._storage.articles.get(item.article_id)
-                if article is None:
-                    await self._storage.outbox.give_up(item, "article no longer stored")
-                    return None
-                language = await self._storage.chats.language(item.chat)
-                message = self._renderer.push(article, language or self._default_language)
-                await self._pacer.wait_turn(item.chat)
-                # The wait may have been long (a busy group): make sure the row is still ours,
-                # so that no other worker sends it too.
-                if not await self._storage.outbox.renew(
-                    item, now=self._clock(), lease_seconds=self._lease
-                ):
-                    logger.warning("outbox row %d was claimed by another worker", item.id)
-                    return None
+                prepared = await self._prepare(item)
             except Exception as error:
                 return await self._unexpected(item, "preparing", error)
+            if not isinstance(prepared, Reply):
+                return prepared
             try:
-                message_id = await self._adapter.send(item.chat, message)
+                message_id = await self._adapter.send(item.chat, prepared)
             except DeliveryError as error:
                 await self._handle_failure(item, error)
                 return error
@@ -162,6 +185,44 @@ class DeliveryWorker:
                 return await self._unexpected(item, "sending", error)
             await self._storage.outbox.mark_sent(item, message_id, now=self._clock())
             return None
+
+    async def _prepare(self, item: OutboxItem) -> Reply | _Released | None:
+        """The message for a row once it is the chat's turn; None if there is none to send."""
+        article = await self._storage.articles.get(item.article_id)
+        if article is None:
+            await self._storage.outbox.give_up(item, "article no longer stored")
+            return None
+        language = await self._storage.chats.language(item.chat)
+        message = self._renderer.push(article, language or self._default_language)
+        if not await self._wait_turn(item.chat):
+            released = _Released("delivery stopped before sending")
+            await self._storage.outbox.retry_at(
+                item, self._clock(), str(released), count_attempt=False
+            )
+            return released
+        # The wait may have been long (a busy group): make sure the row is still ours, so that
+        # no other worker sends it too.
+        if not await self._storage.outbox.renew(
+            item, now=self._clock(), lease_seconds=self._lease
+        ):
+            logger.warning("outbox row %d was claimed by another worker", item.id)
+            return None
+        return message
+
+    async def _wait_turn(self, chat: ChatRef) -> bool:
+        """Wait for the chat's turn under the platform's limits; False if stopping first."""
+        if self._stopping.is_set():
+            return False
+        turn = asyncio.ensure_future(self._pacer.wait_turn(chat))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({turn, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if turn.done():
+            return True
+        turn.cancel()
+        return False
 
     async def _unexpected(self, item: OutboxItem, stage: str, error: Exception) -> DeliveryError:
         """A bug or a database hiccup must not lose the row: count it as a transient failure."""

@@ -1,0 +1,47 @@
+"""python-telegram-bot's errors as the core's delivery errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import error as tg_error
+
+from bot.delivery.errors import (
+    ChatGone,
+    ChatMoved,
+    DeliveryError,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+)
+
+# Bad requests that mean the chat itself is gone for good, not that this message was wrong.
+_GONE_MARKERS = ("chat not found", "user is deactivated", "peer_id_invalid")
+
+
+def delivery_error(error: tg_error.TelegramError) -> DeliveryError:
+    """What the delivery loop should do about `error`."""
+    if isinstance(error, tg_error.RetryAfter):
+        return RetryAfter(retry_after_seconds(error))
+    if isinstance(error, tg_error.ChatMigrated):
+        return ChatMoved(str(error.new_chat_id))
+    if isinstance(error, tg_error.Forbidden):
+        # Blocked by the user, kicked from the group or channel, or the user deleted.
+        return ChatGone(error.message)
+    # BadRequest subclasses NetworkError, so it is tested first: it must never be retried.
+    if isinstance(error, tg_error.BadRequest):
+        gone = any(marker in error.message.lower() for marker in _GONE_MARKERS)
+        return ChatGone(error.message) if gone else PermanentError(error.message)
+    # TimedOut and NetworkError (5xx, connection lost); also InvalidToken, Conflict and the
+    # unforeseen: not this message's fault, so it is tried again later.
+    if isinstance(error, tg_error.NetworkError):
+        return TransientError(error.message)
+    return TransientError(f"{type(error).__name__}: {error.message}")
+
+
+def retry_after_seconds(error: tg_error.RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds, in either form PTB 22 gives it."""
+    value = error.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

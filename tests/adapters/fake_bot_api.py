@@ -1,0 +1,512 @@
+"""A Bot API server's behaviour in memory, for the Telegram tests.
+
+`FakeBotApi` answers Bot API methods with the JSON Telegram sends, records every call, parses
+HTML the way Telegram does (refusing what Telegram would refuse), and fails sends as a test
+scripts. Two transports use it: `FakeBotRequest`, a PTB `BaseRequest` in the test's own event
+loop, and `BotApiServer` (in `bot_api_server.py`), real HTTP on 127.0.0.1 for a `newsbot run`
+process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+TOKEN = "123456:TEST-token-never-real"  # noqa: S105 - a made-up token for the fake API
+BOT_ID = 777000
+BOT_USERNAME = "berita_test_bot"
+API_BASE = "https://api.telegram.org/bot"
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+    "span",
+}
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_TOKEN = re.compile(
+    r"<(?P<close>/?)(?P<tag>[a-zA-Z-]+)(?P<attrs>(?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>"
+    r"|&(?P<entity>#[0-9]+|#x[0-9a-fA-F]+|[a-zA-Z]+);"
+    r"|(?P<bare>[<>&])"
+)
+
+
+class TelegramParseError(Exception):
+    """What Telegram answers for text it cannot parse: 400 Can't parse entities."""
+
+
+def parse_html(text: str) -> str:
+    """The text Telegram would show for `text` in HTML parse mode; raises like Telegram."""
+    visible: list[str] = []
+    open_tags: list[str] = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        visible.append(text[position : match.start()])
+        position = match.end()
+        offset = len(text[: match.start()].encode())
+        if match.group("bare"):
+            raise TelegramParseError(
+                f"Can't parse entities: unexpected {match.group('bare')!r} at byte offset {offset}"
+            )
+        entity = match.group("entity")
+        if entity is not None:
+            if entity.startswith("#x"):
+                visible.append(chr(int(entity[2:], 16)))
+            elif entity.startswith("#"):
+                visible.append(chr(int(entity[1:])))
+            elif entity in _NAMED_ENTITIES:
+                visible.append(_NAMED_ENTITIES[entity])
+            else:
+                raise TelegramParseError(
+                    f"Can't parse entities: unsupported entity &{entity}; at byte offset {offset}"
+                )
+            continue
+        tag = match.group("tag").lower()
+        if tag not in _ALLOWED_TAGS:
+            raise TelegramParseError(
+                f'Can\'t parse entities: unsupported start tag "{tag}" at byte offset {offset}'
+            )
+        if match.group("close"):
+            if not open_tags or open_tags[-1] != tag:
+                raise TelegramParseError(
+                    f'Can\'t parse entities: unmatched end tag "{tag}" at byte offset {offset}'
+                )
+            open_tags.pop()
+        else:
+            open_tags.append(tag)
+    visible.append(text[position:])
+    if open_tags:
+        raise TelegramParseError(f'Can\'t parse entities: unclosed start tag "{open_tags[-1]}"')
+    return "".join(visible)
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Call:
+    """One Bot API request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+
+
+class ApiError(Exception):
+    """An error answer: status code, description and Bot API `parameters`."""
+
+    def __init__(self, code: int, description: str, **parameters: int) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+@dataclass
+class FakeBotApi:
+    """The state and behaviour of one bot's Bot API server."""
+
+    token: str = TOKEN
+    calls: list[Call] = field(default_factory=list)
+    # Chats by id: type, title, username.
+    chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # (chat id, user id) -> a ChatMember's JSON; anyone else is an ordinary member.
+    members: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+    migrated: dict[int, int] = field(default_factory=dict)
+    # chat id -> retry_after of the next send there (one 429 each).
+    flood: dict[int, int] = field(default_factory=dict)
+    refuse_photos: bool = False
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _new_update: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._new_update = threading.Condition(self._lock)
+
+    # What the test sets up -------------------------------------------------------------
+
+    def add_chat(
+        self,
+        chat_id: int,
+        chat_type: str,
+        *,
+        title: str | None = None,
+        username: str | None = None,
+    ) -> None:
+        """Make a chat known (for getChat and for the `chat` of updates)."""
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if title:
+            chat["title"] = title
+        if username:
+            chat["username"] = username
+        self.chats[chat_id] = chat
+
+    def set_member(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """Give a user (or the bot, BOT_ID) a status in a chat; admins get `rights` on top."""
+        member: dict[str, Any] = {"status": status, "user": _user(user_id)}
+        if status == "administrator":
+            member.update(
+                can_be_edited=False,
+                is_anonymous=False,
+                can_manage_chat=True,
+                can_delete_messages=False,
+                can_manage_video_chats=False,
+                can_restrict_members=False,
+                can_promote_members=False,
+                can_change_info=False,
+                can_invite_users=False,
+                can_post_stories=False,
+                can_edit_stories=False,
+                can_delete_stories=False,
+            )
+            member.update(rights)
+        elif status == "creator":
+            member["is_anonymous"] = False
+        self.members[(chat_id, user_id)] = member
+
+    def message_update(
+        self, chat_id: int, text: str, *, user_id: int | None = None, **extra: Any
+    ) -> int:
+        """Queue a message (a channel post when the chat is a channel); its update id."""
+        chat = self._chat(chat_id)
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "text": text,
+            **extra,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        kind = "channel_post" if chat["type"] == "channel" else "message"
+        if user_id is not None:
+            message["from"] = _user(user_id)
+        return self._queue({kind: message})
+
+    def callback_update(self, chat_id: int, user_id: int, data: str) -> int:
+        """Queue the press of an inline button carrying `data` under a bot message."""
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": _user(BOT_ID, is_bot=True),
+            "text": "…",
+        }
+        query = {
+            "id": str(next(self._update_ids)),
+            "from": _user(user_id),
+            "chat_instance": "1",
+            "message": message,
+            "data": data,
+        }
+        return self._queue({"callback_query": query})
+
+    def raw_update(self, update: dict[str, Any]) -> int:
+        """Queue any update (its update_id is added)."""
+        return self._queue(update)
+
+    # What the test reads ---------------------------------------------------------------
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        """Successful-looking sendMessage/sendPhoto calls, to one chat or all."""
+        with self._lock:
+            calls = list(self.calls)
+        return [
+            call
+            for call in calls
+            if call.method in ("sendMessage", "sendPhoto")
+            and not call.params.get("_refused")
+            and (chat_id is None or call.params.get("chat_id") == chat_id)
+        ]
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        """What Telegram would show of each message sent (text or caption)."""
+        return [call.params["_shown"] for call in self.sent(chat_id)]
+
+    def of_method(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._updates)
+
+    # Serving ---------------------------------------------------------------------------
+
+    def handle(self, token: str, method: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Answer one request: (HTTP status, the Bot API's JSON body)."""
+        params = {key: _decode(value) for key, value in form.items()}
+        call = Call(method, params)
+        with self._lock:
+            self.calls.append(call)
+        if token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        # getChatMember is answered by _api_get_chat_member, and so on.
+        snake_case = re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+        answer = getattr(self, f"_api_{snake_case}", None)
+        if answer is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        try:
+            with self._lock:
+                result = answer(params)
+        except ApiError as error:
+            params["_refused"] = error.description
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.code,
+                "description": error.description,
+            }
+            if error.parameters:
+                body["parameters"] = error.parameters
+            return error.code, body
+        return 200, {"ok": True, "result": result}
+
+    def wait_for_updates(self, offset: int, timeout: float) -> None:
+        """Block (a server thread) until an update at or after `offset` is queued."""
+        deadline = time.monotonic() + timeout
+        with self._new_update:
+            while not any(u["update_id"] >= offset for u in self._updates):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._new_update.wait(remaining)
+
+    # Bot API methods (called with the lock held) ---------------------------------------
+
+    def _api_get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **_user(BOT_ID, is_bot=True, username=BOT_USERNAME),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _api_delete_webhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_set_webhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_set_my_commands(self, params: dict[str, Any]) -> bool:
+        for command in params["commands"]:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command["description"]) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        if "scope" in params and params["scope"].get("chat_id") not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        return True
+
+    def _api_get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        # Telegram forgets every update before the offset the bot confirms.
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        return self._updates[: int(params.get("limit") or 100)]
+
+    def _api_send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._check_send(params)
+        shown = self._parse(params.get("text", ""), params, TEXT_LIMIT, "message is too long")
+        if not shown.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        params["_shown"] = shown
+        return self._message(chat_id, text=shown)
+
+    def _api_send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._check_send(params)
+        shown = self._parse(
+            params.get("caption", ""), params, CAPTION_LIMIT, "message caption is too long"
+        )
+        if self.refuse_photos:
+            raise ApiError(400, "Bad Request: wrong type of the web page content")
+        params["_shown"] = shown
+        return self._message(chat_id, caption=shown, photo=[_photo_size()])
+
+    def _api_answer_callback_query(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._find_chat(params["chat_id"])
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+
+    def _api_get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._find_chat(params["chat_id"])
+        user_id = int(params["user_id"])
+        member = self.members.get((chat["id"], user_id))
+        if member is not None:
+            return member
+        return {"status": "member", "user": _user(user_id, is_bot=user_id == BOT_ID)}
+
+    def _api_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        shown = self._parse(params.get("text", ""), params, TEXT_LIMIT, "message is too long")
+        return self._message(chat_id, text=shown)
+
+    def _api_delete_message(self, params: dict[str, Any]) -> bool:
+        return True
+
+    # Helpers ---------------------------------------------------------------------------
+
+    def _queue(self, update: dict[str, Any]) -> int:
+        with self._new_update:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **update})
+            self._new_update.notify_all()
+        return update_id
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id not in self.chats:
+            self.add_chat(chat_id, "private" if chat_id > 0 else "supergroup", title="Grup")
+        return dict(self.chats[chat_id])
+
+    def _find_chat(self, chat_id: Any) -> dict[str, Any]:
+        for chat in self.chats.values():
+            if chat["id"] == chat_id or f"@{chat.get('username')}" == chat_id:
+                return chat
+        raise ApiError(400, "Bad Request: chat not found")
+
+    def _check_send(self, params: dict[str, Any]) -> int:
+        chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
+        if chat_id in self.flood:
+            retry_after = self.flood.pop(chat_id)
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            )
+        return chat_id
+
+    def _parse(self, text: str, params: dict[str, Any], limit: int, too_long: str) -> str:
+        shown = text
+        if params.get("parse_mode") == "HTML":
+            try:
+                shown = parse_html(text)
+            except TelegramParseError as error:
+                raise ApiError(400, f"Bad Request: {error}") from None
+        if utf16_length(shown) > limit:
+            raise ApiError(400, f"Bad Request: {too_long}")
+        return shown
+
+    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": _user(BOT_ID, is_bot=True, username=BOT_USERNAME),
+            **content,
+        }
+
+
+def _user(user_id: int, *, is_bot: bool = False, username: str | None = None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": f"Pengguna {user_id}"}
+    if username:
+        user["username"] = username
+    return user
+
+
+def _photo_size() -> dict[str, Any]:
+    return {"file_id": "photo-1", "file_unique_id": "u1", "width": 800, "height": 450}
+
+
+def _decode(value: str) -> Any:
+    """PTB sends each parameter as text, JSON-encoded unless it is a plain string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class FakeBotRequest(BaseRequest):
+    """PTB's transport, answered by a `FakeBotApi` in the same event loop; no network at all.
+
+    Any URL other than the Bot API's fails the test: the bot must never talk elsewhere.
+    """
+
+    def __init__(self, api: FakeBotApi, *, base_url: str = API_BASE) -> None:
+        self._api = api
+        self._base_url = base_url
+        self.unexpected_urls: list[str] = []
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(  # noqa: PLR0917 - PTB's signature
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        match = re.fullmatch(re.escape(self._base_url) + r"(?P<token>[^/]+)/(?P<method>\w+)", url)
+        if match is None:
+            self.unexpected_urls.append(url)
+            raise AssertionError(f"the bot tried to reach {url}")
+        form = request_data.json_parameters if request_data else {}
+        if match.group("method") == "getUpdates" and not self._api.pending_updates():
+            # A long poll with nothing to deliver: come back empty after a moment.
+            await asyncio.sleep(0.02)
+        status, body = self._api.handle(match.group("token"), match.group("method"), form)
+        return status, json.dumps(body).encode()
+
+
+async def wait_until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait for `condition` (the bot works concurrently); fail the test after `within` s."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the awaited condition never came true")
+        await asyncio.sleep(0.01)

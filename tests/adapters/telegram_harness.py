@@ -1,0 +1,91 @@
+"""The real PTB Application of the bot, running over a `FakeBotApi`, as tests drive it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import App, open_app
+from bot.settings import Settings
+from storage.models import ChatRef, Platform
+from tests.adapters.fake_bot_api import TOKEN, FakeBotApi, FakeBotRequest, wait_until
+from tests.support import draft
+
+
+@dataclass
+class TelegramHarness:
+    """The running bot and the fake Bot API it talks to."""
+
+    api: FakeBotApi
+    app: App
+    adapter: TelegramAdapter
+
+    async def answered(self, chat_id: int, count: int = 1) -> list[str]:
+        """Wait until `chat_id` has received `count` messages; what Telegram would show."""
+        await wait_until(lambda: len(self.api.texts(chat_id)) >= count)
+        return self.api.texts(chat_id)
+
+    async def ask(self, chat_id: int, text: str, *, user_id: int | None = None) -> str:
+        """Send a command as a message and wait for the next answer in that chat."""
+        before = len(self.api.texts(chat_id))
+        self.api.message_update(chat_id, text, user_id=user_id)
+        return (await self.answered(chat_id, before + 1))[before]
+
+    async def publish(self, title: str, **options: Any) -> int:
+        """Store a story as ingest would (fan-out included), published now; its id."""
+        options.setdefault("published_at", self.app.clock())
+        [result] = await self.app.deps.newsroom.publish([draft(title, **options)])
+        return result.article_id
+
+    async def sections_of(self, chat_id: int) -> list[str]:
+        return await self.app.storage.subscriptions.sections_of(
+            ChatRef(Platform.TELEGRAM, str(chat_id))
+        )
+
+
+def telegram_settings(base: Settings, **changes: object) -> Settings:
+    """`base` with a Telegram token (and fast pacing unless a test sets its own)."""
+    update: dict[str, object] = {
+        "telegram_token": SecretStr(TOKEN),
+        "telegram_private_sends_per_second": 100.0,
+        "telegram_group_sends_per_minute": 6000.0,
+        "telegram_sends_per_second": 1000.0,
+    }
+    update.update(changes)
+    return base.model_copy(update=update)
+
+
+def make_adapter(app: App, api: FakeBotApi) -> TelegramAdapter:
+    """The adapter as `newsbot run` builds it, with the fake Bot API as its transport."""
+    return TelegramAdapter(
+        settings=app.settings,
+        sink=app.dispatcher,
+        commands=app.deps.commands,
+        chats=app.storage.chats,
+        clock=app.clock,
+        request=FakeBotRequest(api),
+        updates_request=FakeBotRequest(api),
+    )
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, api: FakeBotApi) -> AsyncIterator[TelegramHarness]:
+    """`newsbot run` in this event loop: receiving by long polling and delivering pushes."""
+    async with open_app(settings) as app:
+        adapter = make_adapter(app, api)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(app.serve(adapter, stop))
+        try:
+            await wait_until(lambda: bool(api.of_method("getUpdates")) or serving.done())
+            if serving.done():
+                serving.result()
+            yield TelegramHarness(api=api, app=app, adapter=adapter)
+        finally:
+            stop.set()
+            await serving

@@ -1,0 +1,212 @@
+"""Commands through the real PTB Application: private chats, groups, channels, buttons."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.settings import Settings
+from tests.adapters.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotApi, wait_until
+from tests.adapters.telegram_harness import TelegramHarness, running_bot, telegram_settings
+
+USER = 4242
+GROUP = -1001234567890
+CHANNEL = -1001987654321
+OTHER_USER = 5151
+
+NATO_TITLE = 'Sekjen NATO <Rutte> & "Tokyo": kerja sama 🇯🇵🤝'
+
+
+@pytest.fixture
+async def tg(settings: Settings) -> AsyncIterator[TelegramHarness]:
+    api = FakeBotApi()
+    async with running_bot(telegram_settings(settings), api) as harness:
+        await harness.publish(
+            NATO_TITLE,
+            section="internasional",
+            body="Sekretaris Jenderal NATO bertemu Perdana Menteri Jepang di Tokyo.",
+            url="https://berita.example/nato-tokyo?a=1&b=2",
+        )
+        yield harness
+
+
+async def test_latest_in_a_private_chat_answers_with_escaped_html(tg: TelegramHarness) -> None:
+    shown = await tg.ask(USER, "/latest nato", user_id=USER)
+
+    [call] = tg.api.sent(USER)
+    assert call.params["parse_mode"] == "HTML"
+    html = call.params["text"]
+    assert '&lt;Rutte&gt; &amp; "Tokyo"' in html or "&lt;Rutte&gt; &amp; &quot;Tokyo&quot;" in html
+    assert '<a href="https://berita.example/nato-tokyo?a=1&amp;b=2">' in html
+    # What the reader sees: the title exactly as written, emoji and all.
+    assert NATO_TITLE in shown
+    assert "Internasional" in shown
+
+
+async def test_latest_in_a_group_addressed_to_this_bot(tg: TelegramHarness) -> None:
+    shown = await tg.ask(GROUP, f"/latest@{BOT_USERNAME} nato", user_id=USER)
+
+    assert NATO_TITLE in shown
+    [call] = tg.api.sent(GROUP)
+    # In a busy group the answer quotes the command it answers.
+    assert call.params["reply_parameters"]["message_id"] > 0
+
+
+async def test_a_command_for_another_bot_is_ignored(tg: TelegramHarness) -> None:
+    tg.api.message_update(GROUP, "/latest@other_news_bot nato", user_id=USER)
+    tg.api.message_update(GROUP, "/latest nato", **{"from": _bot_user()})
+    await tg.ask(GROUP, "/help", user_id=USER)
+
+    [only] = tg.api.texts(GROUP)
+    assert "/latest" in only  # the /help answer, and nothing for the other two
+
+
+async def test_latest_as_a_channel_post_answers_in_the_channel(tg: TelegramHarness) -> None:
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita", username="kanalberita")
+
+    shown = await tg.ask(CHANNEL, "/latest nato")
+
+    assert NATO_TITLE in shown
+    [call] = tg.api.sent(CHANNEL)
+    assert "reply_parameters" not in call.params
+
+
+async def test_plain_text_gets_a_hint_in_private_and_silence_in_groups(
+    tg: TelegramHarness,
+) -> None:
+    tg.api.message_update(GROUP, "halo semua", user_id=USER)
+    hint = await tg.ask(USER, "halo", user_id=USER)
+    await tg.ask(GROUP, "/help", user_id=USER)
+
+    assert "/latest nato" in hint
+    assert len(tg.api.texts(GROUP)) == 1
+
+
+async def test_read_button_in_a_private_chat_comes_back_as_a_command(
+    tg: TelegramHarness,
+) -> None:
+    article_id = await tg.publish("Kabar ekonomi pekan ini", section="ekonomi", body="Isi.")
+    tg.api.callback_update(USER, USER, f"/read {article_id}")
+
+    [shown] = await tg.answered(USER)
+    assert "Kabar ekonomi pekan ini" in shown
+    assert tg.api.of_method("answerCallbackQuery")
+
+
+async def test_tappable_read_command_and_deep_link_open_the_story(tg: TelegramHarness) -> None:
+    article_id = await tg.publish("Panen raya di Jawa Timur", body="Petani bersyukur.")
+
+    tapped = await tg.ask(USER, f"/read_{article_id}", user_id=USER)
+    linked = await tg.ask(USER, f"/start read_{article_id}", user_id=USER)
+
+    assert "Petani bersyukur." in tapped
+    assert "Petani bersyukur." in linked
+
+
+async def test_group_member_who_is_not_an_admin_cannot_subscribe(tg: TelegramHarness) -> None:
+    tg.api.set_member(GROUP, USER, "administrator")
+
+    refused = await tg.ask(GROUP, "/subscribe internasional", user_id=OTHER_USER)
+    assert "pengelola" in refused
+    assert await tg.sections_of(GROUP) == []
+
+    allowed = await tg.ask(GROUP, "/subscribe internasional", user_id=USER)
+    assert "Internasional" in allowed
+    assert await tg.sections_of(GROUP) == ["internasional"]
+    # Reading commands need no admin check at all.
+    await tg.ask(GROUP, "/latest nato", user_id=OTHER_USER)
+    asked = [call.params["user_id"] for call in tg.api.of_method("getChatMember")]
+    assert sorted(asked) == [USER, OTHER_USER]
+
+
+async def test_group_admin_status_is_cached_briefly(tg: TelegramHarness) -> None:
+    tg.api.set_member(GROUP, USER, "creator")
+
+    await tg.ask(GROUP, "/subscribe internasional", user_id=USER)
+    await tg.ask(GROUP, "/subscribe ekonomi", user_id=USER)
+
+    assert len(tg.api.of_method("getChatMember")) == 1
+    assert await tg.sections_of(GROUP) == ["ekonomi", "internasional"]
+
+
+async def test_channel_post_commands_come_from_the_channel_admins(tg: TelegramHarness) -> None:
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita", username="kanalberita")
+
+    await tg.ask(CHANNEL, "/subscribe internasional")
+
+    assert await tg.sections_of(CHANNEL) == ["internasional"]
+    assert not tg.api.of_method("getChatMember")
+
+
+async def test_channel_admin_subscribes_a_channel_from_a_private_chat(
+    tg: TelegramHarness,
+) -> None:
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita", username="kanalberita")
+    tg.api.set_member(CHANNEL, USER, "administrator", can_post_messages=True)
+    tg.api.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=True)
+
+    shown = await tg.ask(USER, "/subscribe internasional @kanalberita", user_id=USER)
+
+    assert "@kanalberita" in shown
+    assert "Internasional" in shown
+    assert await tg.sections_of(CHANNEL) == ["internasional"]
+    assert await tg.sections_of(USER) == []
+    # And by numeric id, to see the channel's subscriptions.
+    listed = await tg.ask(USER, f"/subscriptions {CHANNEL}", user_id=USER)
+    assert "Internasional" in listed
+
+
+async def test_remote_subscription_is_refused_to_a_non_admin(tg: TelegramHarness) -> None:
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita", username="kanalberita")
+    tg.api.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=True)
+
+    shown = await tg.ask(USER, "/subscribe internasional @kanalberita", user_id=USER)
+
+    assert "Hanya admin @kanalberita" in shown
+    assert await tg.sections_of(CHANNEL) == []
+
+
+async def test_remote_subscription_needs_a_bot_that_can_post(tg: TelegramHarness) -> None:
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita", username="kanalberita")
+    tg.api.set_member(CHANNEL, USER, "creator")
+    tg.api.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=False)
+
+    shown = await tg.ask(USER, "/subscribe internasional @kanalberita", user_id=USER)
+
+    assert "izin mengirim pesan" in shown
+    assert await tg.sections_of(CHANNEL) == []
+
+
+async def test_remote_subscription_to_an_unknown_channel(tg: TelegramHarness) -> None:
+    shown = await tg.ask(USER, "/subscribe internasional @tidakada_kanal", user_id=USER)
+
+    assert "tidak menemukan @tidakada_kanal" in shown
+
+
+async def test_command_menu_is_set_in_both_languages(tg: TelegramHarness) -> None:
+    menus = {
+        call.params.get("language_code"): call.params["commands"]
+        for call in tg.api.of_method("setMyCommands")
+        if "scope" not in call.params
+    }
+
+    assert set(menus) == {"id", "en", None}
+    english = {command["command"]: command["description"] for command in menus["en"]}
+    assert "latest" in english
+    assert "breaking" not in english
+    assert english["latest"] != {c["command"]: c["description"] for c in menus["id"]}["latest"]
+
+
+async def test_bot_admins_get_the_admin_menu_in_their_chat(settings: Settings) -> None:
+    api = FakeBotApi()
+    api.add_chat(1, "private")  # NEWSBOT_ADMINS holds telegram:1 in the test settings
+    async with running_bot(telegram_settings(settings), api):
+        await wait_until(lambda: len(api.of_method("setMyCommands")) >= 4)
+    [scoped] = [call for call in api.of_method("setMyCommands") if "scope" in call.params]
+    assert scoped.params["scope"] == {"type": "chat", "chat_id": 1}
+    assert "breaking" in {command["command"] for command in scoped.params["commands"]}
+
+
+def _bot_user() -> dict[str, object]:
+    return {"id": BOT_ID + 1, "is_bot": True, "first_name": "Bot lain"}
