@@ -76,13 +76,19 @@ def make_adapter(app: App, api: FakeBotApi) -> TelegramAdapter:
 
 @asynccontextmanager
 async def running_bot(settings: Settings, api: FakeBotApi) -> AsyncIterator[TelegramHarness]:
-    """`newsbot run` in this event loop: receiving by long polling and delivering pushes."""
+    """`newsbot run` in this event loop: receiving updates (long polling, or a webhook when the
+    settings say so) and delivering pushes."""
     async with open_app(settings) as app:
         adapter = make_adapter(app, api)
         stop = asyncio.Event()
         serving = asyncio.create_task(app.serve(adapter, stop))
         try:
-            await wait_until(lambda: bool(api.of_method("getUpdates")) or serving.done())
+            await wait_until(
+                lambda: (
+                    bool(api.of_method("getUpdates") or api.of_method("setWebhook"))
+                    or serving.done()
+                )
+            )
             if serving.done():
                 serving.result()
             yield TelegramHarness(api=api, app=app, adapter=adapter)

@@ -23,7 +23,7 @@ CALLBACK_DATA_LIMIT = 64
 START_PAYLOAD_LIMIT = 64
 
 BREAKING_MARK = "🔴"
-_WEB_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
+_WEB_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 # `/read 42` as a one-word command Telegram shows as a link: `/read_42`.
 _ARGS_AS_SUFFIX = re.compile(r"^/([a-z]+) ([A-Za-z0-9-]+)$")
 

@@ -56,7 +56,10 @@ def command_from_message(
     """
     if not message.text or message.is_automatic_forward:
         return None
-    if message.from_user is not None and message.from_user.is_bot:
+    sender = message.sender_chat
+    # Another bot. (Anonymous group admins and users posting as a channel also arrive "from" a
+    # bot account of Telegram's, but with `sender_chat` set: those are people.)
+    if message.from_user is not None and message.from_user.is_bot and sender is None:
         return None
     parsed = parse_command_text(message.text)
     if parsed is None:
@@ -66,14 +69,13 @@ def command_from_message(
         return None
     name, args = expand_command(name, args, known)
     kind = chat_kind(message.chat.type)
-    sender = message.sender_chat
-    if kind is ChatKind.CHANNEL or message.from_user is None:
+    if kind is ChatKind.CHANNEL or sender is not None or message.from_user is None:
         speaker = sender or message.chat
         user = UserRef(str(speaker.id), speaker.title or speaker.username or "")
         speaks_for_chat = kind is ChatKind.CHANNEL or speaker.id == message.chat.id
     else:
         user = UserRef(str(message.from_user.id), message.from_user.full_name)
-        speaks_for_chat = sender is not None and sender.id == message.chat.id
+        speaks_for_chat = False
     return Incoming(
         name=name,
         args=args,
