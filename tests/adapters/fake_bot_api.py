@@ -466,9 +466,11 @@ class FakeBotRequest(BaseRequest):
     Any URL other than the Bot API's fails the test: the bot must never talk elsewhere.
     """
 
-    def __init__(self, api: FakeBotApi, *, base_url: str = API_BASE) -> None:
+    def __init__(self, api: FakeBotApi, *, base_url: str = API_BASE, latency: float = 0.0) -> None:
         self._api = api
         self._base_url = base_url
+        # Seconds each request takes, like a round trip to Telegram (for benchmarks).
+        self._latency = latency
         self.unexpected_urls: list[str] = []
 
     @property
@@ -496,6 +498,8 @@ class FakeBotRequest(BaseRequest):
             self.unexpected_urls.append(url)
             raise AssertionError(f"the bot tried to reach {url}")
         form = request_data.json_parameters if request_data else {}
+        if self._latency:
+            await asyncio.sleep(self._latency)
         if match.group("method") == "getUpdates" and not self._api.pending_updates():
             # A long poll with nothing to deliver: come back empty after a moment.
             await asyncio.sleep(0.02)

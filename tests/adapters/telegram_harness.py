@@ -61,7 +61,7 @@ def telegram_settings(base: Settings, **changes: object) -> Settings:
     return base.model_copy(update=update)
 
 
-def make_adapter(app: App, api: FakeBotApi) -> TelegramAdapter:
+def make_adapter(app: App, api: FakeBotApi, *, latency: float = 0.0) -> TelegramAdapter:
     """The adapter as `newsbot run` builds it, with the fake Bot API as its transport."""
     return TelegramAdapter(
         settings=app.settings,
@@ -69,8 +69,8 @@ def make_adapter(app: App, api: FakeBotApi) -> TelegramAdapter:
         commands=app.deps.commands,
         chats=app.storage.chats,
         clock=app.clock,
-        request=FakeBotRequest(api),
-        updates_request=FakeBotRequest(api),
+        request=FakeBotRequest(api, latency=latency),
+        updates_request=FakeBotRequest(api, latency=latency),
     )
 
 
