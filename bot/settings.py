@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     fallback_section: str = "umum"
     push_max_age_hours: float = Field(default=48.0, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
-    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_max_attempts: int = Field(default=12, ge=1)
     ingest_timeout_seconds: float = Field(default=20.0, gt=0)
     ingest_max_bytes: int = Field(default=10_000_000, gt=0)
 

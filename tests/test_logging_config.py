@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from bot.logging_config import configure_logging
+from bot.logging_config import SecretRedactor, configure_logging
 from bot.settings import Settings
 
 TOKEN = "424242:AAE-made-up-token"  # noqa: S105 - a made-up token
@@ -47,3 +47,11 @@ def test_http_client_request_lines_are_not_logged_at_info(log_output: io.StringI
     logging.getLogger("httpx").info("HTTP Request: POST https://example/bot%s/getUpdates", "x")
 
     assert "HTTP Request" not in log_output.getvalue()
+
+
+def test_a_malformed_log_call_passes_through_the_redactor_unchanged() -> None:
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "%s and %s", ("one",), None)
+
+    # Left to logging, which reports "--- Logging error ---" instead of raising at the call.
+    assert SecretRedactor([TOKEN]).filter(record)
+    assert record.args == ("one",)

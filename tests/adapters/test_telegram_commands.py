@@ -210,3 +210,49 @@ async def test_bot_admins_get_the_admin_menu_in_their_chat(settings: Settings) -
 
 def _bot_user() -> dict[str, object]:
     return {"id": BOT_ID + 1, "is_bot": True, "first_name": "Bot lain"}
+
+
+async def test_a_link_cannot_unsubscribe_whoever_taps_it(tg: TelegramHarness) -> None:
+    await tg.ask(USER, "/subscribe internasional", user_id=USER)
+
+    after_link = await tg.ask(USER, "/start unsubscribe_all", user_id=USER)
+    after_tap = await tg.ask(USER, "/unsubscribe_all", user_id=USER)
+
+    assert "Halo! Saya newsbot" in after_link  # just the greeting
+    assert "/unsubscribe_all" in after_tap  # an unknown command, answered as such
+    assert await tg.sections_of(USER) == ["internasional"]
+
+
+async def test_an_unknown_command_in_a_group_is_left_to_other_bots(tg: TelegramHarness) -> None:
+    tg.api.message_update(GROUP, "/ban spammer", user_id=USER)
+    addressed = await tg.ask(GROUP, f"/ban@{BOT_USERNAME} spammer", user_id=USER)
+
+    assert "/ban" in addressed
+    assert len(tg.api.texts(GROUP)) == 1
+
+
+async def test_an_answer_told_to_wait_briefly_waits_and_arrives(tg: TelegramHarness) -> None:
+    tg.api.flood[USER] = 1
+
+    shown = await tg.ask(USER, "/sections", user_id=USER)
+
+    assert "Internasional" in shown
+    refused = [call for call in tg.api.of_method("sendMessage") if call.params.get("_refused")]
+    assert len(refused) == 1
+
+
+async def test_every_part_of_an_answer_stays_in_its_forum_topic(tg: TelegramHarness) -> None:
+    body = "\n\n".join(f"Paragraf {n}. " + "Kalimat panjang tentang kota. " * 40 for n in range(8))
+    article_id = await tg.publish("Laporan panjang", body=body)
+
+    tg.api.message_update(
+        GROUP,
+        f"/read {article_id}",
+        user_id=USER,
+        is_topic_message=True,
+        message_thread_id=77,
+    )
+    await tg.answered(GROUP, 2)
+    await wait_until(lambda: any("Paragraf 7." in text for text in tg.api.texts(GROUP)))
+
+    assert {call.params.get("message_thread_id") for call in tg.api.sent(GROUP)} == {77}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -167,11 +166,11 @@ def test_a_huge_title_is_cut_to_fit() -> None:
     parse_html(message.html)
 
 
-def test_a_button_command_too_long_for_a_callback_is_refused() -> None:
-    with pytest.raises(ValueError, match="too long"):
-        render_reply(
-            Reply(parts=(Text("x"),), buttons=(Button("x", "/read " + "9" * 80),)), PRIVATE
-        )
+def test_a_button_command_too_long_for_a_callback_is_dropped_not_the_message() -> None:
+    buttons = (Button("x", "/read " + "9" * 80), Button("y", "/help"))
+    [message] = render_reply(Reply(parts=(Text("x"),), buttons=buttons), PRIVATE)
+
+    assert [button.callback_data for button in message.buttons] == ["/help"]
 
 
 @settings(max_examples=200, deadline=None)

@@ -19,7 +19,8 @@ from bot.adapters.telegram.updates import (
 from bot.chat import ChatKind
 from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
 
-KNOWN = {"start", "help", "latest", "read", "subscribe"}
+KNOWN = {"start", "help", "latest", "read", "subscribe", "unsubscribe"}
+LINKABLE = {"start", "help", "latest", "read"}
 WHEN = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
 
@@ -31,6 +32,12 @@ WHEN = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
         (tg_error.BadRequest("Bad Request: chat not found"), ChatGone),
         (tg_error.BadRequest("Bad Request: can't parse entities"), PermanentError),
         (tg_error.BadRequest("Bad Request: message is too long"), PermanentError),
+        (
+            tg_error.BadRequest("Bad Request: need administrator rights in the channel chat"),
+            ChatGone,
+        ),
+        (tg_error.BadRequest("Bad Request: not enough rights to send text messages"), ChatGone),
+        (tg_error.BadRequest("Bad Request: group chat was deactivated"), ChatGone),
         (tg_error.TimedOut(), TransientError),
         (tg_error.NetworkError("Bad Gateway"), TransientError),
         (tg_error.Conflict("terminated by other getUpdates request"), TransientError),
@@ -38,6 +45,41 @@ WHEN = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 )
 def test_ptb_errors_become_delivery_errors(error: tg_error.TelegramError, expected: type) -> None:
     assert type(delivery_error(error)) is expected
+
+
+def test_a_refused_token_pauses_instead_of_spending_attempts() -> None:
+    pause = delivery_error(tg_error.InvalidToken())
+    assert isinstance(pause, RetryAfter)
+    assert pause.seconds == 60.0
+
+
+def test_a_forged_button_with_a_changing_command_is_ignored() -> None:
+    message = _message("…", Chat(5, Chat.PRIVATE))
+    query = CallbackQuery("q1", PERSON, "inst", message=message, data="/unsubscribe all")
+    assert command_from_callback(query, linkable=LINKABLE) is None
+
+
+def test_an_unknown_command_in_a_group_is_left_to_other_bots() -> None:
+    def incoming(text: str) -> object:
+        return command_from_message(
+            _message(text, GROUP, PERSON),
+            bot_username="berita_test_bot",
+            known=KNOWN,
+            linkable=LINKABLE,
+        )
+
+    assert incoming("/ban spammer") is None
+    addressed = incoming("/ban@berita_test_bot spammer")
+    assert addressed is not None  # addressed to us: it gets the unknown-command answer
+
+
+def test_a_command_in_a_forum_topic_keeps_its_topic() -> None:
+    message = _message("/latest nato", GROUP, PERSON, is_topic_message=True, message_thread_id=77)
+    incoming = command_from_message(
+        message, bot_username="berita_test_bot", known=KNOWN, linkable=LINKABLE
+    )
+    assert incoming is not None
+    assert incoming.thread_id == 77
 
 
 def test_chat_migrated_carries_the_new_id() -> None:
@@ -65,7 +107,10 @@ CHANNEL = Chat(-1001987654321, Chat.CHANNEL, title="Kanal")
 def test_group_command_addressed_to_us_or_to_no_one() -> None:
     for text in ("/latest nato", "/latest@Berita_Test_Bot nato"):
         incoming = command_from_message(
-            _message(text, GROUP, PERSON), bot_username="berita_test_bot", known=KNOWN
+            _message(text, GROUP, PERSON),
+            bot_username="berita_test_bot",
+            known=KNOWN,
+            linkable=LINKABLE,
         )
         assert incoming is not None
         assert (incoming.name, incoming.args, incoming.kind) == ("latest", "nato", ChatKind.GROUP)
@@ -78,7 +123,12 @@ def test_not_ours_another_bot_a_bot_sender_or_an_automatic_forward() -> None:
     from_bot = _message("/latest nato", GROUP, User(9, "Bot", is_bot=True))
     forward = _message("/latest nato", GROUP, PERSON, is_automatic_forward=True)
     for message in (other, from_bot, forward):
-        assert command_from_message(message, bot_username="berita_test_bot", known=KNOWN) is None
+        assert (
+            command_from_message(
+                message, bot_username="berita_test_bot", known=KNOWN, linkable=LINKABLE
+            )
+            is None
+        )
 
 
 def test_a_channel_post_speaks_for_the_channel() -> None:
@@ -86,6 +136,7 @@ def test_a_channel_post_speaks_for_the_channel() -> None:
         _message("/subscribe nasional", CHANNEL, sender_chat=CHANNEL),
         bot_username="berita_test_bot",
         known=KNOWN,
+        linkable=LINKABLE,
     )
     assert incoming is not None
     assert incoming.kind is ChatKind.CHANNEL
@@ -99,6 +150,7 @@ def test_an_anonymous_group_admin_speaks_for_the_group() -> None:
         _message("/subscribe nasional", GROUP, anonymous, sender_chat=GROUP),
         bot_username="berita_test_bot",
         known=KNOWN,
+        linkable=LINKABLE,
     )
     assert incoming is not None
     assert incoming.speaks_for_chat
@@ -111,6 +163,7 @@ def test_a_member_posting_as_their_channel_does_not_speak_for_the_group() -> Non
         _message("/subscribe nasional", GROUP, channel_bot, sender_chat=CHANNEL),
         bot_username="berita_test_bot",
         known=KNOWN,
+        linkable=LINKABLE,
     )
     assert incoming is not None
     assert not incoming.speaks_for_chat
@@ -120,7 +173,7 @@ def test_a_member_posting_as_their_channel_does_not_speak_for_the_group() -> Non
 def test_a_callback_is_a_command_from_the_presser() -> None:
     message = _message("…", Chat(5, Chat.PRIVATE))
     query = CallbackQuery("q1", PERSON, "inst", message=message, data="/read 42")
-    incoming = command_from_callback(query, known=KNOWN)
+    incoming = command_from_callback(query, linkable=LINKABLE)
     assert incoming is not None
     assert (incoming.name, incoming.args, incoming.chat.chat_id) == ("read", "42", "5")
 
@@ -135,10 +188,14 @@ def test_a_callback_is_a_command_from_the_presser() -> None:
         ("start", "sihir_1", ("start", "sihir_1")),
         ("latest", "nato", ("latest", "nato")),
         ("sihir_1", "", ("sihir_1", "")),
+        # A link must not change anything: only commands that read expand.
+        ("unsubscribe_all", "", ("unsubscribe_all", "")),
+        ("start", "unsubscribe_all", ("start", "unsubscribe_all")),
+        ("start", "lang_en", ("start", "lang_en")),
     ],
 )
 def test_expand_command(name: str, args: str, expected: tuple[str, str]) -> None:
-    assert expand_command(name, args, KNOWN) == expected
+    assert expand_command(name, args, LINKABLE) == expected
 
 
 @pytest.mark.parametrize(

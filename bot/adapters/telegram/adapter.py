@@ -7,7 +7,8 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Self
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.adapters.telegram.errors import delivery_error
+from bot.adapters.telegram.errors import delivery_error, retry_after_seconds
 from bot.adapters.telegram.render import ButtonStyle, TelegramMessage, render_reply
 from bot.adapters.telegram.updates import (
     Incoming,
@@ -65,6 +66,9 @@ CONCURRENT_UPDATES = 32
 # "Cached briefly": an admin who was just demoted keeps their rights at most this long.
 ADMIN_CACHE_SECONDS = 60.0
 ADMIN_CACHE_SIZE = 10_000
+# A command's answer told to wait this long or less (429) waits and is sent; longer, it is not.
+ANSWER_RETRY_AFTER_LIMIT_SECONDS = 5.0
+PHOTO_READ_TIMEOUT_SECONDS = 30.0
 _MANAGER_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
@@ -93,6 +97,12 @@ class TelegramAdapter:
         self._settings = settings
         self._sink = sink
         self._specs = {spec.name: spec for spec in commands}
+        # Commands a link or a button may run: those that change nothing.
+        self._linkable = frozenset(
+            spec.name
+            for spec in commands
+            if spec.permission is Permission.ANYONE and not spec.chat_settings
+        )
         self._chats = chats
         self._clock = clock
         builder = (
@@ -109,7 +119,7 @@ class TelegramAdapter:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._chat_locks: dict[str, _ChatTurn] = {}
         self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -228,21 +238,25 @@ class TelegramAdapter:
             await self._chats.move(chat_ref(message.chat.id), new_chat, now=self._clock())
             return
         incoming = command_from_message(
-            message, bot_username=self.application.bot.username, known=self._specs
+            message,
+            bot_username=self.application.bot.username,
+            known=self._specs,
+            linkable=self._linkable,
         )
         if incoming is not None:
             await self._handle(incoming)
         elif message.chat.type == message.chat.PRIVATE and message.text:
             chat = chat_ref(message.chat.id)
-            await self._answer(chat, ChatKind.PRIVATE, await self._sink.not_a_command(chat))
+            async with self._in_order(chat.chat_id):
+                await self._answer(chat, ChatKind.PRIVATE, await self._sink.not_a_command(chat))
 
     async def _on_callback(self, query: CallbackQuery) -> None:
-        with contextlib.suppress(tg_error.TelegramError):
-            # Stops the button's spinner; fails harmlessly for a query too old to answer.
-            await query.answer()
-        incoming = command_from_callback(query, known=self._specs)
+        incoming = command_from_callback(query, linkable=self._linkable)
         if incoming is not None:
             await self._handle(incoming)
+        with contextlib.suppress(tg_error.TelegramError):
+            # Stops the button's spinner once the answer is out; harmless if the query is old.
+            await query.answer()
 
     async def _on_membership(self, change: ChatMemberUpdated) -> None:
         status = change.new_chat_member.status
@@ -256,7 +270,7 @@ class TelegramAdapter:
 
     async def _handle(self, incoming: Incoming) -> None:
         """Answer one command; one chat's commands are answered in the order they came."""
-        async with self._lock_for(incoming.chat.chat_id):
+        async with self._in_order(incoming.chat.chat_id):
             try:
                 reply = await self._reply_to(incoming)
             except Exception:
@@ -264,7 +278,9 @@ class TelegramAdapter:
                 logger.exception("/%s failed in %s", incoming.name, incoming.chat)
                 language = await self._sink.language(incoming.chat)
                 reply = Reply.text(translate(language, "error.internal"))
-            await self._answer(incoming.chat, incoming.kind, reply, incoming.message_id)
+            await self._answer(
+                incoming.chat, incoming.kind, reply, incoming.message_id, incoming.thread_id
+            )
 
     async def _reply_to(self, incoming: Incoming) -> Reply:
         spec = self._specs.get(incoming.name)
@@ -360,19 +376,50 @@ class TelegramAdapter:
             can_manage_chat=can_manage,
         )
 
-    def _lock_for(self, chat_id: str) -> asyncio.Lock:
-        if len(self._chat_locks) > ADMIN_CACHE_SIZE:
-            self._chat_locks = {k: v for k, v in self._chat_locks.items() if v.locked()}
-        return self._chat_locks.setdefault(chat_id, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def _in_order(self, chat_id: str) -> AsyncIterator[None]:
+        """Hold the chat's turn: its updates are handled one at a time, in arrival order.
+
+        A chat's lock lives while someone holds or awaits it, so the table stays small.
+        """
+        entry = self._chat_locks.setdefault(chat_id, _ChatTurn())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._chat_locks[chat_id]
 
     async def _answer(
-        self, chat: ChatRef, kind: ChatKind, reply: Reply, reply_to: int | None = None
+        self,
+        chat: ChatRef,
+        kind: ChatKind,
+        reply: Reply,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> None:
-        """Send a command's reply at once: replies never wait behind a broadcast."""
-        try:
-            await self._send_messages(int(chat.chat_id), self._render(reply, kind), reply_to)
-        except tg_error.TelegramError as error:
-            logger.warning("could not answer in %s: %s", chat, error)
+        """Send a command's reply at once: replies never wait behind a broadcast.
+
+        Told to wait a few seconds (429), it waits and tries once more: an answer is worth it.
+        """
+        messages = self._render(reply, kind)
+        destination = _Destination(int(chat.chat_id), reply_to, thread_id)
+        for attempt in (1, 2):
+            try:
+                await self._send_messages(destination, messages)
+            except tg_error.RetryAfter as error:
+                wait = retry_after_seconds(error)
+                if attempt == 2 or wait > ANSWER_RETRY_AFTER_LIMIT_SECONDS:
+                    logger.warning("no answer in %s: Telegram asked to wait %g s", chat, wait)
+                    return
+                await asyncio.sleep(wait)
+            except tg_error.TelegramError as error:
+                logger.warning("could not answer in %s: %s", chat, error)
+                return
+            else:
+                return
 
     # Sending -----------------------------------------------------------------------------
 
@@ -383,27 +430,41 @@ class TelegramAdapter:
         if not messages:
             raise PermanentError("nothing to send")
         try:
-            sent = await self._send_messages(chat_id, messages)
+            sent = await self._send_messages(_Destination(chat_id), messages)
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
         return str(sent[0])
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
-        """Replace the text (or caption) of a message sent earlier with `reply`'s first message."""
+        """Replace a message sent earlier with `reply`'s first message, buttons included.
+
+        A push with an image went out as a photo, or as text if Telegram refused the image:
+        the caption is edited, else the text.
+        """
         chat_id = _telegram_id(chat)
         messages = self._render(reply, ChatKind.PRIVATE if chat_id > 0 else ChatKind.GROUP)
         if not messages:
             raise PermanentError("nothing to send")
-        first = messages[0]
-        bot = self.application.bot
+        first, bot = messages[0], self.application.bot
+        markup = _keyboard(messages[-1]) if len(messages) == 1 else None
         try:
-            if first.photo_url:
+            try:
                 await bot.edit_message_caption(
-                    chat_id, int(message_id), caption=first.html, parse_mode=ParseMode.HTML
+                    chat_id,
+                    int(message_id),
+                    caption=first.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                 )
-            else:
+            except tg_error.BadRequest as error:
+                if "caption" not in error.message.lower():
+                    raise
                 await bot.edit_message_text(
-                    first.html, chat_id, int(message_id), parse_mode=ParseMode.HTML
+                    first.html,
+                    chat_id,
+                    int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                 )
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
@@ -433,23 +494,27 @@ class TelegramAdapter:
         return render_reply(reply, style)
 
     async def _send_messages(
-        self, chat_id: int, messages: Sequence[TelegramMessage], reply_to: int | None = None
+        self, destination: _Destination, messages: Sequence[TelegramMessage]
     ) -> list[int]:
         """Send the messages in order; the ids of those sent. Raises PTB's errors."""
         sent: list[int] = []
         for message in messages:
             answering = (
-                ReplyParameters(reply_to, allow_sending_without_reply=True)
-                if reply_to is not None and not sent
+                ReplyParameters(destination.reply_to, allow_sending_without_reply=True)
+                if destination.reply_to is not None and not sent
                 else None
             )
-            sent.append(await self._send_one(chat_id, message, answering))
+            sent.append(await self._send_one(destination, message, answering))
         return sent
 
     async def _send_one(
-        self, chat_id: int, message: TelegramMessage, answering: ReplyParameters | None
+        self,
+        destination: _Destination,
+        message: TelegramMessage,
+        answering: ReplyParameters | None,
     ) -> int:
         bot = self.application.bot
+        chat_id, thread_id = destination.chat_id, destination.thread_id
         markup = _keyboard(message)
         if message.photo_url:
             try:
@@ -460,6 +525,10 @@ class TelegramAdapter:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                     reply_parameters=answering,
+                    message_thread_id=thread_id,
+                    # Telegram fetches the image before it answers; a short read timeout would
+                    # count a slow image host as a failure and post the photo again.
+                    read_timeout=PHOTO_READ_TIMEOUT_SECONDS,
                 )
             except tg_error.BadRequest as error:
                 # Telegram could not fetch or use the image: the story goes out as text.
@@ -473,8 +542,28 @@ class TelegramAdapter:
             link_preview_options=LinkPreviewOptions(is_disabled=not message.link_preview),
             reply_markup=markup,
             reply_parameters=answering,
+            message_thread_id=thread_id,
         )
         return text.message_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Destination:
+    """Where messages go: the chat, the message they answer, the forum topic."""
+
+    chat_id: int
+    reply_to: int | None = None
+    thread_id: int | None = None
+
+
+class _ChatTurn:
+    """One chat's lock and how many handlers hold or await it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
 
 
 def _keyboard(message: TelegramMessage) -> InlineKeyboardMarkup | None:

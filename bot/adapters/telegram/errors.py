@@ -15,8 +15,20 @@ from bot.delivery.errors import (
     TransientError,
 )
 
-# Bad requests that mean the chat itself is gone for good, not that this message was wrong.
-_GONE_MARKERS = ("chat not found", "user is deactivated", "peer_id_invalid")
+# Bad requests that mean the chat takes no message from the bot any more (deleted, the bot
+# demoted or muted), not that this message was wrong. A manager can subscribe the chat again.
+_GONE_MARKERS = (
+    "chat not found",
+    "user is deactivated",
+    "peer_id_invalid",
+    "group chat was deactivated",
+    "need administrator rights",
+    "not enough rights to send",
+    "have no rights to send",
+    "chat_write_forbidden",
+)
+# When the token is refused every send fails alike: pause rather than spend each row's tries.
+INVALID_TOKEN_PAUSE_SECONDS = 60.0
 
 
 def delivery_error(error: tg_error.TelegramError) -> DeliveryError:
@@ -32,11 +44,14 @@ def delivery_error(error: tg_error.TelegramError) -> DeliveryError:
     if isinstance(error, tg_error.BadRequest):
         gone = any(marker in error.message.lower() for marker in _GONE_MARKERS)
         return ChatGone(error.message) if gone else PermanentError(error.message)
-    # TimedOut and NetworkError (5xx, connection lost); also InvalidToken, Conflict and the
-    # unforeseen: not this message's fault, so it is tried again later.
-    if isinstance(error, tg_error.NetworkError):
-        return TransientError(error.message)
-    return TransientError(f"{type(error).__name__}: {error.message}")
+    # TimedOut and NetworkError (5xx, connection lost); also Conflict and the unforeseen: not
+    # this message's fault, so it is tried again later.
+    if isinstance(error, tg_error.InvalidToken):
+        return RetryAfter(INVALID_TOKEN_PAUSE_SECONDS)
+    detail = error.message
+    if not isinstance(error, tg_error.NetworkError):
+        detail = f"{type(error).__name__}: {detail}"
+    return TransientError(detail)
 
 
 def retry_after_seconds(error: tg_error.RetryAfter) -> float:

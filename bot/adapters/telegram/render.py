@@ -7,10 +7,13 @@ and the adapter only sends what it is given.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from dataclasses import dataclass
 
 from bot.chat import ArticleCard, Button, Reply, Text
+
+logger = logging.getLogger(__name__)
 
 # Telegram counts lengths in UTF-16 code units, after entity parsing. We count the HTML source,
 # which is never shorter than the text Telegram sees, so a message under the limit here is
@@ -87,7 +90,11 @@ class ButtonStyle:
 def render_reply(reply: Reply, style: ButtonStyle) -> list[TelegramMessage]:
     """The messages that show `reply`, in order; the buttons hang under the last one."""
     cards = [part for part in reply.parts if isinstance(part, ArticleCard)]
-    buttons = tuple(_inline_button(button, style) for button in reply.buttons)
+    buttons = tuple(
+        inline
+        for inline in (_inline_button(button, style) for button in reply.buttons)
+        if inline is not None
+    )
     button_commands = {button.command for button in reply.buttons}
     photo_card = cards[0] if len(cards) == 1 and _is_web_url(cards[0].image_url) else None
 
@@ -155,7 +162,7 @@ def _shorter(text: str) -> str:
     return " ".join(words[: max(1, len(words) * 3 // 4)]) + "…"
 
 
-def _inline_button(button: Button, style: ButtonStyle) -> InlineButton:
+def _inline_button(button: Button, style: ButtonStyle) -> InlineButton | None:
     if not style.private_chat and style.bot_username:
         payload = command_suffix_form(button.command)
         if payload is not None and len(payload) <= START_PAYLOAD_LIMIT:
@@ -164,7 +171,9 @@ def _inline_button(button: Button, style: ButtonStyle) -> InlineButton:
             )
     data = button.command
     if len(data.encode()) > CALLBACK_DATA_LIMIT:
-        raise ValueError(f"button command {data!r} is too long for a Telegram callback")
+        # Telegram would refuse the whole message; the message matters more than the button.
+        logger.warning("button %r dropped: its command is too long for Telegram", button.label)
+        return None
     return InlineButton(button.label, callback_data=data)
 
 

@@ -30,6 +30,8 @@ class Incoming:
     message_id: int | None
     # The sender speaks for the chat itself: a channel post, or a group's anonymous admin.
     speaks_for_chat: bool
+    # The forum topic the command was posted in, so that every part of the answer lands there.
+    thread_id: int | None = None
 
 
 def chat_ref(chat_id: int) -> ChatRef:
@@ -47,12 +49,14 @@ def chat_kind(chat_type: str) -> ChatKind:
 
 
 def command_from_message(
-    message: Message, *, bot_username: str, known: Container[str]
+    message: Message, *, bot_username: str, known: Container[str], linkable: Container[str]
 ) -> Incoming | None:
     """The command in a message or channel post; None if it is none of ours.
 
     Commands addressed to another bot (`/latest@otherbot`), messages from bots and a linked
-    channel's automatic forwards into its discussion group are not ours.
+    channel's automatic forwards into its discussion group are not ours; nor, in a group or
+    channel, is a command we do not know that names no bot (it is likely another bot's).
+    `linkable` are the commands a link may run (see `expand_command`).
     """
     if not message.text or message.is_automatic_forward:
         return None
@@ -67,8 +71,10 @@ def command_from_message(
     name, addressed_to, args = parsed
     if addressed_to and addressed_to.lower() != bot_username.lower():
         return None
-    name, args = expand_command(name, args, known)
+    name, args = expand_command(name, args, linkable)
     kind = chat_kind(message.chat.type)
+    if kind is not ChatKind.PRIVATE and not addressed_to and name not in known:
+        return None
     if kind is ChatKind.CHANNEL or sender is not None or message.from_user is None:
         speaker = sender or message.chat
         user = UserRef(str(speaker.id), speaker.title or speaker.username or "")
@@ -84,10 +90,11 @@ def command_from_message(
         user=user,
         message_id=None if kind is ChatKind.CHANNEL else message.message_id,
         speaks_for_chat=speaks_for_chat,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
     )
 
 
-def command_from_callback(query: CallbackQuery, *, known: Container[str]) -> Incoming | None:
+def command_from_callback(query: CallbackQuery, *, linkable: Container[str]) -> Incoming | None:
     """The command a pressed button carries; None for stale or foreign button data."""
     message = query.message
     if message is None or not query.data:
@@ -96,7 +103,12 @@ def command_from_callback(query: CallbackQuery, *, known: Container[str]) -> Inc
     if parsed is None:
         return None
     name, _, args = parsed
-    name, args = expand_command(name, args, known)
+    name, args = expand_command(name, args, linkable)
+    if name not in linkable:
+        # Our buttons carry only commands that change nothing; anything else was not ours.
+        return None
+    topic = isinstance(message, Message) and message.is_topic_message
+    thread_id = message.message_thread_id if topic and isinstance(message, Message) else None
     return Incoming(
         name=name,
         args=args,
@@ -105,18 +117,23 @@ def command_from_callback(query: CallbackQuery, *, known: Container[str]) -> Inc
         user=UserRef(str(query.from_user.id), query.from_user.full_name),
         message_id=None,
         speaks_for_chat=False,
+        thread_id=thread_id,
     )
 
 
-def expand_command(name: str, args: str, known: Container[str]) -> tuple[str, str]:
-    """`/read_42` → (`read`, `42`), and `/start read_42` (a deep link) likewise."""
-    if name not in known:
-        match = _SUFFIX_COMMAND.match(name)
-        if match and match.group(1) in known:
-            return match.group(1), f"{match.group(2)} {args}".strip()
+def expand_command(name: str, args: str, linkable: Container[str]) -> tuple[str, str]:
+    """`/read_42` → (`read`, `42`), and `/start read_42` (a deep link) likewise.
+
+    Only `linkable` commands expand: ones that change nothing. Anyone can post a tappable
+    `/unsubscribe_all` or a `t.me/bot?start=unsubscribe_all` link, and whoever taps it must not
+    lose their subscriptions.
+    """
+    match = _SUFFIX_COMMAND.match(name)
+    if match and match.group(1) in linkable:
+        return match.group(1), f"{match.group(2)} {args}".strip()
     if name == "start":
         match = _SUFFIX_COMMAND.match(args)
-        if match and match.group(1) in known and match.group(1) != "start":
+        if match and match.group(1) in linkable and match.group(1) != "start":
             return match.group(1), match.group(2)
     return name, args
 
