@@ -139,6 +139,8 @@ class FakeBotApi:
     # chat id -> retry_after of the next send there (one 429 each).
     flood: dict[int, int] = field(default_factory=dict)
     refuse_photos: bool = False
+    # What each sent message is, by (chat id, message id): "text" or "photo".
+    message_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
@@ -337,7 +339,7 @@ class FakeBotApi:
         if not shown.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         params["_shown"] = shown
-        return self._message(chat_id, text=shown)
+        return self._remember(self._message(chat_id, text=shown), "text")
 
     def _api_send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._check_send(params)
@@ -347,7 +349,9 @@ class FakeBotApi:
         if self.refuse_photos:
             raise ApiError(400, "Bad Request: wrong type of the web page content")
         params["_shown"] = shown
-        return self._message(chat_id, caption=shown, photo=[_photo_size()])
+        return self._remember(
+            self._message(chat_id, caption=shown, photo=[_photo_size()]), "photo"
+        )
 
     def _api_answer_callback_query(self, params: dict[str, Any]) -> bool:
         return True
@@ -376,9 +380,24 @@ class FakeBotApi:
         return {"status": "member", "user": _user(user_id, is_bot=user_id == BOT_ID)}
 
     def _api_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
+        chat_id = self._editable(params, "text")
         shown = self._parse(params.get("text", ""), params, TEXT_LIMIT, "message is too long")
         return self._message(chat_id, text=shown)
+
+    def _api_edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._editable(params, "photo")
+        shown = self._parse(params.get("caption", ""), params, CAPTION_LIMIT, "caption too long")
+        return self._message(chat_id, caption=shown, photo=[_photo_size()])
+
+    def _editable(self, params: dict[str, Any], kind: str) -> int:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        found = self.message_kinds.get((chat_id, message_id))
+        if found is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if found != kind:
+            what = "caption" if kind == "photo" else "text"
+            raise ApiError(400, f"Bad Request: there is no {what} in the message to edit")
+        return chat_id
 
     def _api_delete_message(self, params: dict[str, Any]) -> bool:
         return True
@@ -430,6 +449,10 @@ class FakeBotApi:
         if utf16_length(shown) > limit:
             raise ApiError(400, f"Bad Request: {too_long}")
         return shown
+
+    def _remember(self, message: dict[str, Any], kind: str) -> dict[str, Any]:
+        self.message_kinds[(message["chat"]["id"], message["message_id"])] = kind
+        return message
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -302,3 +303,42 @@ def _bot_status_change(chat_id: int, status: str) -> dict[str, object]:
         "old_chat_member": {"status": "member", "user": bot_user},
         "new_chat_member": {"status": status, "user": bot_user, "until_date": 0},
     }
+
+
+async def test_a_correction_edits_text_or_caption_and_keeps_the_button(
+    tg: TelegramHarness,
+) -> None:
+    text_id = await tg.publish("Judul lama", image_url=None)
+    photo_id = await tg.publish("Judul foto", image_url="https://berita.example/a.jpg")
+    # The third story's image is refused when sent: it goes out as text.
+    refused_id = await tg.publish("Judul foto gagal", image_url="https://berita.example/b.jpg")
+    articles = [await tg.app.storage.articles.get(i) for i in (text_id, photo_id, refused_id)]
+    chat = telegram_chat(READER)
+    sent = []
+    for article in articles:
+        assert article is not None
+        tg.api.refuse_photos = article.id == refused_id
+        sent.append(await tg.adapter.send(chat, tg.app.deps.renderer.push(article, "id")))
+
+    for article, message_id in zip(articles, sent, strict=True):
+        assert article is not None
+        corrected = replace(article, title=f"{article.title} (diralat)")
+        await tg.adapter.edit(chat, message_id, tg.app.deps.renderer.push(corrected, "id"))
+    await tg.adapter.delete(chat, sent[0])
+
+    edits = [
+        call
+        for call in tg.api.calls
+        if call.method in ("editMessageText", "editMessageCaption")
+        and not call.params.get("_refused")
+    ]
+    assert [call.method for call in edits] == [
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageText",  # after Telegram said the third has no caption
+    ]
+    for call in edits:
+        assert "(diralat)" in (call.params.get("text") or call.params["caption"])
+        assert call.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "Baca"
+    [deleted] = tg.api.of_method("deleteMessage")
+    assert deleted.params["message_id"] == int(sent[0])

@@ -447,25 +447,34 @@ class TelegramAdapter:
             raise PermanentError("nothing to send")
         first, bot = messages[0], self.application.bot
         markup = _keyboard(messages[-1]) if len(messages) == 1 else None
+
+        async def edit_caption() -> None:
+            await bot.edit_message_caption(
+                chat_id,
+                int(message_id),
+                caption=first.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+
+        async def edit_text() -> None:
+            await bot.edit_message_text(
+                first.html,
+                chat_id,
+                int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+
+        likely, other = (edit_caption, edit_text) if first.photo_url else (edit_text, edit_caption)
         try:
             try:
-                await bot.edit_message_caption(
-                    chat_id,
-                    int(message_id),
-                    caption=first.html,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+                await likely()
             except tg_error.BadRequest as error:
-                if "caption" not in error.message.lower():
+                # "there is no caption/text in the message to edit": it went out the other way.
+                if "there is no" not in error.message.lower():
                     raise
-                await bot.edit_message_text(
-                    first.html,
-                    chat_id,
-                    int(message_id),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+                await other()
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
 
