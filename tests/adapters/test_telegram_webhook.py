@@ -6,8 +6,10 @@ import asyncio
 import socket
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
+from bot.platform import PlatformStartError
 from bot.settings import Settings
 from tests.adapters.fake_bot_api import FakeBotApi, wait_until
 from tests.adapters.telegram_harness import running_bot, telegram_settings
@@ -81,3 +83,16 @@ async def test_webhook_updates_with_the_secret_are_answered(settings: Settings) 
     [answer] = api.texts(READER)
     assert "Internasional" in answer  # the /sections answer; the forged command did nothing
     assert not api.of_method("getUpdates")
+
+
+async def test_a_webhook_port_already_taken_is_a_clear_start_error(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        configured = telegram_settings(
+            settings, telegram_webhook_url=PUBLIC_URL, telegram_webhook_port=port
+        )
+        with pytest.raises(PlatformStartError, match="cannot receive Telegram updates"):
+            async with running_bot(configured, FakeBotApi()):
+                pass

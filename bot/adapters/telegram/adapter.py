@@ -30,7 +30,7 @@ from telegram import (
 )
 from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler, Updater
 from telegram.request import BaseRequest
 
 from bot.adapters.telegram.errors import delivery_error, retry_after_seconds
@@ -152,25 +152,12 @@ class TelegramAdapter:
         updater = self.application.updater
         if updater is None:
             raise RuntimeError("the PTB application was built without an updater")
-        webhook_url = self._settings.telegram_webhook_url
-        if webhook_url:
-            secret = self._settings.telegram_webhook_secret
-            await updater.start_webhook(
-                listen=self._settings.telegram_webhook_listen,
-                port=self._settings.telegram_webhook_port,
-                url_path=urlsplit(webhook_url).path,
-                webhook_url=webhook_url,
-                secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
-            logger.info(
-                "receiving Telegram updates by webhook on %s:%d",
-                self._settings.telegram_webhook_listen,
-                self._settings.telegram_webhook_port,
-            )
-        else:
-            await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
-            logger.info("receiving Telegram updates by long polling")
+        try:
+            await self._start_receiving(updater)
+        except (OSError, tg_error.TelegramError) as error:
+            # A port already taken, a webhook URL Telegram refuses, the Bot API unreachable.
+            detail = str(error).replace(self.application.bot.token, "[secret]")
+            raise PlatformStartError(f"cannot receive Telegram updates: {detail}") from error
         await self.application.start()
         try:
             await stop.wait()
@@ -181,6 +168,24 @@ class TelegramAdapter:
                 await updater.stop()
             if self.application.running:
                 await self.application.stop()
+
+    async def _start_receiving(self, updater: Updater) -> None:
+        webhook_url = self._settings.telegram_webhook_url
+        if not webhook_url:
+            await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+            logger.info("receiving Telegram updates by long polling")
+            return
+        secret = self._settings.telegram_webhook_secret
+        listen, port = self._settings.telegram_webhook_listen, self._settings.telegram_webhook_port
+        await updater.start_webhook(
+            listen=listen,
+            port=port,
+            url_path=urlsplit(webhook_url).path,
+            webhook_url=webhook_url,
+            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+        logger.info("receiving Telegram updates by webhook on %s:%d", listen, port)
 
     async def _set_command_menu(self) -> None:
         """The command menu in each UI language, from the router's descriptions.
