@@ -45,6 +45,25 @@ _ALLOWED_TAGS = {
     "tg-spoiler",
     "span",
 }
+# What a restricted member may do, all answered by Telegram for status "restricted".
+_RESTRICTED_RIGHTS = (
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_send_messages",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_manage_topics",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_edit_tag",
+    "can_react_to_messages",
+)
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _TOKEN = re.compile(
     r"<(?P<close>/?)(?P<tag>[a-zA-Z-]+)(?P<attrs>(?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>"
@@ -189,6 +208,15 @@ class FakeBotApi:
             member.update(rights)
         elif status == "creator":
             member["is_anonymous"] = False
+        elif status == "restricted":
+            member.update(
+                {
+                    "is_member": True,
+                    "until_date": 0,
+                    **dict.fromkeys(_RESTRICTED_RIGHTS, False),
+                }
+            )
+            member.update(rights)
         self.members[(chat_id, user_id)] = member
 
     def message_update(

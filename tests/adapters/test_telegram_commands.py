@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.settings import Settings
+from storage.models import ChatRef, Platform
 from tests.adapters.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotApi, wait_until
 from tests.adapters.telegram_harness import TelegramHarness, running_bot, telegram_settings
 
@@ -256,3 +257,31 @@ async def test_every_part_of_an_answer_stays_in_its_forum_topic(tg: TelegramHarn
     await wait_until(lambda: any("Paragraf 7." in text for text in tg.api.texts(GROUP)))
 
     assert {call.params.get("message_thread_id") for call in tg.api.sent(GROUP)} == {77}
+
+
+async def test_a_group_admin_manages_the_group_from_a_private_chat(tg: TelegramHarness) -> None:
+    tg.api.add_chat(GROUP, "supergroup", title="Warga RT 05")
+    tg.api.set_member(GROUP, USER, "administrator")  # the bot is an ordinary member there
+
+    subscribed = await tg.ask(USER, f"/subscribe ekonomi {GROUP}", user_id=USER)
+    language = await tg.ask(USER, f"/lang en {GROUP}", user_id=USER)
+
+    assert "Warga RT 05" in subscribed
+    assert await tg.sections_of(GROUP) == ["ekonomi"]
+    assert "For Warga RT 05:" not in language  # the heading is in the asker's language...
+    assert "Untuk Warga RT 05:" in language
+    assert "English" in language  # ...the answer in the group's new one
+    chat = tg.app.storage.chats
+    assert await chat.language(ChatRef(Platform.TELEGRAM, str(GROUP))) == "en"
+    assert await chat.language(ChatRef(Platform.TELEGRAM, str(USER))) is None
+
+
+async def test_a_muted_bot_cannot_be_aimed_at_a_group(tg: TelegramHarness) -> None:
+    tg.api.add_chat(GROUP, "supergroup", title="Warga RT 05")
+    tg.api.set_member(GROUP, USER, "creator")
+    tg.api.set_member(GROUP, BOT_ID, "restricted", can_send_messages=False)
+
+    shown = await tg.ask(USER, f"/subscribe ekonomi {GROUP}", user_id=USER)
+
+    assert "Bot belum bisa mengirim pesan ke Warga RT 05" in shown
+    assert await tg.sections_of(GROUP) == []
