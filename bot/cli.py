@@ -14,12 +14,13 @@ from bot.app import App, PlatformNotAvailableError, open_app
 from bot.chat import ChatKind
 from bot.ingest.progress import progress_for
 from bot.logging_config import configure_logging
-from bot.platform import PlatformStartError
+from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from storage import UnsupportedDatabaseError
 
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
 
 
@@ -127,5 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnsupportedDatabaseError, PlatformNotAvailableError, PlatformStartError) as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except PlatformLostError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

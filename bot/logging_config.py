@@ -20,6 +20,11 @@ class SecretRedactor(logging.Filter):
         super().__init__()
         self._secrets = [secret for secret in secrets if secret]
 
+    def add(self, secret: str) -> None:
+        """Redact `secret` too from now on."""
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record so that no secret is left in what the handler formats."""
         try:
@@ -56,3 +61,11 @@ def configure_logging(settings: Settings, stream: TextIO) -> None:
         logging.getLogger(name).setLevel(
             max(logging.WARNING, logging.getLevelName(settings.log_level))
         )
+
+
+def redact_also(secret: str) -> None:
+    """Keep a secret made while running (a generated webhook secret) out of the log too."""
+    for handler in logging.getLogger().handlers:
+        for log_filter in handler.filters:
+            if isinstance(log_filter, SecretRedactor):
+                log_filter.add(secret)

@@ -26,6 +26,10 @@ class PlatformStartError(Exception):
     """A platform could not start: its token was refused, or its server cannot be reached."""
 
 
+class PlatformLostError(Exception):
+    """A running platform stopped working for good (its token was revoked): the process ends."""
+
+
 class PlatformAdapter(Protocol):
     """One platform (console, Telegram, Discord): receives commands and sends messages.
 

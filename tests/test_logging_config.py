@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from bot.logging_config import SecretRedactor, configure_logging
+from bot.logging_config import SecretRedactor, configure_logging, redact_also
 from bot.settings import Settings
 
 TOKEN = "424242:AAE-made-up-token"  # noqa: S105 - a made-up token
@@ -55,3 +55,11 @@ def test_a_malformed_log_call_passes_through_the_redactor_unchanged() -> None:
     # Left to logging, which reports "--- Logging error ---" instead of raising at the call.
     assert SecretRedactor([TOKEN]).filter(record)
     assert record.args == ("one",)
+
+
+def test_a_secret_made_while_running_is_redacted_too(log_output: io.StringIO) -> None:
+    redact_also("generated-webhook-secret")
+    logging.getLogger("tests.secret").debug("setWebhook secret_token=generated-webhook-secret")
+
+    assert "generated-webhook-secret" not in log_output.getvalue()
+    assert "secret_token=[secret]" in log_output.getvalue()

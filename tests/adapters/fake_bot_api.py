@@ -157,6 +157,13 @@ class FakeBotApi:
     migrated: dict[int, int] = field(default_factory=dict)
     # chat id -> retry_after of the next send there (one 429 each).
     flood: dict[int, int] = field(default_factory=dict)
+    # chat id -> (n, retry_after): the n-th send there (counting from 1) gets one 429.
+    flood_nth: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # chat id -> seconds a send there takes to answer after Telegram has taken it.
+    send_delays: dict[int, float] = field(default_factory=dict)
+    # URLs the bot tried to reach that are not this Bot API's (must stay empty).
+    unexpected_urls: list[str] = field(default_factory=list)
+    _send_counts: dict[int, int] = field(default_factory=dict)
     refuse_photos: bool = False
     # What each sent message is, by (chat id, message id): "text" or "photo".
     message_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -460,8 +467,11 @@ class FakeBotApi:
                 "Bad Request: group chat was upgraded to a supergroup chat",
                 migrate_to_chat_id=self.migrated[chat_id],
             )
-        if chat_id in self.flood:
-            retry_after = self.flood.pop(chat_id)
+        count = self._send_counts[chat_id] = self._send_counts.get(chat_id, 0) + 1
+        retry_after = self.flood.pop(chat_id, None)
+        if retry_after is None and self.flood_nth.get(chat_id, (0, 0))[0] == count:
+            retry_after = self.flood_nth.pop(chat_id)[1]
+        if retry_after is not None:
             raise ApiError(
                 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
             )
@@ -522,7 +532,6 @@ class FakeBotRequest(BaseRequest):
         self._base_url = base_url
         # Seconds each request takes, like a round trip to Telegram (for benchmarks).
         self._latency = latency
-        self.unexpected_urls: list[str] = []
 
     @property
     def read_timeout(self) -> float | None:
@@ -546,7 +555,8 @@ class FakeBotRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         match = re.fullmatch(re.escape(self._base_url) + r"(?P<token>[^/]+)/(?P<method>\w+)", url)
         if match is None:
-            self.unexpected_urls.append(url)
+            # PTB would wrap an exception as a network error; the harness checks this list.
+            self._api.unexpected_urls.append(url)
             raise AssertionError(f"the bot tried to reach {url}")
         form = request_data.json_parameters if request_data else {}
         if self._latency:
@@ -555,6 +565,10 @@ class FakeBotRequest(BaseRequest):
             # A long poll with nothing to deliver: come back empty after a moment.
             await asyncio.sleep(0.02)
         status, body = self._api.handle(match.group("token"), match.group("method"), form)
+        chat_id = form.get("chat_id")
+        if match.group("method").startswith("send") and chat_id is not None:
+            # Telegram has taken the message; its answer is slow to come back.
+            await asyncio.sleep(self._api.send_delays.get(int(chat_id), 0.0))
         return status, json.dumps(body).encode()
 
 

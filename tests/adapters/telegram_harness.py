@@ -95,3 +95,4 @@ async def running_bot(settings: Settings, api: FakeBotApi) -> AsyncIterator[Tele
         finally:
             stop.set()
             await serving
+            assert api.unexpected_urls == []

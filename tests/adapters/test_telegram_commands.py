@@ -285,3 +285,30 @@ async def test_a_muted_bot_cannot_be_aimed_at_a_group(tg: TelegramHarness) -> No
 
     assert "Bot belum bisa mengirim pesan ke Warga RT 05" in shown
     assert await tg.sections_of(GROUP) == []
+
+
+async def test_a_busy_group_does_not_hold_up_other_chats(tg: TelegramHarness) -> None:
+    tg.api.send_delays[GROUP] = 0.3  # each answer there takes a while to go out
+    for _ in range(40):
+        tg.api.message_update(GROUP, "/help", user_id=OTHER_USER)
+    await wait_until(lambda: len(tg.api.texts(GROUP)) >= 1)
+
+    await tg.ask(USER, "/sections", user_id=USER)
+
+    # The reader was answered while the group's queue was still long.
+    assert len(tg.api.texts(GROUP)) < 10
+    tg.api.send_delays.clear()  # let the rest go quickly as the bot stops
+
+
+async def test_a_part_told_to_wait_is_sent_again_alone(tg: TelegramHarness) -> None:
+    body = "\n\n".join(f"Paragraf {n}. " + "Kalimat panjang tentang desa. " * 40 for n in range(8))
+    article_id = await tg.publish("Laporan desa", body=body)
+    tg.api.flood_nth[USER] = (2, 1)  # the second part gets "retry after 1"
+
+    tg.api.message_update(USER, f"/read {article_id}", user_id=USER)
+    await wait_until(lambda: any("Paragraf 7." in text for text in tg.api.texts(USER)))
+
+    shown = tg.api.texts(USER)
+    assert sum("Laporan desa" in text for text in shown) == 1  # the first part, once
+    joined = "\n\n".join(shown)
+    assert [joined.count(f"Paragraf {n}.") for n in range(8)] == [1] * 8

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import open_app
+from bot.platform import PlatformLostError
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from tests.adapters.fake_bot_api import (
@@ -234,9 +235,13 @@ async def test_command_replies_do_not_wait_behind_a_broadcast(settings: Settings
 async def test_stopping_mid_broadcast_cuts_no_send_and_loses_no_row(settings: Settings) -> None:
     slow = telegram_settings(settings, telegram_sends_per_second=20.0)
     api = FakeBotApi()
+    groups = [-1001000000000 - number for number in range(40)]
+    # Telegram takes each message at once but answers late: a stop while sends are in flight
+    # must wait for those answers and record them, not drop them.
+    api.send_delays.update(dict.fromkeys(groups, 0.3))
     async with running_bot(slow, api) as tg:
-        for number in range(40):
-            await subscribe(tg, -1001000000000 - number, "nasional")
+        for group in groups:
+            await subscribe(tg, group, "nasional")
         await tg.publish("Siaran pers panjang")
         await wait_until(lambda: len(api.sent()) >= 5)
     # Stopped: every row was either sent (and recorded) or handed back as due.
@@ -244,9 +249,10 @@ async def test_stopping_mid_broadcast_cuts_no_send_and_loses_no_row(settings: Se
     assert counts["sent"] == len(api.sent())
     assert counts["sent"] + counts.get("pending", 0) == 40
 
+    api.send_delays.clear()
     async with running_bot(slow, api):
         await wait_until(lambda: len(api.sent()) == 40)
-    assert await _counts(slow) == {"sent": 40}
+        await _until(lambda: _counts(slow), {"sent": 40})
     chats = [call.params["chat_id"] for call in api.sent()]
     assert len(set(chats)) == 40  # no chat got the story twice
 
@@ -342,3 +348,19 @@ async def test_a_correction_edits_text_or_caption_and_keeps_the_button(
         assert call.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "Baca"
     [deleted] = tg.api.of_method("deleteMessage")
     assert deleted.params["message_id"] == int(sent[0])
+
+
+async def test_a_token_refused_while_running_stops_the_bot_cleanly(settings: Settings) -> None:
+    api = FakeBotApi()
+    async with open_app(telegram_settings(settings)) as app:
+        stop = asyncio.Event()
+        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop))
+        await wait_until(lambda: bool(api.of_method("getUpdates")))
+        api.message_update(READER, "/sections", user_id=READER)
+        await wait_until(lambda: len(api.texts(READER)) == 1)
+
+        api.token = "654321:revoked"  # noqa: S105 - made up; every request is now 401
+
+        with pytest.raises(PlatformLostError, match="stopped accepting"):
+            await asyncio.wait_for(serving, timeout=10)
+    assert stop.is_set()

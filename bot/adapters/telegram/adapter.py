@@ -7,10 +7,11 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Self
+from http import HTTPStatus
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -30,8 +31,14 @@ from telegram import (
 )
 from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler, Updater
-from telegram.request import BaseRequest
+from telegram.ext import (
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+    Updater,
+)
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.adapters.telegram.errors import delivery_error, retry_after_seconds
 from bot.adapters.telegram.render import ButtonStyle, TelegramMessage, render_reply
@@ -46,7 +53,8 @@ from bot.adapters.telegram.updates import (
 from bot.chat import ChatKind, Command, Reply, Text, UserError
 from bot.delivery.errors import PermanentError
 from bot.i18n import LANGUAGES, translate
-from bot.platform import CommandSink, PlatformStartError
+from bot.logging_config import redact_also
+from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.router import CommandSpec, Permission
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
@@ -61,8 +69,11 @@ ALLOWED_UPDATES = (
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 )
-# Updates handled at once. Each chat's updates still run one after another, in order.
+# Updates handled at once. Each chat's updates run one after another, in order, and a chat
+# waiting for its turn takes no slot from the others.
 CONCURRENT_UPDATES = 32
+# Updates received and waiting (for their chat's turn or a slot) before PTB stops taking more.
+WAITING_UPDATES = 10_000
 # "Cached briefly": an admin who was just demoted keeps their rights at most this long.
 ADMIN_CACHE_SECONDS = 60.0
 ADMIN_CACHE_SIZE = 10_000
@@ -105,21 +116,34 @@ class TelegramAdapter:
         )
         self._chats = chats
         self._clock = clock
+        configured_secret = settings.telegram_webhook_secret
+        self._webhook_secret = (
+            configured_secret.get_secret_value()
+            if configured_secret
+            else secrets.token_urlsafe(32)
+        )
+        # PTB logs setWebhook's parameters at DEBUG; a generated secret must not show there.
+        redact_also(self._webhook_secret)
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
-            .concurrent_updates(CONCURRENT_UPDATES)
+            .concurrent_updates(_ChatOrderedUpdates(CONCURRENT_UPDATES))
         )
         if settings.telegram_api_url:
             builder = builder.base_url(settings.telegram_api_url)
         if request is not None:
             builder = builder.request(request)
-        if updates_request is not None:
-            builder = builder.get_updates_request(updates_request)
+        # PTB stops polling for good, quietly, when the Bot API refuses the token (401/404): a
+        # revoked token, a self-hosted server restarting. The watch lets `run` notice.
+        self._token_refused = asyncio.Event()
+        builder = builder.get_updates_request(
+            _RefusalWatch(
+                updates_request or HTTPXRequest(connection_pool_size=1), self._token_refused
+            )
+        )
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self._chat_locks: dict[str, _ChatTurn] = {}
         self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -159,15 +183,32 @@ class TelegramAdapter:
             detail = str(error).replace(self.application.bot.token, "[secret]")
             raise PlatformStartError(f"cannot receive Telegram updates: {detail}") from error
         await self.application.start()
+        stopping = asyncio.ensure_future(stop.wait())
+        refused = asyncio.ensure_future(self._token_refused.wait())
         try:
-            await stop.wait()
+            await asyncio.wait({stopping, refused}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            # The updater first, so nothing new comes in; then the application, which handles
-            # every update already fetched before it returns.
-            if updater.running:
+            stopping.cancel()
+            refused.cancel()
+            await self._stop_receiving(updater)
+        if self._token_refused.is_set() and not stop.is_set():
+            raise PlatformLostError(
+                "Telegram stopped accepting NEWSBOT_TELEGRAM_TOKEN while running (revoked, or "
+                "the Bot API server restarting); newsbot stopped so that it can be restarted"
+            )
+
+    async def _stop_receiving(self, updater: Updater) -> None:
+        """The updater first, so nothing new comes in; then the application, which handles
+        every update already fetched before it returns."""
+        if updater.running:
+            try:
                 await updater.stop()
-            if self.application.running:
-                await self.application.stop()
+            except Exception:
+                # It re-raises what ended polling (a refused token); the application must
+                # still stop and finish its updates.
+                logger.exception("stopping Telegram's update fetching failed")
+        if self.application.running:
+            await self.application.stop()
 
     async def _start_receiving(self, updater: Updater) -> None:
         webhook_url = self._settings.telegram_webhook_url
@@ -175,14 +216,13 @@ class TelegramAdapter:
             await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             logger.info("receiving Telegram updates by long polling")
             return
-        secret = self._settings.telegram_webhook_secret
         listen, port = self._settings.telegram_webhook_listen, self._settings.telegram_webhook_port
         await updater.start_webhook(
             listen=listen,
             port=port,
             url_path=urlsplit(webhook_url).path,
             webhook_url=webhook_url,
-            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+            secret_token=self._webhook_secret,
             allowed_updates=list(ALLOWED_UPDATES),
         )
         logger.info("receiving Telegram updates by webhook on %s:%d", listen, port)
@@ -252,8 +292,7 @@ class TelegramAdapter:
             await self._handle(incoming)
         elif message.chat.type == message.chat.PRIVATE and message.text:
             chat = chat_ref(message.chat.id)
-            async with self._in_order(chat.chat_id):
-                await self._answer(chat, ChatKind.PRIVATE, await self._sink.not_a_command(chat))
+            await self._answer(chat, ChatKind.PRIVATE, await self._sink.not_a_command(chat))
 
     async def _on_callback(self, query: CallbackQuery) -> None:
         incoming = command_from_callback(query, linkable=self._linkable)
@@ -274,18 +313,17 @@ class TelegramAdapter:
             )
 
     async def _handle(self, incoming: Incoming) -> None:
-        """Answer one command; one chat's commands are answered in the order they came."""
-        async with self._in_order(incoming.chat.chat_id):
-            try:
-                reply = await self._reply_to(incoming)
-            except Exception:
-                # The dispatcher answers for handlers; this covers the adapter's own checks.
-                logger.exception("/%s failed in %s", incoming.name, incoming.chat)
-                language = await self._sink.language(incoming.chat)
-                reply = Reply.text(translate(language, "error.internal"))
-            await self._answer(
-                incoming.chat, incoming.kind, reply, incoming.message_id, incoming.thread_id
-            )
+        """Answer one command (in its chat's turn: see `_ChatOrderedUpdates`)."""
+        try:
+            reply = await self._reply_to(incoming)
+        except Exception:
+            # The dispatcher answers for handlers; this covers the adapter's own checks.
+            logger.exception("/%s failed in %s", incoming.name, incoming.chat)
+            language = await self._sink.language(incoming.chat)
+            reply = Reply.text(translate(language, "error.internal"))
+        await self._answer(
+            incoming.chat, incoming.kind, reply, incoming.message_id, incoming.thread_id
+        )
 
     async def _reply_to(self, incoming: Incoming) -> Reply:
         spec = self._specs.get(incoming.name)
@@ -381,22 +419,6 @@ class TelegramAdapter:
             can_manage_chat=can_manage,
         )
 
-    @contextlib.asynccontextmanager
-    async def _in_order(self, chat_id: str) -> AsyncIterator[None]:
-        """Hold the chat's turn: its updates are handled one at a time, in arrival order.
-
-        A chat's lock lives while someone holds or awaits it, so the table stays small.
-        """
-        entry = self._chat_locks.setdefault(chat_id, _ChatTurn())
-        entry.users += 1
-        try:
-            async with entry.lock:
-                yield
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                del self._chat_locks[chat_id]
-
     async def _answer(
         self,
         chat: ChatRef,
@@ -407,24 +429,15 @@ class TelegramAdapter:
     ) -> None:
         """Send a command's reply at once: replies never wait behind a broadcast.
 
-        Told to wait a few seconds (429), it waits and tries once more: an answer is worth it.
+        A part told to wait a few seconds (429) waits and is sent: an answer is worth it.
         """
-        messages = self._render(reply, kind)
         destination = _Destination(int(chat.chat_id), reply_to, thread_id)
-        for attempt in (1, 2):
-            try:
-                await self._send_messages(destination, messages)
-            except tg_error.RetryAfter as error:
-                wait = retry_after_seconds(error)
-                if attempt == 2 or wait > ANSWER_RETRY_AFTER_LIMIT_SECONDS:
-                    logger.warning("no answer in %s: Telegram asked to wait %g s", chat, wait)
-                    return
-                await asyncio.sleep(wait)
-            except tg_error.TelegramError as error:
-                logger.warning("could not answer in %s: %s", chat, error)
-                return
-            else:
-                return
+        try:
+            await self._send_messages(
+                destination, self._render(reply, kind), patience=ANSWER_RETRY_AFTER_LIMIT_SECONDS
+            )
+        except tg_error.TelegramError as error:
+            logger.warning("could not answer in %s: %s", chat, error)
 
     # Sending -----------------------------------------------------------------------------
 
@@ -508,9 +521,17 @@ class TelegramAdapter:
         return render_reply(reply, style)
 
     async def _send_messages(
-        self, destination: _Destination, messages: Sequence[TelegramMessage]
+        self,
+        destination: _Destination,
+        messages: Sequence[TelegramMessage],
+        *,
+        patience: float = 0.0,
     ) -> list[int]:
-        """Send the messages in order; the ids of those sent. Raises PTB's errors."""
+        """Send the messages in order; the ids of those sent. Raises PTB's errors.
+
+        A message told to wait at most `patience` seconds (429) waits and is sent once more,
+        so the parts already sent are not sent again.
+        """
         sent: list[int] = []
         for message in messages:
             answering = (
@@ -518,7 +539,14 @@ class TelegramAdapter:
                 if destination.reply_to is not None and not sent
                 else None
             )
-            sent.append(await self._send_one(destination, message, answering))
+            try:
+                sent.append(await self._send_one(destination, message, answering))
+            except tg_error.RetryAfter as error:
+                wait = retry_after_seconds(error)
+                if wait > patience:
+                    raise
+                await asyncio.sleep(wait)
+                sent.append(await self._send_one(destination, message, answering))
         return sent
 
     async def _send_one(
@@ -571,13 +599,90 @@ class _Destination:
 
 
 class _ChatTurn:
-    """One chat's lock and how many handlers hold or await it."""
+    """One chat's lock and how many updates hold or await it."""
 
     __slots__ = ("lock", "users")
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.users = 0
+
+
+class _ChatOrderedUpdates(BaseUpdateProcessor):
+    """Runs updates concurrently, but each chat's one at a time and in the order received.
+
+    PTB's own gate only bounds how many updates wait; the real limit on handlers at work is
+    taken after the chat's turn, so one busy chat cannot fill every slot and hold up the
+    others. A chat's lock lives while an update holds or awaits it.
+    """
+
+    def __init__(self, handlers_at_once: int) -> None:
+        super().__init__(max_concurrent_updates=WAITING_UPDATES)
+        self._working = asyncio.BoundedSemaphore(handlers_at_once)
+        self._turns: dict[int, _ChatTurn] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for the chat's turn (first come, first served), then for a free slot."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            async with self._working:
+                await coroutine
+            return
+        turn = self._turns.setdefault(chat.id, _ChatTurn())
+        turn.users += 1
+        try:
+            async with turn.lock, self._working:
+                await coroutine
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                del self._turns[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+class _RefusalWatch(BaseRequest):
+    """The getUpdates transport, noting when the Bot API refuses the token (401 or 404)."""
+
+    def __init__(self, inner: BaseRequest, refused: asyncio.Event) -> None:
+        self._inner = inner
+        self._refused = refused
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The wrapped transport's read timeout."""
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        """Open the wrapped transport."""
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.shutdown()
+
+    # The time-outs are PTB's "default or value" type, which PTB keeps private: Any here.
+    async def do_request(  # noqa: PLR0917 - PTB's signature
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """Pass the request on; note a refused token."""
+        status, payload = await self._inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+            self._refused.set()
+        return status, payload
 
 
 def _keyboard(message: TelegramMessage) -> InlineKeyboardMarkup | None:
