@@ -74,7 +74,7 @@ class RateLimitedBotApi(FakeBotApi):
 
 
 async def broadcast(
-    directory: Path, *, private: int, groups: int, rate: float, latency: float
+    directory: Path, *, private: int, groups: int, stories: int, rate: float, latency: float
 ) -> dict[str, float]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
@@ -91,19 +91,23 @@ async def broadcast(
         adapter = make_adapter(app, api, latency=latency)
         async with adapter:
             worker = app.delivery_worker(adapter)
-            draft = ArticleDraft(
-                identity="bench:broadcast",
-                title="Pengumuman: libur nasional digeser ke hari Senin",
-                body="Pemerintah menggeser libur nasional.",
-                section="nasional",
-                published_at=app.clock(),
-            )
+            drafts = [
+                ArticleDraft(
+                    identity=f"bench:broadcast:{number}",
+                    title=f"Pengumuman {number}: libur nasional digeser ke hari Senin",
+                    body="Pemerintah menggeser libur nasional.",
+                    section="nasional",
+                    published_at=app.clock(),
+                )
+                for number in range(stories)
+            ]
+            expected = len(chats) * stories
             stop = asyncio.Event()
             started = time.monotonic()
             running = asyncio.create_task(worker.run(stop))
-            await app.deps.newsroom.publish([draft])
+            await app.deps.newsroom.publish(drafts)
             # The database has no event to wait on: look ten times a second.
-            while (await app.storage.outbox.status_counts()).get("sent", 0) < len(chats):  # noqa: ASYNC110
+            while (await app.storage.outbox.status_counts()).get("sent", 0) < expected:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             elapsed = time.monotonic() - started
             stop.set()
@@ -112,8 +116,9 @@ async def broadcast(
     peak = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     return {
         "chats": len(chats),
+        "messages": expected,
         "seconds": elapsed,
-        "per_second": len(chats) / elapsed,
+        "per_second": expected / elapsed,
         "refused_429": api.refused,
         "peak_in_any_second": peak,
     }
@@ -125,6 +130,9 @@ async def main() -> None:
     parser.add_argument("--groups", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument(
+        "--stories", type=int, default=1, help="stories pushed at once to every chat"
+    )
+    parser.add_argument(
         "--rates", default="28,30,60", help="the bot's pacing settings to compare, comma-separated"
     )
     arguments = parser.parse_args()
@@ -134,11 +142,13 @@ async def main() -> None:
                 Path(scratch),
                 private=arguments.private,
                 groups=arguments.groups,
+                stories=arguments.stories,
                 rate=rate,
                 latency=arguments.latency,
             )
             print(
-                f"pacing {rate:g}/s: {figures['chats']:.0f} chats in {figures['seconds']:.1f} s "
+                f"pacing {rate:g}/s: {figures['messages']:.0f} messages to {figures['chats']:.0f} "
+                f"chats in {figures['seconds']:.1f} s "
                 f"= {figures['per_second']:.1f} msg/s; 429 answers: {figures['refused_429']:.0f}; "
                 f"most sends in any one second: {figures['peak_in_any_second']:.0f}"
             )
