@@ -118,11 +118,10 @@ class App:
         stdin: TextIO,
         stdout: TextIO,
         stderr: TextIO,
-        stop: asyncio.Event | None = None,
     ) -> None:
         """Every configured platform with its delivery; the console chat when none is.
 
-        With a platform, SIGINT and SIGTERM (or `stop`) end it cleanly: updates already
+        With a platform, SIGINT and SIGTERM end it cleanly: updates already
         received are answered and sends under way finish before the process exits.
         """
         if self.settings.discord_token is not None:
@@ -134,7 +133,7 @@ class App:
             stderr.flush()
             await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
             return
-        stop = stop or asyncio.Event()
+        stop = asyncio.Event()
         with _stopped_by_signals(stop):
             await self.serve(self.telegram_adapter(), stop)
 

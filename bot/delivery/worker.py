@@ -79,6 +79,7 @@ class DeliveryWorker:
             clock=lambda: clock().timestamp(),
         )
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        # Set while stopping: `run`'s stop event, once it runs.
         self._stopping = asyncio.Event()
 
     async def deliver_due(self) -> int:
@@ -114,17 +115,7 @@ class DeliveryWorker:
         On `stop`, sends already under way finish and are recorded; rows still waiting for
         their turn are handed back, due at once, for the next start.
         """
-        watcher = asyncio.create_task(self._watch(stop))
-        try:
-            await self._loop(stop)
-        finally:
-            watcher.cancel()
-
-    async def _watch(self, stop: asyncio.Event) -> None:
-        await stop.wait()
-        self._stopping.set()
-
-    async def _loop(self, stop: asyncio.Event) -> None:
+        self._stopping = stop
         while not stop.is_set():
             delay = POLL_SECONDS
             try:

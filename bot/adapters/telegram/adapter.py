@@ -290,7 +290,7 @@ class TelegramAdapter:
         )
         if incoming is not None:
             await self._handle(incoming)
-        elif message.chat.type == message.chat.PRIVATE and message.text:
+        elif chat_kind(message.chat.type) is ChatKind.PRIVATE and message.text:
             chat = chat_ref(message.chat.id)
             await self._answer(chat, ChatKind.PRIVATE, await self._sink.not_a_command(chat))
 
