@@ -17,7 +17,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
-from bot.ingest.runner import InputReport, ingest_all
+from bot.ingest.runner import IngestLimits, InputReport, ingest_all
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
@@ -175,7 +175,7 @@ class App:
             resolve_section=resolve_section,
             now=self.clock,
             progress=progress,
-            max_bytes=self.settings.ingest_max_bytes,
+            limits=IngestLimits.from_settings(self.settings),
             timeout=self.settings.ingest_timeout_seconds,
         )
 

@@ -13,6 +13,7 @@ from bot.adapters.console import ConsoleIdentity
 from bot.app import App, PlatformNotAvailableError, open_app
 from bot.chat import ChatKind
 from bot.ingest.progress import progress_for
+from bot.ingest.report import InputReport, totals_line
 from bot.logging_config import configure_logging
 from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
@@ -99,15 +100,22 @@ async def _run_verb(app: App, arguments: argparse.Namespace) -> int:
                 )
                 return EXIT_CONFIG
             section = found.slug
-        progress = progress_for(sys.stderr)
+        progress = progress_for(sys.stdout, sys.stderr)
         reports = await app.ingest(arguments.inputs, section=section, progress=progress)
-        return EXIT_OK if all(report.ok for report in reports) else EXIT_INPUT_FAILED
+        return _ingest_outcome(reports, app)
     # sample-news
-    report = await app.load_sample_news(progress_for(sys.stderr))
+    report = await app.load_sample_news(progress_for(sys.stdout, sys.stderr))
     if report is None:
         print("newsbot: the database already has stories; sample news not loaded", file=sys.stderr)
         return EXIT_OK
-    return EXIT_OK if report.ok else EXIT_INPUT_FAILED
+    return _ingest_outcome([report], app)
+
+
+def _ingest_outcome(reports: list[InputReport], app: App) -> int:
+    """Print the totals line (where the stories went); 0 only when every input was read whole,
+    no story skipped for a limit."""
+    print(totals_line(reports, app.settings.database))
+    return EXIT_OK if all(report.complete for report in reports) else EXIT_INPUT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:

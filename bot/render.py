@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from bot.chat import ArticleCard, Button, Reply, Text
 from bot.i18n import month_abbreviation, translate
@@ -19,19 +19,39 @@ class ArticleRenderer:
         self._sections = sections
         self._timezone = timezone
 
+    def _local(self, moment: datetime) -> datetime:
+        try:
+            return moment.astimezone(self._timezone)
+        except (OverflowError, ValueError):
+            # The first or last day a datetime can hold, shifted past its range: show it in
+            # UTC rather than fail the whole answer.
+            return moment.astimezone(UTC)
+
     def time_label(self, moment: datetime, language: str) -> str:
         """`24 Nov 2026 10:05 WIB`: local time with the zone's own abbreviation."""
-        local = moment.astimezone(self._timezone)
+        local = self._local(moment)
         month = month_abbreviation(language, local.month)
         return f"{local.day} {month} {local.year} {local:%H:%M} {local.tzname() or ''}".rstrip()
 
+    def revision_label(self, published: datetime, revised: datetime, language: str) -> str:
+        """`(diperbarui 14:05)`, with the day too when it is not the day of publication."""
+        local, first = self._local(revised), self._local(published)
+        when = f"{local:%H:%M}"
+        if local.date() != first.date():
+            when = f"{local.day} {month_abbreviation(language, local.month)} {when}"
+        return translate(language, "card.revised", time=when)
+
     def card(self, article: Article, language: str, *, with_summary: bool) -> ArticleCard:
         """The article as a card, with a short summary if asked."""
+        time_label = self.time_label(article.published_at, language)
+        if article.revised_at is not None:
+            revised = self.revision_label(article.published_at, article.revised_at, language)
+            time_label = f"{time_label} {revised}"
         return ArticleCard(
             article_id=article.id,
             title=article.title,
             section_name=self._sections.name(article.section, language),
-            time_label=self.time_label(article.published_at, language),
+            time_label=time_label,
             url=article.url,
             summary=shorten(article.summary or article.body, SUMMARY_CHARS)
             if with_summary

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=12, ge=1)
     ingest_timeout_seconds: float = Field(default=20.0, gt=0)
     ingest_max_bytes: int = Field(default=10_000_000, gt=0)
+    ingest_max_items: int = Field(default=2_000, gt=0)
+    ingest_max_body_chars: int = Field(default=100_000, ge=1_000)
+    max_future_minutes: int = Field(default=15, ge=0)
 
     @field_validator("admins", mode="before")
     @classmethod

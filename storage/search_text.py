@@ -26,9 +26,23 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("indonesian")
 
 
+def _invisible_characters() -> dict[int, None]:
+    """Unicode's format characters (category Cf): zero-width spaces and joiners, the soft
+    hyphen, bidi marks and overrides, the byte-order mark, tag characters. Invisible in text,
+    they would split `na\u200bto` into two words that nobody searches for."""
+    planes = (range(0x10000), range(0xE0000, 0xE0080))  # the BMP, and the tags block
+    return {
+        code: None for plane in planes for code in plane if unicodedata.category(chr(code)) == "Cf"
+    }
+
+
+_INVISIBLE = _invisible_characters()
+
+
 def fold(text: str) -> str:
-    """Lower-case `text` and strip accents: `Café` → `cafe`, `ÉTAT` → `etat`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower-case `text`, strip accents and invisible characters: `Café` → `cafe`,
+    `ÉTAT` → `etat`, `na\u200bto` → `nato`."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE).casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

@@ -41,7 +41,13 @@ def _fresh_feed(path: Path, items: list[tuple[str, str, str]]) -> Path:
 def test_ingested_feed_answers_latest_in_a_chat(newsbot: Newsbot) -> None:
     result = newsbot("ingest", str(FEED))
     assert result.returncode == 0, result.stderr
-    assert "feed.xml: rss, 4 new" in result.stderr
+    # The report is the command's output; the database it filled is named in full.
+    assert "feed.xml: rss, 4 new" in result.stdout
+    assert "feed.xml" not in result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        f"{newsbot.directory / 'newsbot.db'}: 4 new, 0 duplicate, 0 updated, 0 rejected, "
+        "0 skipped (1 input)"
+    )
     out = newsbot.chat("/latest nato\n")
     assert NATO_TITLE in out
     assert "Internasional · 25 Nov 2024 09:15 WIB" in out
@@ -60,8 +66,8 @@ def test_ingesting_the_same_feed_twice_adds_nothing(newsbot: Newsbot) -> None:
     newsbot.chat("/subscribe internasional\n", "--chat", "a")
     first = newsbot("ingest", str(feed))
     second = newsbot("ingest", str(feed))
-    assert "1 new" in first.stderr
-    assert "0 new, 1 duplicate" in second.stderr
+    assert "1 new" in first.stdout
+    assert "0 new, 1 duplicate" in second.stdout
     assert newsbot.chat("") == ""  # the chat "local" subscribes to nothing
     pushed = newsbot.chat("", "--chat", "a")
     assert pushed.count("#1 Sekjen NATO ke Tokyo") == 1
@@ -112,10 +118,11 @@ def test_hostile_inputs_each_get_a_line_and_do_not_stop_the_rest(newsbot: Newsbo
     ]
     result = newsbot("ingest", *map(str, inputs))
     assert result.returncode == 1
-    lines = [line for line in result.stderr.splitlines() if line.startswith(str(FIXTURES))]
+    lines = [line for line in result.stdout.splitlines() if line.startswith(str(FIXTURES))]
     assert len([line for line in lines if "FAILED" in line]) == 3
-    assert "missing.xml: FAILED" in result.stderr
-    assert "feed.xml: rss, 4 new" in result.stderr
+    assert "missing.xml: FAILED" in result.stdout
+    assert "feed.xml: rss, 4 new" in result.stdout
+    assert "(5 inputs, 4 failed)" in result.stdout
     assert "root:" not in result.stderr + result.stdout  # /etc/passwd never read
     assert NATO_TITLE in newsbot.chat("/latest nato\n")
 
@@ -123,7 +130,7 @@ def test_hostile_inputs_each_get_a_line_and_do_not_stop_the_rest(newsbot: Newsbo
 def test_sample_news_loads_once_and_answers(newsbot: Newsbot) -> None:
     first = newsbot("sample-news")
     assert first.returncode == 0, first.stderr
-    assert "berita.jsonl: jsonl, 18 new" in first.stderr
+    assert "berita.jsonl: jsonl, 18 new" in first.stdout
     again = newsbot("sample-news")
     assert "already has stories" in again.stderr
     assert "Sekjen NATO Kunjungi Tokyo" in newsbot.chat("/latest nato\n")

@@ -114,11 +114,11 @@ def _xml_kind(content: bytes) -> Detected:
     raise IngestError(f"XML root <{screened.root}> is not an RSS or Atom feed")
 
 
-def detect(doc: SourceDocument) -> Detected:
-    """Decide what `doc` is; feeds are screened for hostile XML on the way.
+def sniff(doc: SourceDocument) -> str:
+    """What `doc` looks like from its start: ``"xml"``, ``"html"`` or ``"jsonl"``.
 
     Raises:
-        IngestError: empty, binary or unrecognisable input, or XML that fails the screen.
+        IngestError: empty, binary or unrecognisable input, or junk where XML was expected.
     """
     if not doc.content.strip():
         raise IngestError("empty input")
@@ -128,14 +128,25 @@ def detect(doc: SourceDocument) -> Detected:
     hint = _hint(doc)
     if text.startswith("<"):
         if _markup_is_xml_feed(text) or (hint == "xml" and not text.lower().startswith("<!doc")):
-            return _xml_kind(doc.content)
-        return Detected("html", doc.content)
+            return "xml"
+        return "html"
     if text.startswith("{") or hint == "jsonl":
-        return Detected("jsonl", doc.content)
-    if hint == "xml":
-        return _xml_kind(doc.content)  # raises with the position of the junk
-    if hint == "html":
-        return Detected("html", doc.content)
+        return "jsonl"
+    if hint in ("xml", "html"):
+        # An XML hint on junk: the XML screen says where the junk is.
+        return hint
     if any(line.lstrip().startswith("{") for line in text.splitlines()):
-        return Detected("jsonl", doc.content)
+        return "jsonl"
     raise IngestError("unrecognised format: not a feed, web page or JSON Lines")
+
+
+def detect(doc: SourceDocument) -> Detected:
+    """Decide what `doc` (all of it in memory) is; feeds are screened for hostile XML.
+
+    Raises:
+        IngestError: empty, binary or unrecognisable input, or XML that fails the screen.
+    """
+    kind = sniff(doc)
+    if kind == "xml":
+        return _xml_kind(doc.content)  # raises with the position of any junk
+    return Detected(kind, doc.content)

@@ -7,22 +7,34 @@ same way whatever the input looked like.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from bot.ingest.html_text import collapse_whitespace
+from bot.ingest.dates import PublicationDate, settle_date
+from bot.ingest.html_text import collapse_whitespace, remove_control_characters
 from bot.ingest.identity import canonical_url, story_identity
 from storage.models import ArticleDraft
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 SectionResolver = Callable[[Sequence[str]], str]
 """Maps an item's category/section words (possibly none) to the section slug to store it in."""
 
 MAX_TITLE = 300
 MAX_SUMMARY = 600
-MAX_BODY = 100_000
 MAX_AUTHOR = 200
+# Defaults of the settings NEWSBOT_INGEST_MAX_BODY_CHARS, NEWSBOT_INGEST_MAX_ITEMS,
+# NEWSBOT_MAX_FUTURE_MINUTES and NEWSBOT_INGEST_MAX_BYTES; the settings decide.
+MAX_BODY = 100_000
 MAX_ITEMS = 2_000
+MAX_FUTURE = timedelta(minutes=15)
+MAX_BYTES = 10_000_000
+# Drafts published in one transaction: a long input is stored in batches, so no write holds the
+# database for long and memory stays bounded.
+BATCH_SIZE = 500
 # A summary made from the body is cut near here.
 DERIVED_SUMMARY = 300
 
@@ -33,18 +45,115 @@ _NAME_THEN_EMAIL = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<[^<>]*@[^<>]*>\s*$")
 
 
 @dataclass(frozen=True)
+class IngestLimits:
+    """The limits one ingest applies, from the settings.
+
+    Attributes:
+        max_items: the most stories read from one input fetched from a URL (a feed that never
+            ends must not fill the archive); None for no limit, as for local files.
+        max_body_chars: a longer body is cut at a word boundary, and the report says so.
+        max_future: a publication time further ahead of now is taken as the time of ingest.
+        max_bytes: the largest input fetched from a URL, and the longest JSON Lines line.
+    """
+
+    max_items: int | None = MAX_ITEMS
+    max_body_chars: int = MAX_BODY
+    max_future: timedelta = MAX_FUTURE
+    max_bytes: int = MAX_BYTES
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngestLimits:
+        """The limits the settings ask for."""
+        return cls(
+            max_items=settings.ingest_max_items,
+            max_body_chars=settings.ingest_max_body_chars,
+            max_future=timedelta(minutes=settings.max_future_minutes),
+            max_bytes=settings.ingest_max_bytes,
+        )
+
+
+@dataclass(frozen=True)
+class BuiltDraft:
+    """A draft and what building it changed that the ingest report must tell."""
+
+    draft: ArticleDraft
+    body_cut: bool = False
+    date_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Stories not read because of a limit: how many, and which and why, for the report."""
+
+    count: int
+    detail: str
+
+
+@dataclass
 class ParsedInput:
-    """The stories found in one input.
+    """The stories found in one input, or in one batch of a long one.
 
     Attributes:
         kind: ``"rss"``, ``"atom"``, ``"jsonl"`` or ``"html"``.
         drafts: the stories, in input order.
-        rejected: one short reason per item skipped, e.g. ``"item 3: no title"``.
+        rejected: one short reason per item that cannot be a story, e.g. ``"item 3: no title"``.
+        notes: what was changed in a stored story, e.g. an unreadable date, per item.
+        cut: the items (``"item 7"``, ``"line 9"``) whose body was cut to the limit.
+        skipped: stories not read at all because of a limit.
     """
 
     kind: str
-    drafts: list[ArticleDraft]
-    rejected: list[str]
+    drafts: list[ArticleDraft] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def add(self, label: str, built: BuiltDraft) -> None:
+        """Keep the draft of item `label`, noting what building it changed."""
+        self.drafts.append(built.draft)
+        if built.body_cut:
+            self.cut.append(label)
+        if built.date_note:
+            self.notes.append(f"{label}: {built.date_note}")
+
+    def reject(self, label: str, reason: str) -> None:
+        """Item `label` cannot be a story."""
+        self.rejected.append(f"{label}: {reason}")
+
+    def extend(self, other: ParsedInput) -> None:
+        """Append a later batch of the same input."""
+        self.drafts += other.drafts
+        self.rejected += other.rejected
+        self.notes += other.notes
+        self.cut += other.cut
+        self.skipped += other.skipped
+
+
+def in_batches(
+    kind: str, outcomes: Iterable[tuple[str, BuiltDraft | str]], size: int = BATCH_SIZE
+) -> Iterator[ParsedInput]:
+    """Each item's outcome (its draft, or why it was rejected), labelled ``"item 3"``, as
+    batches of at most `size` drafts; the last batch comes even when empty."""
+    batch = ParsedInput(kind)
+    for label, outcome in outcomes:
+        if isinstance(outcome, str):
+            batch.reject(label, outcome)
+            continue
+        batch.add(label, outcome)
+        if len(batch.drafts) >= size:
+            yield batch
+            batch = ParsedInput(kind)
+    yield batch
+
+
+def over_item_limit(unit: str, first: int, last: int, count: int, limit: int) -> Skipped:
+    """The `count` stories past NEWSBOT_INGEST_MAX_ITEMS, from `unit` (``"item"``, ``"line"``)
+    number `first` to `last`."""
+    span = f"{unit} {first}" if first == last else f"{unit}s {first}-{last}"
+    return Skipped(
+        count, f"{span}: over NEWSBOT_INGEST_MAX_ITEMS={limit} for an input read from a URL"
+    )
 
 
 def clip(text: str, limit: int) -> str:
@@ -86,7 +195,9 @@ def build_draft(
     body: str,
     summary: str,
     section: str,
-    published_at: datetime,
+    published: PublicationDate,
+    now: datetime,
+    limits: IngestLimits,
     url: str | None,
     guid: str | None = None,
     guid_is_unique: bool = False,
@@ -94,37 +205,41 @@ def build_draft(
     image_url: str | None = None,
     source: str | None = None,
     breaking: bool = False,
-) -> ArticleDraft:
-    """Assemble a capped draft and its identity.
+) -> BuiltDraft:
+    """Assemble a capped, cleaned draft and its identity.
 
     `title` is collapsed to one line, `body` and `summary` are expected as plain text
-    paragraphs. An empty body becomes the title; an empty summary becomes the start of the
-    body. `url` and `image_url` are stored in canonical form (tracking parameters removed).
+    paragraphs; control characters go from every text. An empty body becomes the title; an
+    empty summary becomes the start of the body. `url` and `image_url` are stored in canonical
+    form (tracking parameters removed). The date is settled against `now` by the rules of
+    `bot.ingest.dates.settle_date`.
     """
-    title = clip(collapse_whitespace(title), MAX_TITLE)
-    body = clip(body.strip(), MAX_BODY) or title
-    summary = (
-        clip(summary.strip(), MAX_SUMMARY) if summary.strip() else clip(body, DERIVED_SUMMARY)
-    )
-    published_at = as_aware(published_at)
+    title = clip(collapse_whitespace(remove_control_characters(title)), MAX_TITLE)
+    full_body = remove_control_characters(body).strip()
+    body = clip(full_body, limits.max_body_chars) or title
+    summary = remove_control_characters(summary).strip()
+    summary = clip(summary, MAX_SUMMARY) if summary else clip(body, DERIVED_SUMMARY)
+    date = settle_date(published, now=now, max_future=limits.max_future)
     canonical = canonical_url(url) if url else None
-    source = clip(collapse_whitespace(source), MAX_AUTHOR) if source else None
-    return ArticleDraft(
+    source = source and clip(collapse_whitespace(remove_control_characters(source)), MAX_AUTHOR)
+    draft = ArticleDraft(
         identity=story_identity(
             url=canonical,
             guid=guid,
             guid_is_unique=guid_is_unique,
             title=title,
-            published_at=published_at,
+            published_at=date.published_at,
         ),
         title=title,
         body=body,
         section=section,
-        published_at=published_at,
+        published_at=date.published_at,
         url=canonical,
         summary=summary,
-        author=clean_author(author),
+        author=clean_author(remove_control_characters(author) if author else None),
         image_url=canonical_url(image_url) if image_url else None,
         source=source or None,
         breaking=breaking,
+        push=date.push,
     )
+    return BuiltDraft(draft, body_cut=len(full_body) > limits.max_body_chars, date_note=date.note)

@@ -11,17 +11,25 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import feedparser
 from bs4 import BeautifulSoup
 
-from bot.ingest.drafts import MAX_ITEMS, ParsedInput, SectionResolver, build_draft
+from bot.ingest.dates import PublicationDate, read_feed_date
+from bot.ingest.drafts import (
+    BuiltDraft,
+    IngestLimits,
+    ParsedInput,
+    SectionResolver,
+    build_draft,
+    in_batches,
+    over_item_limit,
+)
 from bot.ingest.html_text import collapse_whitespace, html_to_text, plain_to_text
 from bot.ingest.identity import resolve_http_url
 from bot.ingest.sources import SourceDocument, source_label
-from storage.models import ArticleDraft
 
 logger = logging.getLogger(__name__)
 
@@ -40,53 +48,54 @@ def parse_feed(
     doc: SourceDocument,
     resolve_section: SectionResolver,
     now: datetime,
-) -> ParsedInput:
-    """Turn screened feed bytes into drafts.
+    limits: IngestLimits,
+) -> Iterator[ParsedInput]:
+    """Turn screened feed bytes into drafts, in batches.
 
     Args:
         data: bytes that passed `bot.ingest.xml_screen.screen_xml`.
         kind: ``"rss"`` or ``"atom"``, as detected.
         doc: the document the bytes came from (for its base URL and name).
         resolve_section: maps category words to a section slug.
-        now: the publication time of items and feeds that carry no date.
+        now: the time of ingest, against which dates are settled.
+        limits: the item, body and date limits.
     """
     headers = {"content-location": doc.base_url} if doc.base_url else {}
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     feed: Mapping[str, Any] = parsed.get("feed", {})
     entries: Sequence[Mapping[str, Any]] = parsed.get("entries", [])
     base = doc.base_url or resolve_http_url(_text(feed.get("link")), None)
-    feed_time = _first_time(feed) or now
     feed_words = _tags(feed)
     title = _detail_text(feed.get("title_detail"), feed.get("title"), one_line=True)
     source = title or source_label(doc)
+    logger.debug("%s: %s feed, %d items", doc.location, kind, len(entries))
 
-    considered = entries[:MAX_ITEMS]
+    considered = entries if limits.max_items is None else entries[: limits.max_items]
     guid_counts = Counter(guid for entry in considered if (guid := _guid(entry)))
-    drafts: list[ArticleDraft] = []
-    rejected: list[str] = []
-    for number, entry in enumerate(considered, start=1):
-        try:
-            drafts.append(
-                _draft(
+
+    def items() -> Iterator[tuple[str, BuiltDraft | str]]:
+        for number, entry in enumerate(considered, start=1):
+            try:
+                built = _draft(
                     entry,
                     base=base,
                     guid_counts=guid_counts,
-                    fallback_time=feed_time,
                     feed_words=feed_words,
                     source=source,
                     resolve_section=resolve_section,
+                    now=now,
+                    limits=limits,
                 )
-            )
-        except _RejectedError as reason:
-            rejected.append(f"item {number}: {reason}")
-    if len(entries) > MAX_ITEMS:
-        rejected.append(
-            f"items {MAX_ITEMS + 1}-{len(entries)}: over the {MAX_ITEMS}-item limit (skipped)"
-        )
-    logger.debug(
-        "%s: %s feed, %d items, %d rejected", doc.location, kind, len(entries), len(rejected)
-    )
-    return ParsedInput(kind=kind, drafts=drafts, rejected=rejected)
+            except _RejectedError as reason:
+                yield f"item {number}", str(reason)
+            else:
+                yield f"item {number}", built
+
+    yield from in_batches(kind, items())
+    if limits.max_items is not None and len(entries) > limits.max_items:
+        limit = limits.max_items
+        skipped = over_item_limit("item", limit + 1, len(entries), len(entries) - limit, limit)
+        yield ParsedInput(kind, skipped=[skipped])
 
 
 def _draft(
@@ -94,11 +103,12 @@ def _draft(
     *,
     base: str | None,
     guid_counts: Counter[str],
-    fallback_time: datetime,
     feed_words: list[str],
     source: str,
     resolve_section: SectionResolver,
-) -> ArticleDraft:
+    now: datetime,
+    limits: IngestLimits,
+) -> BuiltDraft:
     title = _detail_text(entry.get("title_detail"), entry.get("title"), one_line=True)
     if not title:
         raise _RejectedError("no title")
@@ -110,7 +120,9 @@ def _draft(
         body=body or summary,
         summary=summary,
         section=resolve_section(_tags(entry) or feed_words),
-        published_at=_first_time(entry) or fallback_time,
+        published=_published(entry),
+        now=now,
+        limits=limits,
         url=resolve_http_url(_text(entry.get("link")), base),
         guid=guid,
         guid_is_unique=guid is not None and guid_counts[guid] == 1,
@@ -179,15 +191,13 @@ def _tags(node: Mapping[str, Any]) -> list[str]:
     return words
 
 
-def _first_time(node: Mapping[str, Any]) -> datetime | None:
-    """The published, else updated, time of an item or feed, in UTC (feedparser converts)."""
-    for key in ("published_parsed", "updated_parsed"):
-        value = node.get(key)
-        if isinstance(value, time.struct_time):
-            try:
-                return datetime(*value[:6], tzinfo=UTC)
-            except (ValueError, OverflowError):
-                continue
+def _published(entry: Mapping[str, Any]) -> PublicationDate:
+    """The item's published date, else its updated date, as the feed wrote it."""
+    for key in ("published", "updated"):
+        raw = entry.get(key)
+        if isinstance(raw, str) and raw.strip():
+            parsed = entry.get(f"{key}_parsed")
+            return read_feed_date(raw, parsed if isinstance(parsed, time.struct_time) else None)
     return None
 
 

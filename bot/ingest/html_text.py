@@ -67,7 +67,17 @@ _DROPPED_TAGS = frozenset(
 # Marks a <br> inside the joined text; NUL never survives into text nodes (we strip it).
 _LINE_MARK = "\x00"
 _WHITESPACE = re.compile(r"\s+")
+# C0 and C1 control characters but the whitespace ones (NUL, escape sequences, bells: nothing a
+# reader should get), and the bidi embeddings, overrides and isolates that would reorder the
+# rest of a card's line.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_ENDS = re.compile(r"\r\n?")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
+
+
+def remove_control_characters(text: str) -> str:
+    """`text` without control characters; whitespace stays, with line ends made `\\n`."""
+    return _CONTROL.sub("", _LINE_ENDS.sub("\n", text))
 
 
 def collapse_whitespace(text: str) -> str:

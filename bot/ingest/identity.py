@@ -99,7 +99,7 @@ def story_identity(
     guid: str | None,
     guid_is_unique: bool,
     title: str,
-    published_at: datetime,
+    published_at: datetime | None,
 ) -> str:
     """Return the stable unique key of a story.
 
@@ -109,7 +109,9 @@ def story_identity(
         guid_is_unique: whether no other item of the same feed carries this guid (the caller
             counts); a guid shared by several items identifies none of them.
         title: the story's title, for the last-resort hash.
-        published_at: an aware publication time; only its UTC date enters the hash.
+        published_at: an aware publication time; only its UTC date enters the hash. None
+            when the input gave no usable date: the title alone then, so that the story is
+            the same story whenever it is read again.
 
     Returns:
         ``"url:<canonical url>"``, ``"guid:<guid>"`` or ``"hash:<sha256 hex>"``.
@@ -119,6 +121,6 @@ def story_identity(
         return f"url:{canonical}"
     if guid is not None and guid.strip() and guid_is_unique:
         return f"guid:{guid.strip()}"
-    day = published_at.astimezone(UTC).date().isoformat()
+    day = published_at.astimezone(UTC).date().isoformat() if published_at else "undated"
     digest = hashlib.sha256(f"{_normalise_title(title)}\n{day}".encode()).hexdigest()
     return f"hash:{digest}"

@@ -1,13 +1,18 @@
-"""JSON Lines story files: one JSON object per line.
+"""JSON Lines story files: one JSON object per line, read as a stream.
 
 Keys: ``title`` and ``body`` (plain text), ``section``, ``published_at`` (ISO 8601), and
 optionally ``url``, ``summary``, ``author``, ``image_url``, ``id`` (a guid) and ``breaking``.
 A ``published_at`` without a UTC offset is taken as UTC: guessing the writer's zone (say
 Asia/Jakarta) would silently shift stories by hours, while UTC is at least a stated rule.
-A missing ``published_at`` means "now"; a missing ``body`` falls back to the summary, then the
-title, as for feeds. ``url`` and ``image_url`` must be absolute http(s) URLs; others are
-ignored. Blank lines are skipped; a bad line is rejected with its number and the
-rest of the file is still read.
+A missing ``published_at`` means the time of ingest; one that names no real moment is reported,
+and the story stored at the time of ingest but not pushed. A missing ``body`` falls back to the
+summary, then the title, as for feeds. ``url`` and ``image_url`` must be absolute http(s) URLs;
+others are ignored. Blank lines are skipped; a bad line is rejected with its number and the rest
+of the file is still read.
+
+The file is read twice, a line at a time (a guid counts as an identity only if no other line
+carries it), so memory stays bounded however long the file is; a line longer than the byte
+limit is skipped without being held in memory.
 """
 
 from __future__ import annotations
@@ -15,19 +20,33 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
-from bot.ingest.drafts import MAX_ITEMS, ParsedInput, SectionResolver, as_aware, build_draft
+from bot.ingest.dates import PublicationDate, UnreadableDate, read_iso_date
+from bot.ingest.drafts import (
+    BuiltDraft,
+    IngestLimits,
+    ParsedInput,
+    SectionResolver,
+    Skipped,
+    build_draft,
+    in_batches,
+    over_item_limit,
+)
 from bot.ingest.errors import IngestError
 from bot.ingest.html_text import collapse_whitespace, plain_to_text
 from bot.ingest.identity import resolve_http_url
-from bot.ingest.sources import SourceDocument, source_label
-from storage.models import ArticleDraft
+from bot.ingest.sources import SourceDocument, size_text, source_label
 
 logger = logging.getLogger(__name__)
 
 JsonObject = dict[str, object]
+
+# The rest of an over-long line is read past in pieces of this size.
+_DRAIN_CHUNK = 1 << 20
 
 
 class _RejectedError(Exception):
@@ -35,67 +54,146 @@ class _RejectedError(Exception):
 
 
 @dataclass(frozen=True)
-class _Line:
-    number: int
-    record: JsonObject
+class _Census:
+    """What a first pass over the file found."""
+
+    guid_counts: Counter[str]
+    objects: int
+    # Line numbers of the first object past the item limit, and of the last object.
+    first_over_limit: int | None
+    last_object: int
 
 
 def parse_jsonl(
-    doc: SourceDocument, *, resolve_section: SectionResolver, now: datetime
-) -> ParsedInput:
-    """Turn a JSON Lines document into drafts.
+    doc: SourceDocument, *, resolve_section: SectionResolver, now: datetime, limits: IngestLimits
+) -> Iterator[ParsedInput]:
+    """Turn a JSON Lines document into drafts, in batches, streaming it from its source.
 
     Raises:
         IngestError: no line of the input is a JSON object.
     """
-    records: list[_Line] = []
-    problems: list[tuple[int, str]] = []
-    for number, raw in enumerate(doc.content.split(b"\n"), start=1):
-        try:
-            # utf-8-sig on every line: concatenated files carry a BOM at each join.
-            text = raw.decode("utf-8-sig").strip()
-        except UnicodeDecodeError:
-            problems.append((number, "not valid UTF-8"))
-            continue
-        if not text:
-            continue
-        try:
-            record: object = json.loads(text)
-        except (ValueError, RecursionError):
-            problems.append((number, "not JSON"))
-            continue
-        if not isinstance(record, dict):
-            problems.append((number, "not a JSON object"))
-            continue
-        records.append(_Line(number, record))
-    if not records:
+    census = _count(doc, limits)
+    if census.objects == 0:
         raise IngestError("no JSON object lines found")
+    label = source_label(doc)
+    # Lines skipped for their length, told with the batch they were found in.
+    skipped: list[Skipped] = []
 
-    considered = records[:MAX_ITEMS]
-    guid_counts = Counter(guid for line in considered if (guid := _guid(line.record)))
-    drafts: list[ArticleDraft] = []
-    for line in considered:
-        try:
-            drafts.append(_draft(line.record, guid_counts, doc, resolve_section, now))
-        except _RejectedError as reason:
-            problems.append((line.number, str(reason)))
-    # Problems were found in two passes; report them in line order.
-    rejected = [f"line {number}: {reason}" for number, reason in sorted(problems)]
-    if len(records) > MAX_ITEMS:
-        rejected.append(
-            f"lines {records[MAX_ITEMS].number}-{records[-1].number}: "
-            f"over the {MAX_ITEMS}-item limit (skipped)"
+    def outcomes() -> Iterator[tuple[str, BuiltDraft | str]]:
+        objects = 0
+        for number, line in _lines(doc, limits.max_bytes):
+            where = f"line {number}"
+            if line is None:
+                skipped.append(Skipped(1, f"{where}: {_too_long(limits)}"))
+                continue
+            record = _decode(line)
+            if isinstance(record, str):
+                yield where, record
+                continue
+            if record is None:
+                continue
+            objects += 1
+            if limits.max_items is not None and objects > limits.max_items:
+                return
+            try:
+                built = _draft(
+                    record,
+                    guid_counts=census.guid_counts,
+                    source=label,
+                    resolve_section=resolve_section,
+                    now=now,
+                    limits=limits,
+                )
+            except _RejectedError as reason:
+                yield where, str(reason)
+            else:
+                yield where, built
+
+    for batch in in_batches("jsonl", outcomes()):
+        batch.skipped += skipped
+        skipped.clear()
+        yield batch
+    if census.first_over_limit is not None and limits.max_items is not None:
+        skipped_objects = over_item_limit(
+            "line",
+            census.first_over_limit,
+            census.last_object,
+            census.objects - limits.max_items,
+            limits.max_items,
         )
-    return ParsedInput(kind="jsonl", drafts=drafts, rejected=rejected)
+        yield ParsedInput("jsonl", skipped=[skipped_objects])
+
+
+def _count(doc: SourceDocument, limits: IngestLimits) -> _Census:
+    """The first pass: guids among the lines that will be read, and how many objects there are."""
+    guid_counts: Counter[str] = Counter()
+    objects = 0
+    first_over_limit = None
+    last_object = 0
+    for number, line in _lines(doc, limits.max_bytes):
+        record = _decode(line) if line is not None else None
+        if not isinstance(record, dict):
+            continue
+        objects += 1
+        last_object = number
+        if limits.max_items is not None and objects > limits.max_items:
+            first_over_limit = first_over_limit or number
+            continue
+        if guid := _guid(record):
+            guid_counts[guid] += 1
+    return _Census(guid_counts, objects, first_over_limit, last_object)
+
+
+def _lines(doc: SourceDocument, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """Each line with its number; None for a line longer than `limit` bytes, never held whole."""
+    with doc.open() as stream:
+        number = 0
+        while line := stream.readline(limit + 1):
+            number += 1
+            if len(line) > limit and not line.endswith(b"\n"):
+                _drain(stream, line)
+                yield number, None
+            else:
+                yield number, line
+
+
+def _drain(stream: BinaryIO, start: bytes) -> None:
+    piece = start
+    while piece and not piece.endswith(b"\n"):
+        piece = stream.readline(_DRAIN_CHUNK)
+
+
+def _too_long(limits: IngestLimits) -> str:
+    return f"longer than {size_text(limits.max_bytes)} (NEWSBOT_INGEST_MAX_BYTES), skipped"
+
+
+def _decode(line: bytes) -> JsonObject | str | None:
+    """The line's JSON object; the reason it is none as a string; None for a blank line."""
+    try:
+        # utf-8-sig on every line: concatenated files carry a BOM at each join.
+        text = line.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        return "not valid UTF-8"
+    if not text:
+        return None
+    try:
+        record: object = json.loads(text)
+    except (ValueError, RecursionError):
+        return "not JSON"
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    return record
 
 
 def _draft(
     record: JsonObject,
+    *,
     guid_counts: Counter[str],
-    doc: SourceDocument,
+    source: str,
     resolve_section: SectionResolver,
     now: datetime,
-) -> ArticleDraft:
+    limits: IngestLimits,
+) -> BuiltDraft:
     title = collapse_whitespace(_string(record, "title") or "")
     if not title:
         raise _RejectedError("missing title")
@@ -110,13 +208,15 @@ def _draft(
         body=body,
         summary=summary,
         section=resolve_section(_section_words(record)),
-        published_at=_published(record) or now,
+        published=_published(record),
+        now=now,
+        limits=limits,
         url=resolve_http_url(_string(record, "url"), None),
         guid=guid,
         guid_is_unique=guid is not None and guid_counts[guid] == 1,
         author=_string(record, "author"),
         image_url=resolve_http_url(_string(record, "image_url"), None),
-        source=source_label(doc),
+        source=source,
         breaking=breaking,
     )
 
@@ -145,11 +245,10 @@ def _section_words(record: JsonObject) -> list[str]:
     return [collapse_whitespace(v) for v in values if isinstance(v, str) and v.strip()]
 
 
-def _published(record: JsonObject) -> datetime | None:
-    value = _string(record, "published_at")
-    if value is None or not value.strip():
+def _published(record: JsonObject) -> PublicationDate:
+    value = record.get("published_at")
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    try:
-        return as_aware(datetime.fromisoformat(value.strip()))
-    except ValueError:
-        raise _RejectedError(f"published_at is not an ISO 8601 time: {value[:40]!r}") from None
+    if not isinstance(value, str):
+        return UnreadableDate(json.dumps(value)[:40], "not an ISO 8601 text")
+    return read_iso_date(value)

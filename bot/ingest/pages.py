@@ -14,7 +14,8 @@ from datetime import datetime
 
 from bs4 import BeautifulSoup, Tag
 
-from bot.ingest.drafts import ParsedInput, SectionResolver, as_aware, build_draft
+from bot.ingest.dates import PublicationDate, UnreadableDate, read_iso_date
+from bot.ingest.drafts import IngestLimits, ParsedInput, SectionResolver, build_draft
 from bot.ingest.errors import IngestError
 from bot.ingest.html_text import (
     PARAGRAPH_BREAK,
@@ -52,9 +53,13 @@ JsonObject = dict[str, object]
 
 
 def parse_page(
-    doc: SourceDocument, *, resolve_section: SectionResolver, now: datetime
-) -> ParsedInput:
-    """Turn an article page into one draft.
+    doc: SourceDocument,
+    *,
+    resolve_section: SectionResolver,
+    now: datetime,
+    limits: IngestLimits,
+) -> Iterator[ParsedInput]:
+    """Turn an article page into one draft (one batch, for the runner's sake).
 
     Raises:
         IngestError: the page has no title or no body text ("no article found in the page").
@@ -80,18 +85,22 @@ def parse_page(
     )
     # A saved page has no base URL of its own; its canonical URL is the next best base.
     base = doc.base_url or url
-    draft = build_draft(
+    built = build_draft(
         title=title,
         body=body,
         summary=plain_to_text(_meta(soup, "og:description") or _meta(soup, "description") or ""),
         section=resolve_section(_section_words(soup, ld)),
-        published_at=_published(soup, ld) or now,
+        published=_published(soup, ld),
+        now=now,
+        limits=limits,
         url=url,
         author=_author(soup, ld),
         image_url=_image(soup, ld, base),
         source=_meta(soup, "og:site_name") or _ld_publisher(ld) or source_label(doc),
     )
-    return ParsedInput(kind="html", drafts=[draft], rejected=[])
+    parsed = ParsedInput(kind="html")
+    parsed.add("page", built)
+    yield parsed
 
 
 def _charset(content_type: str | None) -> str | None:
@@ -251,27 +260,23 @@ def _author(soup: BeautifulSoup, ld: JsonObject) -> str | None:
     return named or ", ".join(_ld_names(ld.get("author"))) or None
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return as_aware(datetime.fromisoformat(value.strip()))
-    except ValueError:
-        return None
-
-
-def _published(soup: BeautifulSoup, ld: JsonObject) -> datetime | None:
+def _published(soup: BeautifulSoup, ld: JsonObject) -> PublicationDate:
+    """The first readable of the page's publication times; the first unreadable if none is."""
     time_tag = soup.find("time", datetime=True)
     candidates = (
         _meta(soup, "article:published_time"),
         ld.get("datePublished"),
         _attr(time_tag, "datetime") if time_tag is not None else None,
     )
+    unreadable: UnreadableDate | None = None
     for candidate in candidates:
-        moment = _parse_time(candidate)
-        if moment is not None:
+        if not isinstance(candidate, str) or not candidate.strip():
+            continue
+        moment = read_iso_date(candidate)
+        if not isinstance(moment, UnreadableDate):
             return moment
-    return None
+        unreadable = unreadable or moment
+    return unreadable
 
 
 def _image(soup: BeautifulSoup, ld: JsonObject, base: str | None) -> str | None:

@@ -1,4 +1,6 @@
-"""How `ingest_all` tells a person how far it got: a tqdm bar on a terminal, lines otherwise."""
+"""How `ingest_all` tells a person how far it got: a report line per input on the output
+(stdout: the command's result, which `> report.txt` keeps), and a tqdm bar on the diagnostics
+stream (stderr) when that is a terminal."""
 
 from __future__ import annotations
 
@@ -42,18 +44,20 @@ class PlainProgress:
 
 
 class BarProgress:
-    """A tqdm bar over the inputs, with each report's line printed above it."""
+    """A tqdm bar over the inputs on `bar_stream`, each report's line written to `stream`
+    (above the bar when both are the same terminal)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, bar_stream: TextIO | None = None) -> None:
         self._stream = stream
+        self._bar_stream = bar_stream or stream
         self._bar: tqdm[Never] | None = None
 
     def start(self, total: int) -> None:
         """Open the bar."""
-        self._bar = tqdm(total=total, file=self._stream, unit="input", desc="ingest")
+        self._bar = tqdm(total=total, file=self._bar_stream, unit="input", desc="ingest")
 
     def done(self, report: InputReport) -> None:
-        """Print the report's line above the bar and advance it."""
+        """Write the report's line (clearing the bar while it does) and advance the bar."""
         tqdm.write(report.line(), file=self._stream)
         if self._bar is not None:
             self._bar.update(1)
@@ -65,6 +69,10 @@ class BarProgress:
             self._bar = None
 
 
-def progress_for(stream: TextIO) -> ProgressSink:
-    """A bar when `stream` is a terminal, plain lines when it is a pipe or a file."""
-    return BarProgress(stream) if stream.isatty() else PlainProgress(stream)
+def progress_for(stream: TextIO, bar_stream: TextIO | None = None) -> ProgressSink:
+    """Report lines on `stream`, with a bar on `bar_stream` (default: `stream`) when that is a
+    terminal; plain lines only when it is a pipe or a file."""
+    bar_stream = bar_stream or stream
+    if bar_stream.isatty():
+        return BarProgress(stream, bar_stream)
+    return PlainProgress(stream)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from bot.ingest.detect import detect
-from bot.ingest.drafts import ParsedInput, SectionResolver
+from bot.ingest.detect import detect, sniff
+from bot.ingest.drafts import IngestLimits, ParsedInput, SectionResolver
 from bot.ingest.errors import IngestError
 from bot.ingest.feeds import parse_feed
 from bot.ingest.jsonl import parse_jsonl
@@ -24,38 +25,54 @@ from bot.ingest.sources import SourceDocument, read_source
 from storage.models import ArticleDraft, PublishOutcome, PublishResult
 
 __all__ = [
+    "IngestLimits",
     "InputReport",
     "ParsedInput",
     "ProgressSink",
     "Publisher",
     "SectionResolver",
     "ingest_all",
+    "parse_batches",
     "parse_document",
 ]
 
 logger = logging.getLogger(__name__)
 
 Publisher = Callable[[Sequence[ArticleDraft]], Awaitable[Sequence[PublishResult]]]
-"""Stores one input's drafts (in one transaction) and returns one result per draft, in order."""
+"""Stores a batch of drafts (in one transaction) and returns one result per draft, in order."""
 
-# Inputs fetched ahead of the one being parsed and published: overlaps slow servers without
-# holding many documents (up to max_bytes each) in memory.
+# Inputs fetched ahead of the one being handled: overlaps slow servers without holding many
+# documents (up to max_bytes each) in memory.
 READ_AHEAD = 3
 
 
-def parse_document(
-    doc: SourceDocument, *, resolve_section: SectionResolver, now: datetime
-) -> ParsedInput:
-    """Detect the format of `doc` and parse it into drafts.
+def parse_batches(
+    doc: SourceDocument,
+    *,
+    resolve_section: SectionResolver,
+    now: datetime,
+    limits: IngestLimits,
+) -> Iterator[ParsedInput]:
+    """Detect the format of `doc` and parse it into batches of drafts, lazily.
+
+    A local file has no item limit (its owner chose what is in it); JSON Lines is streamed
+    from it, other formats are read whole.
 
     Args:
-        doc: the bytes and origin of one input.
+        doc: one input as `read_source` gave it.
         resolve_section: maps an item's category words to a section slug.
-        now: the time given to items that carry none; aware.
+        now: the time of ingest; aware.
+        limits: the item, body, size and date limits.
 
     Raises:
-        IngestError: the whole input is unusable (hostile, malformed, empty, unknown format).
+        IngestError: the whole input is unusable (hostile, malformed, empty, unknown format);
+            raised by the first `next`.
     """
+    if doc.path is not None:
+        limits = replace(limits, max_items=None)
+    if sniff(doc) == "jsonl":
+        return parse_jsonl(doc, resolve_section=resolve_section, now=now, limits=limits)
+    doc = doc.loaded()
     detected = detect(doc)
     if detected.kind in ("rss", "atom"):
         return parse_feed(
@@ -64,10 +81,30 @@ def parse_document(
             doc=doc,
             resolve_section=resolve_section,
             now=now,
+            limits=limits,
         )
-    if detected.kind == "html":
-        return parse_page(doc, resolve_section=resolve_section, now=now)
-    return parse_jsonl(doc, resolve_section=resolve_section, now=now)
+    return parse_page(doc, resolve_section=resolve_section, now=now, limits=limits)
+
+
+def parse_document(
+    doc: SourceDocument,
+    *,
+    resolve_section: SectionResolver,
+    now: datetime,
+    limits: IngestLimits | None = None,
+) -> ParsedInput:
+    """All of `doc` parsed at once: `parse_batches` gathered into one `ParsedInput`.
+
+    Raises:
+        IngestError: the whole input is unusable.
+    """
+    batches = parse_batches(
+        doc, resolve_section=resolve_section, now=now, limits=limits or IngestLimits()
+    )
+    whole = next(batches)
+    for batch in batches:
+        whole.extend(batch)
+    return whole
 
 
 async def ingest_all(
@@ -77,22 +114,22 @@ async def ingest_all(
     resolve_section: SectionResolver,
     now: Callable[[], datetime],
     progress: ProgressSink,
-    max_bytes: int = 10_000_000,
+    limits: IngestLimits | None = None,
     timeout: float = 20.0,  # noqa: ASYNC109 -- passed on to read_source, which enforces it per input
 ) -> list[InputReport]:
     """Read, parse and publish every input, in order, reporting each one.
 
     Inputs are fetched a few ahead of the one being handled. Parsing runs in a worker thread so
     a large feed does not stall the event loop; `resolve_section` is therefore called from that
-    thread, one input at a time.
+    thread, one input at a time. A long input is published batch by batch as it is parsed.
 
     Args:
         locations: file paths and http(s) URLs.
-        publish: stores one input's drafts and returns one result per draft, in order.
+        publish: stores a batch of drafts and returns one result per draft, in order.
         resolve_section: maps category words to a section slug.
         now: the clock, read once per input.
         progress: told about the start, each finished input and the end.
-        max_bytes: the size limit for each input.
+        limits: the item, body, size and date limits (the settings' defaults if None).
         timeout: the total time limit for fetching each URL, in seconds.
 
     Returns:
@@ -101,10 +138,11 @@ async def ingest_all(
     Raises:
         Exception: whatever `publish` raises; inputs not yet handled are abandoned.
     """
+    limits = limits or IngestLimits()
 
     def read(location: str) -> asyncio.Task[SourceDocument]:
         return asyncio.create_task(
-            read_source(location, max_bytes=max_bytes, timeout=timeout),
+            read_source(location, max_bytes=limits.max_bytes, timeout=timeout),
             name=f"ingest read {location}",
         )
 
@@ -123,6 +161,7 @@ async def ingest_all(
                 publish=publish,
                 resolve_section=resolve_section,
                 now=now,
+                limits=limits,
             )
             reports.append(report)
             progress.done(report)
@@ -142,41 +181,65 @@ async def _ingest_one(
     publish: Publisher,
     resolve_section: SectionResolver,
     now: Callable[[], datetime],
+    limits: IngestLimits,
 ) -> InputReport:
-    try:
-        doc = await reading
-        parsed = await asyncio.to_thread(
-            parse_document, doc, resolve_section=resolve_section, now=now()
-        )
-    except IngestError as err:
-        logger.debug("%s: failed: %s", location, err)
-        return InputReport(location=location, ok=False, kind=None, error=str(err))
-    except Exception as err:
-        # A bug or an input we did not foresee; keep going with the other inputs.
-        logger.exception("%s: unexpected error while reading or parsing", location)
-        return InputReport(
-            location=location,
-            ok=False,
-            kind=None,
-            error=f"internal error: {type(err).__name__}: {err}",
-        )
     counts = dict.fromkeys(PublishOutcome, 0)
-    if parsed.drafts:
-        results = await publish(parsed.drafts)
-        if len(results) != len(parsed.drafts):
-            raise RuntimeError(
-                f"publish returned {len(results)} results for {len(parsed.drafts)} drafts"
-            )
-        for result in results:
-            counts[result.outcome] += 1
+    seen = ParsedInput(kind="")
+    batches: Iterator[ParsedInput] | None = None
+    while True:
+        try:
+            if batches is None:
+                doc = await reading
+                batches = parse_batches(
+                    doc, resolve_section=resolve_section, now=now(), limits=limits
+                )
+            # Each batch is parsed off the event loop, then stored before the next is parsed.
+            batch = await asyncio.to_thread(next, batches, None)
+        except IngestError as err:
+            logger.debug("%s: failed: %s", location, err)
+            return _failed(location, str(err), counts)
+        except Exception as err:
+            # A bug or an input we did not foresee; keep going with the other inputs.
+            logger.exception("%s: unexpected error while reading or parsing", location)
+            return _failed(location, f"internal error: {type(err).__name__}: {err}", counts)
+        if batch is None:
+            break
+        seen.kind = batch.kind
+        if batch.drafts:
+            # Outside the handlers above: the publisher's errors (database trouble) are not
+            # the input's fault, and propagate.
+            results = await publish(batch.drafts)
+            if len(results) != len(batch.drafts):
+                raise RuntimeError(
+                    f"publish returned {len(results)} results for {len(batch.drafts)} drafts"
+                )
+            for result in results:
+                counts[result.outcome] += 1
+        seen.extend(replace(batch, drafts=[]))
     report = InputReport(
         location=location,
         ok=True,
-        kind=parsed.kind,
+        kind=seen.kind,
         new=counts[PublishOutcome.NEW],
         updated=counts[PublishOutcome.UPDATED],
         duplicate=counts[PublishOutcome.DUPLICATE],
-        rejected=tuple(parsed.rejected),
+        rejected=tuple(seen.rejected),
+        notes=tuple(seen.notes),
+        cut=tuple(seen.cut),
+        skipped=tuple(seen.skipped),
     )
     logger.debug("%s", report.line())
     return report
+
+
+def _failed(location: str, error: str, counts: dict[PublishOutcome, int]) -> InputReport:
+    """The report of an input that failed, with what of it was stored before it did."""
+    return InputReport(
+        location=location,
+        ok=False,
+        kind=None,
+        error=error,
+        new=counts[PublishOutcome.NEW],
+        updated=counts[PublishOutcome.UPDATED],
+        duplicate=counts[PublishOutcome.DUPLICATE],
+    )

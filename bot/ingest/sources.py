@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,6 +26,9 @@ _ACCEPT = (
     "text/html;q=0.8, application/x-ndjson;q=0.8, */*;q=0.5"
 )
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):")
+# How much of a local file is read up front: enough to tell its kind, and all of most files.
+# A longer file is streamed (JSON Lines) or read whole when its parser needs it all.
+LOCAL_HEAD_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -32,15 +37,32 @@ class SourceDocument:
 
     Attributes:
         location: what the user gave (a path or URL), for reports.
-        content: the bytes read.
+        content: the bytes read: the whole input, or the start of a long local file.
         content_type: the HTTP Content-Type, if any.
         base_url: the final URL after redirects, for resolving relative links; None for files.
+        path: the local file the bytes came from, which `open` reads again; None for URLs.
+        complete: False when `content` is only the start of the file at `path`.
     """
 
     location: str
     content: bytes
     content_type: str | None
     base_url: str | None
+    path: str | None = None
+    complete: bool = True
+
+    def open(self) -> BinaryIO:
+        """The whole input as a binary stream, from the file when there is one."""
+        if self.path is not None:
+            return open(self.path, "rb")
+        return io.BytesIO(self.content)
+
+    def loaded(self) -> SourceDocument:
+        """This document with all of its bytes in `content`."""
+        if self.complete or self.path is None:
+            return self
+        with self.open() as stream:
+            return replace(self, content=stream.read(), complete=True)
 
 
 def source_label(doc: SourceDocument) -> str:
@@ -55,7 +77,8 @@ def source_label(doc: SourceDocument) -> str:
     return PurePosixPath(doc.location.replace("\\", "/")).name or doc.location
 
 
-def _size_text(max_bytes: int) -> str:
+def size_text(max_bytes: int) -> str:
+    """A byte count as people say it: `10 MB`, `1500 bytes`."""
     if max_bytes >= 1_000_000 and max_bytes % 100_000 == 0:
         return f"{max_bytes / 1_000_000:g} MB"
     return f"{max_bytes} bytes"
@@ -67,11 +90,12 @@ async def read_source(
     max_bytes: int = 10_000_000,
     timeout: float = 20.0,  # noqa: ASYNC109 -- a per-input budget in the contract; enforced below with asyncio.timeout
 ) -> SourceDocument:
-    """Read one input.
+    """Read one input: all of a URL, the start of a local file (see `SourceDocument`).
 
     Args:
         location: an ``http://`` or ``https://`` URL, or a local file path.
-        max_bytes: inputs larger than this are refused.
+        max_bytes: inputs fetched from a URL larger than this are refused; local files have
+            no limit (their owner put them there).
         timeout: total seconds a URL fetch may take, redirects and slow servers included.
 
     Raises:
@@ -84,11 +108,19 @@ async def read_source(
     # A one-letter "scheme" is a Windows drive ("C:\feeds\x.xml"), not a URL.
     if scheme is not None and len(scheme) > 1:
         raise IngestError(f"unsupported URL scheme '{scheme}:' (only http and https)")
-    content = await asyncio.to_thread(_read_file, location, max_bytes)
-    return SourceDocument(location=location, content=content, content_type=None, base_url=None)
+    content, complete = await asyncio.to_thread(_read_file_head, location)
+    return SourceDocument(
+        location=location,
+        content=content,
+        content_type=None,
+        base_url=None,
+        path=location,
+        complete=complete,
+    )
 
 
-def _read_file(path: str, max_bytes: int) -> bytes:
+def _read_file_head(path: str) -> tuple[bytes, bool]:
+    """The first `LOCAL_HEAD_BYTES` of a regular file, and whether that is all of it."""
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
@@ -96,24 +128,21 @@ def _read_file(path: str, max_bytes: int) -> bytes:
         # FIFOs, devices and sockets could block forever or never end.
         if not stat.S_ISREG(info.st_mode):
             raise IngestError("not a regular file")
-        if info.st_size > max_bytes:
-            raise IngestError(f"larger than {_size_text(max_bytes)}")
         with open(path, "rb") as handle:
-            content = handle.read(max_bytes + 1)
+            content = handle.read(LOCAL_HEAD_BYTES + 1)
     except FileNotFoundError:
         raise IngestError("file not found") from None
     except PermissionError:
         raise IngestError("permission denied") from None
     except OSError as err:
         raise IngestError(f"cannot read file: {err.strerror or err}") from None
-    # The size may have grown between stat and read.
-    if len(content) > max_bytes:
-        raise IngestError(f"larger than {_size_text(max_bytes)}")
-    return content
+    if len(content) > LOCAL_HEAD_BYTES:
+        return content[:LOCAL_HEAD_BYTES], False
+    return content, True
 
 
 async def _fetch(url: str, *, max_bytes: int, seconds: float) -> SourceDocument:
-    too_large = IngestError(f"larger than {_size_text(max_bytes)}")
+    too_large = IngestError(f"larger than {size_text(max_bytes)} (NEWSBOT_INGEST_MAX_BYTES)")
     try:
         # The client's own timeout only bounds each read; the outer deadline bounds the whole
         # exchange, so a server dripping one byte at a time cannot hold us forever.
@@ -144,10 +173,10 @@ async def _fetch(url: str, *, max_bytes: int, seconds: float) -> SourceDocument:
                 content_type=response.headers.get("content-type"),
                 base_url=str(response.url),
             )
-    except TimeoutError:
-        raise IngestError(f"timed out after {seconds:g} s") from None
-    except httpx.TimeoutException:
-        raise IngestError(f"timed out after {seconds:g} s") from None
+    except (TimeoutError, httpx.TimeoutException):
+        raise IngestError(
+            f"timed out after {seconds:g} s (NEWSBOT_INGEST_TIMEOUT_SECONDS)"
+        ) from None
     except httpx.TooManyRedirects:
         raise IngestError(f"too many redirects (more than {MAX_REDIRECTS})") from None
     except httpx.UnsupportedProtocol:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import bot.ingest.feeds
-from bot.ingest.drafts import MAX_ITEMS
+from bot.ingest.drafts import MAX_ITEMS, IngestLimits, Skipped
 from bot.ingest.runner import parse_document
+from bot.ingest.sources import SourceDocument
 
 if TYPE_CHECKING:
     from conftest import DocFactory, RecordingResolver
@@ -74,9 +76,10 @@ def test_rss_fixture_gives_every_field(
     assert rupiah.author is None
     assert ["Ekonomi", "Pasar"] in resolver.calls
 
-    # No pubDate on the item: the channel's date.
-    assert timnas.published_at == datetime(2024, 11, 25, 3, 0, tzinfo=UTC)
-    assert all(d.published_at.tzinfo is not None for d in parsed.drafts)
+    # No pubDate on the item: the time it is first stored, not the channel's date, which
+    # moves whenever the channel publishes and would move the story with it.
+    assert timnas.published_at is None
+    assert all(d.published_at is None or d.published_at.tzinfo for d in parsed.drafts)
     assert len({d.identity for d in parsed.drafts}) == 4
 
 
@@ -215,7 +218,7 @@ def test_fallbacks_when_an_item_has_only_a_title(
     (draft,) = parsed.drafts
     assert draft.title == "Hanya judul"
     assert draft.body == draft.summary == "Hanya judul"
-    assert draft.published_at == NOW
+    assert draft.published_at is None
     assert draft.identity.startswith("hash:")
     assert draft.source == "Uji"
     assert resolver.calls == [[]]
@@ -251,14 +254,37 @@ def test_non_http_links_are_not_stored(make_doc: DocFactory, resolver: Recording
     assert draft.identity.startswith("hash:")
 
 
-def test_at_most_max_items_per_feed(make_doc: DocFactory, resolver: RecordingResolver) -> None:
+def test_at_most_max_items_per_feed_from_a_url(
+    make_doc: DocFactory, resolver: RecordingResolver
+) -> None:
     total = MAX_ITEMS + 5
     items = "".join(f"<item><title>B{n}</title><guid>g{n}</guid></item>" for n in range(total))
     parsed = parse_document(make_doc(rss(items)), resolve_section=resolver, now=NOW)
     assert len(parsed.drafts) == MAX_ITEMS
-    assert parsed.rejected == [
-        f"items {MAX_ITEMS + 1}-{total}: over the {MAX_ITEMS}-item limit (skipped)"
+    assert parsed.rejected == []
+    assert parsed.skipped == [
+        Skipped(
+            5,
+            f"items {MAX_ITEMS + 1}-{total}: over NEWSBOT_INGEST_MAX_ITEMS={MAX_ITEMS} "
+            "for an input read from a URL",
+        )
     ]
+    smaller = parse_document(
+        make_doc(rss(items)), resolve_section=resolver, now=NOW, limits=IngestLimits(max_items=10)
+    )
+    assert len(smaller.drafts) == 10
+    assert smaller.skipped[0].count == total - 10
+
+
+def test_a_local_feed_has_no_item_limit(tmp_path: Path, resolver: RecordingResolver) -> None:
+    total = MAX_ITEMS + 5
+    items = "".join(f"<item><title>B{n}</title><guid>g{n}</guid></item>" for n in range(total))
+    path = tmp_path / "besar.xml"
+    path.write_text(rss(items), encoding="utf-8")
+    doc = SourceDocument(str(path), path.read_bytes()[:100], None, None, str(path), False)
+    parsed = parse_document(doc, resolve_section=resolver, now=NOW)
+    assert len(parsed.drafts) == total
+    assert parsed.skipped == []
 
 
 def test_feedparser_only_ever_gets_a_byte_stream(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.ingest.drafts import MAX_BODY, MAX_SUMMARY, MAX_TITLE, build_draft, clean_author, clip
+from bot.ingest.drafts import (
+    MAX_BODY,
+    MAX_SUMMARY,
+    MAX_TITLE,
+    IngestLimits,
+    build_draft,
+    clean_author,
+    clip,
+)
 from bot.ingest.html_text import collapse_whitespace, html_to_text, plain_to_text
 
 WHEN = datetime(2024, 11, 25, tzinfo=UTC)
@@ -58,33 +66,65 @@ def test_clip_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
     assert clip("a" * 50, 10) == "a" * 9 + "…"
 
 
-def test_build_draft_caps_every_field() -> None:
+def test_build_draft_caps_every_field_and_says_when_the_body_was_cut() -> None:
     word = "kata "
-    draft = build_draft(
+    built = build_draft(
         title=word * 200,
         body=word * 30_000,
         summary=word * 200,
         section="umum",
-        published_at=WHEN,
+        published=WHEN,
+        now=WHEN,
+        limits=IngestLimits(),
         url=None,
     )
+    draft = built.draft
     assert len(draft.title) <= MAX_TITLE
     assert len(draft.summary) <= MAX_SUMMARY
     assert len(draft.body) <= MAX_BODY
     assert draft.body.endswith("kata…")
     assert draft.title.endswith("…")
+    assert built.body_cut is True
+    short = build_draft(
+        title="T",
+        body=word * 10,
+        summary="",
+        section="umum",
+        published=WHEN,
+        now=WHEN,
+        limits=IngestLimits(),
+        url=None,
+    )
+    assert short.body_cut is False
 
 
-def test_build_draft_fills_body_and_summary_and_makes_times_aware() -> None:
+def test_the_body_limit_is_a_setting() -> None:
+    built = build_draft(
+        title="T",
+        body="kata " * 1_000,
+        summary="",
+        section="umum",
+        published=WHEN,
+        now=WHEN,
+        limits=IngestLimits(max_body_chars=1_000),
+        url=None,
+    )
+    assert built.body_cut is True
+    assert len(built.draft.body) <= 1_000
+
+
+def test_build_draft_fills_body_and_summary() -> None:
     draft = build_draft(
         title="  Judul \n saja ",
         body="",
         summary="",
         section="umum",
-        published_at=datetime(2024, 11, 25, 8, 0),  # naive: taken as UTC
+        published=datetime(2024, 11, 25, 8, 0, tzinfo=UTC),
+        now=datetime(2024, 11, 25, 9, 0, tzinfo=UTC),
+        limits=IngestLimits(),
         url="https://a.example.id/x?utm_source=t",
         image_url="javascript:alert(1)",
-    )
+    ).draft
     assert draft.title == "Judul saja"
     assert draft.body == "Judul saja"
     assert draft.summary == "Judul saja"
@@ -97,10 +137,37 @@ def test_build_draft_fills_body_and_summary_and_makes_times_aware() -> None:
 def test_derived_summary_is_the_start_of_the_body() -> None:
     body = "Kalimat pembuka berita. " * 40
     draft = build_draft(
-        title="T", body=body, summary="", section="umum", published_at=WHEN, url=None
-    )
+        title="T",
+        body=body,
+        summary="",
+        section="umum",
+        published=WHEN,
+        now=WHEN,
+        limits=IngestLimits(),
+        url=None,
+    ).draft
     assert body.startswith(draft.summary.removesuffix("…"))
     assert 200 < len(draft.summary) <= 300
+
+
+def test_control_characters_leave_every_text() -> None:
+    draft = build_draft(
+        title="Ban\x00jir\x1b[31m Jakarta\u202e",
+        body="Air\x07 naik.\r\nWarga\x00 mengungsi.",
+        summary="Ring\x08kas",
+        section="umum",
+        published=WHEN,
+        now=WHEN,
+        limits=IngestLimits(),
+        url=None,
+        author="Rina\x00 Hapsari",
+        source="Warta\x1f",
+    ).draft
+    assert draft.title == "Banjir[31m Jakarta"
+    assert draft.body == "Air naik.\nWarga mengungsi."
+    assert draft.summary == "Ringkas"
+    assert draft.author == "Rina Hapsari"
+    assert draft.source == "Warta"
 
 
 def test_clean_author_keeps_only_a_name() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.ingest.drafts import MAX_ITEMS
+from bot.ingest.drafts import BATCH_SIZE, MAX_ITEMS, IngestLimits, Skipped
 from bot.ingest.errors import IngestError
-from bot.ingest.runner import parse_document
+from bot.ingest.runner import parse_batches, parse_document
+from bot.ingest.sources import SourceDocument
 
 if TYPE_CHECKING:
     from conftest import DocFactory, RecordingResolver
@@ -45,7 +47,7 @@ def test_jsonl_fixture_fields(fixture_doc: DocFactory, resolver: RecordingResolv
 
     assert festival.identity == "guid:jsonl-003"
     assert festival.body == festival.summary == "Ratusan peserta ikut festival tahunan."
-    assert festival.published_at == NOW
+    assert festival.published_at is None  # no date: the time it is first stored
     assert festival.section == "umum"
     assert resolver.calls == [["Ekonomi"], ["Nasional"], ["Gaya Hidup"]]
 
@@ -56,15 +58,25 @@ def test_broken_lines_are_rejected_by_number_and_the_rest_kept(
     parsed = parse_document(
         fixture_doc("stories_broken_lines.jsonl"), resolve_section=resolver, now=NOW
     )
-    assert [d.title for d in parsed.drafts] == ["Baris Pertama Baik", "Baris Keenam Baik"]
+    assert [d.title for d in parsed.drafts] == [
+        "Baris Pertama Baik",
+        "Baris Keenam Baik",
+        "Tanggal Rusak",
+    ]
     assert parsed.rejected == [
         "line 2: not JSON",
         "line 3: missing title",
         "line 4: not a JSON object",
-        "line 7: published_at is not an ISO 8601 time: 'kemarin sore'",
         "line 8: breaking must be true or false",
         "line 9: body must be a string",
         "line 10: not JSON",
+    ]
+    # A date that is no date: stored at the time of ingest, never pushed as fresh news.
+    unreadable = parsed.drafts[2]
+    assert (unreadable.published_at, unreadable.push) == (None, False)
+    assert parsed.notes == [
+        "line 7: date 'kemarin sore' (not an ISO 8601 date) unreadable: stored at ingest "
+        "time, not pushed"
     ]
 
 
@@ -130,11 +142,64 @@ def test_non_http_urls_are_dropped(make_doc: DocFactory, resolver: RecordingReso
     assert draft.image_url is None
 
 
-def test_at_most_max_items_per_file(make_doc: DocFactory, resolver: RecordingResolver) -> None:
+def test_at_most_max_items_from_a_url(make_doc: DocFactory, resolver: RecordingResolver) -> None:
     total = MAX_ITEMS + 3
     content = "\n".join(json.dumps({"title": f"J{n}", "body": "x"}) for n in range(total))
     parsed = parse_document(make_doc(content), resolve_section=resolver, now=NOW)
     assert len(parsed.drafts) == MAX_ITEMS
-    assert parsed.rejected == [
-        f"lines {MAX_ITEMS + 1}-{total}: over the {MAX_ITEMS}-item limit (skipped)"
+    assert parsed.rejected == []
+    assert parsed.skipped == [
+        Skipped(
+            3,
+            f"lines {MAX_ITEMS + 1}-{total}: over NEWSBOT_INGEST_MAX_ITEMS={MAX_ITEMS} "
+            "for an input read from a URL",
+        )
+    ]
+
+
+def _local(path: Path) -> SourceDocument:
+    """A local file as read_source gives it when it is longer than what is read up front."""
+    return SourceDocument(str(path), path.read_bytes()[:64], None, None, str(path), False)
+
+
+def test_a_local_file_is_streamed_without_an_item_limit(
+    tmp_path: Path, resolver: RecordingResolver
+) -> None:
+    total = MAX_ITEMS * 2 + 7
+    path = tmp_path / "arsip.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"title": f"J{n}", "body": "x", "id": n}) for n in range(total)),
+        encoding="utf-8",
+    )
+    batches = list(
+        parse_batches(_local(path), resolve_section=resolver, now=NOW, limits=IngestLimits())
+    )
+    assert [len(batch.drafts) for batch in batches] == [BATCH_SIZE] * 8 + [total - 8 * BATCH_SIZE]
+    assert sum(len(batch.skipped) for batch in batches) == 0
+    assert batches[-1].drafts[-1].identity == f"guid:{total - 1}"
+
+
+def test_a_line_over_the_byte_limit_is_skipped_without_holding_it(
+    tmp_path: Path, resolver: RecordingResolver
+) -> None:
+    path = tmp_path / "satu-baris-raksasa.jsonl"
+    huge = json.dumps({"title": "Raksasa", "body": "kata " * 400_000})  # 2 MB on one line
+    path.write_text(
+        json.dumps({"title": "Kecil", "body": "x"})
+        + "\n"
+        + huge
+        + "\n"
+        + json.dumps({"title": "Sesudahnya", "body": "y"})
+        + "\n",
+        encoding="utf-8",
+    )
+    parsed = parse_document(
+        _local(path),
+        resolve_section=resolver,
+        now=NOW,
+        limits=IngestLimits(max_bytes=1_000_000),
+    )
+    assert [d.title for d in parsed.drafts] == ["Kecil", "Sesudahnya"]
+    assert parsed.skipped == [
+        Skipped(1, "line 2: longer than 1 MB (NEWSBOT_INGEST_MAX_BYTES), skipped")
     ]

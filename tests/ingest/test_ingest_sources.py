@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.ingest.errors import IngestError
-from bot.ingest.sources import SourceDocument, read_source, source_label
+from bot.ingest.sources import LOCAL_HEAD_BYTES, SourceDocument, read_source, source_label
 
 if TYPE_CHECKING:
     from conftest import LocalServer
@@ -22,7 +22,8 @@ async def test_reads_a_local_file(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(b"<rss/>")
     doc = await read_source(str(path))
-    assert doc == SourceDocument(str(path), b"<rss/>", None, None)
+    assert doc == SourceDocument(str(path), b"<rss/>", None, None, path=str(path))
+    assert doc.loaded() is doc
 
 
 async def test_missing_file_and_directory(tmp_path: Path) -> None:
@@ -32,12 +33,16 @@ async def test_missing_file_and_directory(tmp_path: Path) -> None:
         await read_source(str(tmp_path))
 
 
-async def test_a_file_over_the_limit(tmp_path: Path) -> None:
+async def test_a_local_file_has_no_size_limit_and_a_long_one_is_read_in_part(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "besar.jsonl"
-    path.write_bytes(b"x" * 1001)
-    with pytest.raises(IngestError, match=r"^larger than 1000 bytes$"):
-        await read_source(str(path), max_bytes=1000)
-    assert (await read_source(str(path), max_bytes=1001)).content == b"x" * 1001
+    path.write_bytes(b"x" * (LOCAL_HEAD_BYTES + 10))
+    doc = await read_source(str(path), max_bytes=1000)
+    assert (len(doc.content), doc.complete) == (LOCAL_HEAD_BYTES, False)
+    assert doc.loaded().content == b"x" * (LOCAL_HEAD_BYTES + 10)
+    with doc.open() as stream:
+        assert len(stream.read()) == LOCAL_HEAD_BYTES + 10
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
@@ -91,7 +96,9 @@ async def test_slow_drip_hits_the_total_deadline(http_server: LocalServer) -> No
     # Each byte arrives well within any per-read timeout; only the total deadline can stop it.
     http_server.drip("/tetes", 0.05)
     started = time.monotonic()
-    with pytest.raises(IngestError, match=r"^timed out after 0.5 s$"):
+    with pytest.raises(
+        IngestError, match=r"^timed out after 0.5 s \(NEWSBOT_INGEST_TIMEOUT_SECONDS\)$"
+    ):
         # wait_for only guards the test run itself; it must never be what fires.
         await asyncio.wait_for(read_source(http_server.url("/tetes"), timeout=0.5), 10)
     assert time.monotonic() - started < 3.0
@@ -99,13 +106,17 @@ async def test_slow_drip_hits_the_total_deadline(http_server: LocalServer) -> No
 
 async def test_body_over_the_limit_with_content_length(http_server: LocalServer) -> None:
     http_server.respond("/besar", 200, b"x" * 5000)
-    with pytest.raises(IngestError, match=r"^larger than 1000 bytes$"):
+    with pytest.raises(
+        IngestError, match=r"^larger than 1000 bytes \(NEWSBOT_INGEST_MAX_BYTES\)$"
+    ):
         await read_source(http_server.url("/besar"), max_bytes=1000)
 
 
 async def test_body_over_the_limit_without_content_length(http_server: LocalServer) -> None:
     http_server.respond("/besar", 200, b"x" * 50_000, length=False)
-    with pytest.raises(IngestError, match=r"^larger than 1000 bytes$"):
+    with pytest.raises(
+        IngestError, match=r"^larger than 1000 bytes \(NEWSBOT_INGEST_MAX_BYTES\)$"
+    ):
         await read_source(http_server.url("/besar"), max_bytes=1000)
 
 

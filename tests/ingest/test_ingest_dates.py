@@ -1,0 +1,151 @@
+"""Publication dates: read strictly, never normalised into a time nobody wrote, then settled."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.ingest.dates import (
+    UnreadableDate,
+    read_feed_date,
+    read_iso_date,
+    settle_date,
+)
+from bot.ingest.runner import parse_document
+
+if TYPE_CHECKING:
+    from conftest import DocFactory, RecordingResolver
+
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024-11-25T09:15:00+07:00", datetime(2024, 11, 25, 2, 15, tzinfo=UTC)),
+        ("2024-11-25T02:15:00Z", datetime(2024, 11, 25, 2, 15, tzinfo=UTC)),
+        ("2024-11-25 02:15", datetime(2024, 11, 25, 2, 15, tzinfo=UTC)),  # naive: UTC
+        ("2024-11-25", datetime(2024, 11, 25, tzinfo=UTC)),
+        ("2024-11-25T02:15:00.123456+0000", datetime(2024, 11, 25, 2, 15, tzinfo=UTC)),
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),  # leap second
+        ("9999-12-31T23:59:59Z", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_real_iso_dates_are_read(raw: str, expected: datetime) -> None:
+    assert read_iso_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("2024-13-45T25:61:00Z", "month must be in 1..12"),
+        ("2024-02-30T10:00:00Z", "day is out of range for month"),
+        ("2024-11-25T25:00:00Z", "hour must be in 0..23"),
+        ("2024-11-25T10:61:00Z", "minute must be in 0..59"),
+        ("2024-11-25T10:00:00+99:00", "offset beyond ±14:00"),
+        ("2024-11-25T10:00:00+05:75", "minutes of the offset beyond 59"),
+        ("0001-01-01T00:00:00+14:00", "out of range"),  # its UTC moment is before year 1
+        ("9999-12-31T23:59:59-05:00", "out of range"),  # after year 9999
+        ("kemarin sore", "not an ISO 8601 date"),
+    ],
+)
+def test_impossible_iso_dates_are_unreadable(raw: str, reason: str) -> None:
+    assert read_iso_date(raw) == UnreadableDate(raw, reason)
+
+
+def _lenient(text: str) -> time.struct_time:
+    """What feedparser's lenient reading gives: a plausible struct_time."""
+    return time.strptime("2025-01-01 03:01", "%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Mon, 25 Nov 2024 10:00:00 +0700", datetime(2024, 11, 25, 3, tzinfo=UTC)),
+        ("25 Nov 24 10:00 GMT", datetime(2024, 11, 25, 10, tzinfo=UTC)),
+        ("Mon, 25 Nov 2024 10:00:00 +9900", UnreadableDate("", "offset beyond ±14:00")),
+        ("Mon, 45 Nov 2024 10:00:00 +0000", UnreadableDate("", "day is out of range for month")),
+        ("2024-13-45T25:61:00Z", UnreadableDate("", "month must be in 1..12")),
+        ("not a date", UnreadableDate("", "not a date")),
+        # A form only feedparser knows: feedparser's reading stands.
+        ("Senin, 25 Nopember 2024", datetime(2025, 1, 1, 3, 1, tzinfo=UTC)),
+    ],
+)
+def test_feed_dates_are_read_strictly_where_the_form_is_known(
+    raw: str, expected: datetime | UnreadableDate
+) -> None:
+    lenient = None if raw == "not a date" else _lenient(raw)
+    got = read_feed_date(raw, lenient)
+    if isinstance(expected, UnreadableDate):
+        assert isinstance(got, UnreadableDate)
+        assert got.reason == expected.reason
+        assert got.raw == raw
+    else:
+        assert got == expected
+
+
+def test_missing_dates_are_none() -> None:
+    assert read_feed_date(None, None) is None
+    assert read_feed_date("   ", None) is None
+
+
+def test_settling_dates() -> None:
+    ahead = timedelta(minutes=15)
+    fine = settle_date(NOW - timedelta(hours=1), now=NOW, max_future=ahead)
+    assert (fine.published_at, fine.push, fine.note) == (NOW - timedelta(hours=1), True, None)
+    # A little ahead (a clock a few minutes fast) is kept.
+    slightly = settle_date(NOW + timedelta(minutes=10), now=NOW, max_future=ahead)
+    assert slightly.published_at == NOW + timedelta(minutes=10)
+    # Far ahead: the time of ingest, pushed as the new story it is, with a note.
+    typo = settle_date(datetime(2099, 1, 1, tzinfo=UTC), now=NOW, max_future=ahead)
+    assert (typo.published_at, typo.push) == (None, True)
+    assert typo.note == (
+        "dated 2099-01-01 00:00 UTC, more than 15 min ahead (NEWSBOT_MAX_FUTURE_MINUTES): "
+        "taken as the time of ingest"
+    )
+    # Junk: the time of ingest, never pushed.
+    junk = settle_date(UnreadableDate("not a date", "not a date"), now=NOW, max_future=ahead)
+    assert (junk.published_at, junk.push) == (None, False)
+    assert (
+        junk.note == "date 'not a date' (not a date) unreadable: stored at ingest time, not pushed"
+    )
+    assert settle_date(None, now=NOW, max_future=ahead).published_at is None
+
+
+def test_a_feed_with_every_kind_of_bad_date(
+    make_doc: DocFactory, resolver: RecordingResolver
+) -> None:
+    dates = [
+        "Mon, 23 Nov 2026 10:00:00 +0700",
+        "not a date",
+        "2024-13-45T25:61:00Z",
+        "Mon, 23 Nov 2026 10:00:00 +9900",
+        "9999-12-31T23:59:59Z",
+        "Fri, 01 Jan 2099 00:00:00 GMT",
+    ]
+    items = "".join(
+        f"<item><title>Berita {n}</title><guid>b{n}</guid><pubDate>{raw}</pubDate></item>"
+        for n, raw in enumerate(dates, start=1)
+    )
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>{items}</channel></rss>'
+    )
+    parsed = parse_document(make_doc(feed), resolve_section=resolver, now=NOW)
+    good, junk, impossible, offset, year_9999, year_2099 = parsed.drafts
+    assert good.published_at == datetime(2026, 11, 23, 3, tzinfo=UTC)
+    for draft in (junk, impossible, offset):
+        assert (draft.published_at, draft.push) == (None, False), draft.title
+    for draft in (year_9999, year_2099):
+        assert (draft.published_at, draft.push) == (None, True), draft.title
+    assert [note.split(":")[0] for note in parsed.notes] == [
+        "item 2",
+        "item 3",
+        "item 4",
+        "item 5",
+        "item 6",
+    ]
+    assert "'2024-13-45T25:61:00Z' (month must be in 1..12) unreadable" in parsed.notes[1]
