@@ -71,6 +71,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "read.source": "Sumber: {url}",
         "button.read": "Baca",
         "badge.breaking": "BERITA TERKINI",
+        "card.revised": "(diperbarui {time})",
         "sections.header": "Rubrik (pakai nama pendeknya untuk /subscribe dan /latest):",
         "subscribe.added": "Chat ini kini berlangganan {sections}. Berita baru akan dikirim ke "
         "sini.",
@@ -93,7 +94,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan diantrekan "
         "ke {count} chat.",
         "breaking.duplicate": "Berita yang sama sudah tersimpan (#{id}); tidak dikirim ulang.",
-        "breaking.updated": "Berita #{id} dengan judul yang sama diperbarui; tidak dikirim ulang.",
+        "breaking.updated": "Berita #{id} dengan judul yang sama diperbarui. Pesan yang sudah "
+        "terkirim ke {count} chat akan disunting, bukan dikirim ulang.",
+        "breaking.updated_undelivered": "Berita #{id} dengan judul yang sama diperbarui. Belum "
+        "ada pesan terkirim yang perlu disunting.",
         "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
         "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
         "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
@@ -162,6 +166,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "read.source": "Source: {url}",
         "button.read": "Read",
         "badge.breaking": "BREAKING",
+        "card.revised": "(updated {time})",
         "sections.header": "Sections (use the short name with /subscribe and /latest):",
         "subscribe.added": "This chat now subscribes to {sections}. New stories will arrive here.",
         "subscribe.already": "This chat already subscribes to {sections}.",
@@ -183,7 +188,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.stored": "Breaking story #{id} stored in {section} and queued for {count} "
         "chat(s).",
         "breaking.duplicate": "The same story is already stored (#{id}); not sent again.",
-        "breaking.updated": "Story #{id} with the same headline was updated; not sent again.",
+        "breaking.updated": "Story #{id} with the same headline was updated. The messages already "
+        "delivered to {count} chat(s) will be edited, not sent again.",
+        "breaking.updated_undelivered": "Story #{id} with the same headline was updated. No "
+        "delivered message needs editing.",
         "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
         "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
         "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.settings import BREAKING_SLUG, Settings
@@ -27,11 +28,18 @@ class Newsroom:
         """Store `drafts` in one transaction; new, recent stories are queued for their chats.
 
         A story published longer ago than `push_max_age_hours` (an archive imported late) is
-        stored and searchable but pushed to nobody.
+        stored and searchable but pushed to nobody. A story filed in the breaking section is
+        breaking news, however it came in.
         """
         now = self._clock()
+        marked = [
+            replace(draft, breaking=True)
+            if draft.section == BREAKING_SLUG and not draft.breaking
+            else draft
+            for draft in drafts
+        ]
         results = await self._articles.publish(
-            drafts, now=now, push_since=now - self._max_age, breaking_section=BREAKING_SLUG
+            marked, now=now, push_since=now - self._max_age, breaking_section=BREAKING_SLUG
         )
         if any(result.queued for result in results):
             self.pushes_queued.set()

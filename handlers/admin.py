@@ -5,14 +5,12 @@ from __future__ import annotations
 from bot.chat import Command, Reply, UserError
 from bot.deps import Deps
 from bot.i18n import translate
-from bot.ingest.identity import canonical_url, story_identity
-from bot.render import SUMMARY_CHARS, shorten
+from bot.ingest.drafts import IngestLimits, build_draft
+from bot.ingest.identity import canonical_url
 from bot.router import Permission, Router, UsageError
-from storage.models import ArticleDraft, AuditEntry, PublishOutcome
+from storage.models import AuditEntry, PublishOutcome
 
 router = Router()
-
-MAX_HEADLINE_CHARS = 300
 
 
 @router.command("breaking", permission=Permission.BOT_ADMIN, usage=True)
@@ -43,26 +41,32 @@ async def breaking(cmd: Command, deps: Deps) -> Reply:
         if url is None:
             raise UserError("breaking.bad_link", link=link[:100])
     now = deps.clock()
-    headline = headline[:MAX_HEADLINE_CHARS]
-    draft = ArticleDraft(
-        identity=story_identity(
-            url=url, guid=None, guid_is_unique=False, title=headline, published_at=now
-        ),
+    built = build_draft(
         title=headline,
         body=text,
-        summary=shorten(text, SUMMARY_CHARS),
+        summary="",
         section=section_slug,
-        published_at=now,
+        published=now,
+        now=now,
+        limits=IngestLimits.from_settings(deps.settings),
         url=url,
         source=f"breaking:{cmd.actor}",
         breaking=True,
     )
-    [result] = await deps.newsroom.publish([draft])
+    [result] = await deps.newsroom.publish([built.draft])
     if result.outcome is PublishOutcome.DUPLICATE:
         return Reply.text(translate(cmd.language, "breaking.duplicate", id=result.article_id))
     if result.outcome is PublishOutcome.UPDATED:
-        # Same headline the same day, new text: a correction, stored but not pushed again.
-        return Reply.text(translate(cmd.language, "breaking.updated", id=result.article_id))
+        # Same headline the same day, new text: a correction. It is not pushed again; the
+        # copies already delivered are edited in place.
+        key = "breaking.updated" if result.queued else "breaking.updated_undelivered"
+        await deps.storage.audit.record(
+            AuditEntry(
+                actor=cmd.actor, chat=cmd.chat, action="correct", detail=f"#{result.article_id}"
+            ),
+            now=now,
+        )
+        return Reply.text(translate(cmd.language, key, id=result.article_id, count=result.queued))
     await deps.storage.audit.record(
         AuditEntry(
             actor=cmd.actor, chat=cmd.chat, action="breaking", detail=f"#{result.article_id}"

@@ -6,6 +6,7 @@ from bot.chat import Command, Reply, Text, UserError
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.router import Router, UsageError
+from bot.settings import BREAKING_SLUG
 from storage import search_text
 
 router = Router()
@@ -25,7 +26,12 @@ async def latest(cmd: Command, deps: Deps) -> Reply:
     query = " ".join(words)
     terms = search_text.query_terms(query)
     articles = await deps.storage.articles.latest(
-        section=section.slug if section else None, terms=terms, limit=LATEST_LIMIT
+        section=section.slug if section else None,
+        terms=terms,
+        limit=LATEST_LIMIT,
+        # The breaking section lists every breaking story, whatever section it was filed in:
+        # what its subscribers received.
+        breaking=section is not None and section.slug == BREAKING_SLUG,
     )
     language = cmd.language
     section_name = section.name(language) if section else ""

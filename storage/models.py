@@ -31,20 +31,24 @@ class ArticleDraft:
     """A story on its way in, from a feed, a page, a file or `/breaking`.
 
     `identity` is the stable unique key (see `bot.ingest.identity`); `published_at` is aware (UTC
-    or any zone). `section` is a section slug that exists in the catalogue.
+    or any zone), or None when the input gave no usable time: the story is then stamped with the
+    time it is first stored, and keeps that stamp when it comes again. `section` is a section
+    slug that exists in the catalogue. `push` False stores the story without pushing it to
+    anybody (its date could not be read, so it cannot be called fresh).
     """
 
     identity: str
     title: str
     body: str
     section: str
-    published_at: datetime
+    published_at: datetime | None
     url: str | None = None
     summary: str = ""
     author: str | None = None
     image_url: str | None = None
     source: str | None = None
     breaking: bool = False
+    push: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class Article:
     image_url: str | None
     source: str | None
     breaking: bool
+    # When what readers see of it last changed after it was first stored (a correction).
+    revised_at: datetime | None = None
 
 
 class PublishOutcome(enum.StrEnum):
@@ -75,7 +81,8 @@ class PublishOutcome(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PublishResult:
-    """The outcome of storing one draft, with the deliveries it queued (new stories only)."""
+    """The outcome of storing one draft, with the deliveries it queued: pushes of a new story,
+    or edits of the copies already delivered for a corrected one."""
 
     outcome: PublishOutcome
     article_id: int
@@ -101,15 +108,35 @@ class KeywordFollow:
     terms: tuple[str, ...]
 
 
+class DeliveryKind(enum.StrEnum):
+    """What an outbox row does: push a story, or edit a push already delivered."""
+
+    SEND = "send"
+    EDIT = "edit"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One claimed delivery: this article to this chat, under the claim token `claim`."""
+    """One claimed delivery: this article to this chat, under the claim token `claim`.
+
+    An edit row carries `edit_of`, the id of the push row whose message it corrects.
+    """
 
     id: int
     article_id: int
     chat: ChatRef
     attempts: int
     claim: str
+    kind: DeliveryKind = DeliveryKind.SEND
+    edit_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushRecord:
+    """Where a push stands: its status and, once sent, the platform's message id."""
+
+    status: str
+    message_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

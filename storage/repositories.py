@@ -15,6 +15,7 @@ from storage.models import (
     OutboxItem,
     Platform,
     PublishResult,
+    PushRecord,
     Section,
     SubscriptionChange,
 )
@@ -42,17 +43,24 @@ class ArticleRepository(Protocol):
 
         A new story is indexed and queued, in the same transaction, once for every chat that
         subscribes to its section (or to `breaking_section` when it is breaking news) or follows
-        words it contains — unless it was published before `push_since`. A known identity with
-        changed content is updated (no new deliveries); unchanged, it is a duplicate.
+        words it contains — unless it was published before `push_since` or its draft says not
+        to push it. An undated draft is stamped `now`. A known identity with changed content is
+        updated (no new pushes); when what readers see changed (a correction), an edit is queued
+        for every copy already delivered and the result counts them. Unchanged, it is a
+        duplicate.
         """
 
     async def get(self, article_id: int) -> Article | None:
         """The stored article with this id."""
 
     async def latest(
-        self, *, section: str | None, terms: Sequence[str], limit: int
+        self, *, section: str | None, terms: Sequence[str], limit: int, breaking: bool = False
     ) -> list[Article]:
-        """Newest published first: stories containing every term, in `section` if given."""
+        """Newest published first: stories containing every term, in `section` if given.
+
+        `breaking` asks for the breaking stories (those marked breaking, whatever their
+        section); `section` is then the breaking section.
+        """
 
     async def count(self) -> int:
         """How many articles are stored."""
@@ -129,7 +137,7 @@ class OutboxRepository(Protocol):
         """Extend the claim just before sending; False when the claim was lost."""
 
     async def mark_sent(self, item: OutboxItem, message_id: str, *, now: datetime) -> None:
-        """Record a delivery and the platform's message id."""
+        """Record a delivery (a push, or the edit of one) and the platform's message id."""
 
     async def retry_at(
         self, item: OutboxItem, due_at: datetime, reason: str, *, count_attempt: bool
@@ -138,6 +146,9 @@ class OutboxRepository(Protocol):
 
     async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:
         """Never send this row: failed (bad request, out of retries) or dropped (chat gone)."""
+
+    async def push_record(self, push_id: int) -> PushRecord | None:
+        """The status and message id of the push row `push_id` (what an edit corrects)."""
 
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
         """When the earliest pending row of this platform (and chat) falls due."""

@@ -73,13 +73,14 @@ class SentMessage:
 class FakePlatform:
     """A platform adapter over no network: records sends, and fails them as a test scripts.
 
-    `failures` maps a chat id to the errors its next sends raise, in order.
+    `failures` maps a chat id to the errors its next sends (and edits) raise, in order.
     """
 
     app: App
     platform: Platform = Platform.TELEGRAM
     sends_per_second: float | None = None
     sent: list[SentMessage] = field(default_factory=list)
+    edited: list[SentMessage] = field(default_factory=list)
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
@@ -125,7 +126,10 @@ class FakePlatform:
         return message_id
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
-        raise NotImplementedError
+        queued = self.failures.get(chat.chat_id)
+        if queued:
+            raise queued.pop(0)
+        self.edited.append(SentMessage(chat, reply, message_id))
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         raise NotImplementedError

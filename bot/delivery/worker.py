@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.chat import Reply
@@ -21,7 +22,7 @@ from bot.delivery.pacing import Pacer
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
-from storage.models import ChatRef, OutboxItem
+from storage.models import ChatRef, DeliveryKind, OutboxItem
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,20 @@ MAX_IN_FLIGHT = 32
 CLAIM_BATCH = 100
 # Other processes add rows (ingest, /breaking elsewhere) without telling us: look this often.
 POLL_SECONDS = 1.0
+# An edit whose push is still being sent waits this long before it looks again.
+EDIT_WAIT_SECONDS = 5.0
 
 
 class _Released(DeliveryError):
     """The worker is stopping: the row was handed back unsent, due again at once."""
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """A message ready to go: a new push, or the corrected text of the message `replaces`."""
+
+    reply: Reply
+    replaces: str | None = None
 
 
 def backoff_seconds(attempt: int, rng: random.Random) -> float:
@@ -165,10 +176,14 @@ class DeliveryWorker:
                 prepared = await self._prepare(item)
             except Exception as error:
                 return await self._unexpected(item, "preparing", error)
-            if not isinstance(prepared, Reply):
+            if not isinstance(prepared, _Outgoing):
                 return prepared
             try:
-                message_id = await self._adapter.send(item.chat, prepared)
+                if prepared.replaces is None:
+                    message_id = await self._adapter.send(item.chat, prepared.reply)
+                else:
+                    await self._adapter.edit(item.chat, prepared.replaces, prepared.reply)
+                    message_id = prepared.replaces
             except DeliveryError as error:
                 await self._handle_failure(item, error)
                 return error
@@ -177,12 +192,17 @@ class DeliveryWorker:
             await self._storage.outbox.mark_sent(item, message_id, now=self._clock())
             return None
 
-    async def _prepare(self, item: OutboxItem) -> Reply | _Released | None:
+    async def _prepare(self, item: OutboxItem) -> _Outgoing | _Released | None:
         """The message for a row once it is the chat's turn; None if there is none to send."""
         article = await self._storage.articles.get(item.article_id)
         if article is None:
             await self._storage.outbox.give_up(item, "article no longer stored")
             return None
+        replaces = None
+        if item.kind is DeliveryKind.EDIT:
+            replaces = await self._message_to_correct(item)
+            if replaces is None:
+                return None
         language = await self._storage.chats.language(item.chat)
         message = self._renderer.push(article, language or self._default_language)
         if not await self._wait_turn(item.chat):
@@ -198,7 +218,29 @@ class DeliveryWorker:
         ):
             logger.warning("outbox row %d was claimed by another worker", item.id)
             return None
-        return message
+        return _Outgoing(message, replaces)
+
+    async def _message_to_correct(self, item: OutboxItem) -> str | None:
+        """The message id an edit row corrects; None when there is none (yet), the row then
+        put back or dropped."""
+        push = await self._storage.outbox.push_record(item.edit_of) if item.edit_of else None
+        if push is not None and push.status == "sent" and push.message_id:
+            return push.message_id
+        if push is not None and push.status == "sending":
+            # The push is on its way, perhaps with the old text: correct it once recorded.
+            await self._storage.outbox.retry_at(
+                item,
+                self._clock() + timedelta(seconds=EDIT_WAIT_SECONDS),
+                "waiting for the push to be recorded",
+                count_attempt=False,
+            )
+        elif push is not None and push.status == "pending":
+            await self._storage.outbox.give_up(
+                item, "the push has not gone out; it will carry the correction", dropped=True
+            )
+        else:
+            await self._storage.outbox.give_up(item, "the push was never delivered", dropped=True)
+        return None
 
     async def _wait_turn(self, chat: ChatRef) -> bool:
         """Wait for the chat's turn under the platform's limits; False if stopping first."""

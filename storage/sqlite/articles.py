@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import aiosqlite
@@ -19,11 +20,12 @@ KEY_SHIFT = 20
 # Qualified: the search join has title, body and section on both sides.
 _ARTICLE_COLUMNS = (
     "a.id, a.identity, a.title, a.body, a.summary, a.section, a.url, a.author, a.image_url,"
-    " a.source, a.breaking, a.published_at"
+    " a.source, a.breaking, a.published_at, a.revised_at"
 )
 
 # One row per chat, whether it matches through its section, `breaking`, or several follows;
-# INSERT OR IGNORE on the outbox's UNIQUE (article, platform, chat) makes a re-run add nothing.
+# INSERT OR IGNORE on the outbox's one-push-per-(article, platform, chat) index makes a re-run
+# add nothing.
 _FAN_OUT = """
 INSERT OR IGNORE INTO outbox (article_id, platform, chat_id, status, due_at, created_at)
 SELECT :article_id, platform, chat_id, 'pending', :due_at, :created_at FROM (
@@ -38,14 +40,34 @@ SELECT :article_id, platform, chat_id, 'pending', :due_at, :created_at FROM (
 )
 """
 
+# A correction: one edit for every push of the article that went out (or is going out, and
+# may carry the old text) to a chat that is not gone, unless one is already waiting; it
+# renders the article as it is when its turn comes, so a waiting edit carries later
+# corrections too.
+_QUEUE_EDITS = """
+INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, status, due_at, created_at)
+SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, 'pending', :due_at, :created_at
+  FROM outbox AS s
+ WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
+   AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.edit_of = s.id AND e.status = 'pending')
+   AND NOT EXISTS (SELECT 1 FROM chats AS c WHERE c.platform = s.platform
+                      AND c.chat_id = s.chat_id AND c.gone_reason IS NOT NULL)
+"""
 
-# The three plans of `latest`; each walks one b-tree newest first and stops at the limit.
+# What a reader sees of a story in a push or a list: a change to any of these is a correction
+# that the copies already delivered must show.
+_VISIBLE = ("title", "body", "summary", "section", "url", "image_url")
+
+
+# The plans of `latest`; each walks one b-tree newest first and stops at the limit.
 SEARCH_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM article_search AS s
                    JOIN articles AS a ON a.search_key = s.rowid
                   WHERE article_search MATCH ?
                   ORDER BY s.rowid DESC LIMIT ?"""  # noqa: S608 - constant column list
 SECTION_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.section = ?
                    ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
+BREAKING_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.breaking = 1
+                    ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
 RECENT_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
                   ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
 
@@ -59,9 +81,19 @@ def _content_hash(draft: ArticleDraft) -> str:
         draft.url or "",
         draft.author or "",
         draft.image_url or "",
-        to_db_time(draft.published_at),
+        # An undated draft keeps the time it was first stored: its date is no change.
+        to_db_time(draft.published_at) if draft.published_at else "",
+        str(int(draft.breaking)),
     )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _search_section(draft: ArticleDraft, breaking_section: str) -> str:
+    """The index's section words: the story's section, and the breaking section if it is
+    breaking news, so that a search within `breaking` finds every breaking story."""
+    if draft.breaking and draft.section != breaking_section:
+        return f"{draft.section} {breaking_section}"
+    return draft.section
 
 
 def _article(row: aiosqlite.Row) -> Article:
@@ -78,6 +110,7 @@ def _article(row: aiosqlite.Row) -> Article:
         source=row["source"],
         breaking=bool(row["breaking"]),
         published_at=from_db_time(row["published_at"]),
+        revised_at=from_db_time(row["revised_at"]) if row["revised_at"] else None,
     )
 
 
@@ -138,49 +171,29 @@ class SqliteArticleRepository:
     ) -> PublishResult:
         content_hash = _content_hash(draft)
         async with connection.execute(
-            "SELECT id, content_hash, published_at, search_key FROM articles WHERE identity = ?",
+            f"""SELECT id, content_hash, published_at, search_key, breaking,
+                       {", ".join(_VISIBLE)}
+                FROM articles WHERE identity = ?""",  # noqa: S608 - constant column list
             (draft.identity,),
         ) as cursor:
             existing = await cursor.fetchone()
-        published = to_db_time(draft.published_at)
         title_terms = search_text.index_text(draft.title)
         body_terms = search_text.index_text(f"{draft.summary}\n{draft.body}")
         if existing is not None:
             if existing["content_hash"] == content_hash:
                 return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
-            search_key = existing["search_key"]
-            if existing["published_at"] != published:
-                search_key = await self._free_search_key(connection, draft.published_at)
-            await connection.execute(
-                """UPDATE articles SET title = ?, body = ?, summary = ?, section = ?, url = ?,
-                       author = ?, image_url = ?, published_at = ?, search_key = ?,
-                       content_hash = ?, updated_at = ?
-                   WHERE id = ?""",
-                (
-                    draft.title,
-                    draft.body,
-                    draft.summary,
-                    draft.section,
-                    draft.url,
-                    draft.author,
-                    draft.image_url,
-                    published,
-                    search_key,
-                    content_hash,
-                    to_db_time(now),
-                    existing["id"],
-                ),
+            return await self._update(
+                connection,
+                draft,
+                existing,
+                content_hash=content_hash,
+                terms=(title_terms, body_terms),
+                now=now,
+                breaking_section=breaking_section,
             )
-            await connection.execute(
-                "DELETE FROM article_search WHERE rowid = ?", (existing["search_key"],)
-            )
-            await connection.execute(
-                "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
-                (search_key, title_terms, body_terms, draft.section),
-            )
-            return PublishResult(PublishOutcome.UPDATED, existing["id"])
 
-        search_key = await self._free_search_key(connection, draft.published_at)
+        published_at = draft.published_at or now
+        search_key = await self._free_search_key(connection, published_at)
         async with connection.execute(
             """INSERT INTO articles (identity, title, body, summary, section, url, author,
                    image_url, source, breaking, published_at, search_key, content_hash,
@@ -197,7 +210,7 @@ class SqliteArticleRepository:
                 draft.image_url,
                 draft.source,
                 int(draft.breaking),
-                published,
+                to_db_time(published_at),
                 search_key,
                 content_hash,
                 to_db_time(now),
@@ -209,9 +222,9 @@ class SqliteArticleRepository:
         article_id = int(row[0])
         await connection.execute(
             "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
-            (search_key, title_terms, body_terms, draft.section),
+            (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
         )
-        if push_since is not None and draft.published_at < push_since:
+        if not draft.push or (push_since is not None and published_at < push_since):
             return PublishResult(PublishOutcome.NEW, article_id)
         all_terms = sorted(set(title_terms.split()) | set(body_terms.split()))
         cursor = await connection.execute(
@@ -229,6 +242,73 @@ class SqliteArticleRepository:
         queued = cursor.rowcount
         await cursor.close()
         return PublishResult(PublishOutcome.NEW, article_id, queued=queued)
+
+    async def _update(
+        self,
+        connection: aiosqlite.Connection,
+        draft: ArticleDraft,
+        existing: aiosqlite.Row,
+        *,
+        content_hash: str,
+        terms: tuple[str, str],
+        now: datetime,
+        breaking_section: str,
+    ) -> PublishResult:
+        """Store a changed story over its old self; a visible change is a correction, edited
+        into every copy already delivered."""
+        search_key = existing["search_key"]
+        published = existing["published_at"]
+        if draft.published_at is not None and to_db_time(draft.published_at) != published:
+            published = to_db_time(draft.published_at)
+            search_key = await self._free_search_key(connection, draft.published_at)
+        corrected = any(getattr(draft, column) != existing[column] for column in _VISIBLE)
+        # Once breaking news, always: a feed carrying the same story later does not undo it.
+        draft = replace(draft, breaking=draft.breaking or bool(existing["breaking"]))
+        await connection.execute(
+            """UPDATE articles SET title = ?, body = ?, summary = ?, section = ?, url = ?,
+                   author = ?, image_url = ?, breaking = ?, published_at = ?,
+                   search_key = ?, content_hash = ?, updated_at = ?,
+                   revised_at = CASE WHEN ? THEN ? ELSE revised_at END
+               WHERE id = ?""",
+            (
+                draft.title,
+                draft.body,
+                draft.summary,
+                draft.section,
+                draft.url,
+                draft.author,
+                draft.image_url,
+                int(draft.breaking),
+                published,
+                search_key,
+                content_hash,
+                to_db_time(now),
+                corrected,
+                to_db_time(now),
+                existing["id"],
+            ),
+        )
+        await connection.execute(
+            "DELETE FROM article_search WHERE rowid = ?", (existing["search_key"],)
+        )
+        title_terms, body_terms = terms
+        await connection.execute(
+            "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
+            (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
+        )
+        if not corrected:
+            return PublishResult(PublishOutcome.UPDATED, existing["id"])
+        cursor = await connection.execute(
+            _QUEUE_EDITS,
+            {
+                "article_id": existing["id"],
+                "due_at": to_epoch(now),
+                "created_at": to_db_time(now),
+            },
+        )
+        edits = cursor.rowcount
+        await cursor.close()
+        return PublishResult(PublishOutcome.UPDATED, existing["id"], queued=edits)
 
     @staticmethod
     async def _free_search_key(connection: aiosqlite.Connection, published: datetime) -> int:
@@ -251,16 +331,19 @@ class SqliteArticleRepository:
         return _article(row) if row else None
 
     async def latest(
-        self, *, section: str | None, terms: Sequence[str], limit: int
+        self, *, section: str | None, terms: Sequence[str], limit: int, breaking: bool = False
     ) -> list[Article]:
         """Newest published first; stories containing every term, in `section` if given."""
         params: tuple[str | int, ...]
         if terms:
             match = f"{{title body}} : ({search_text.fts_phrases(list(terms))})"
             if section is not None:
-                # Slugs are [a-z0-9-] (checked in settings), so quoting them is enough.
+                # Slugs are [a-z0-9-] (checked in settings), so quoting them is enough. The
+                # breaking section's word is indexed with every breaking story.
                 match += f' AND section : "{section}"'
             sql, params = SEARCH_SQL, (match, limit)
+        elif breaking:
+            sql, params = BREAKING_SQL, (limit,)
         elif section is not None:
             sql, params = SECTION_SQL, (section, limit)
         else:

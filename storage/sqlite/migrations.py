@@ -108,6 +108,48 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             detail TEXT NOT NULL DEFAULT ''
         )""",
     ),
+    # 2: corrections. An article records when what readers see of it last changed; the outbox
+    # holds edits of delivered pushes beside the pushes themselves, so its one-row-per-chat rule
+    # becomes one *push* per chat (SQLite cannot drop a table constraint: the table is rebuilt).
+    # Breaking stories are found by their flag, and within search by the breaking section's
+    # word, whatever section they were filed in.
+    (
+        "ALTER TABLE articles ADD COLUMN revised_at TEXT",
+        "UPDATE articles SET breaking = 1 WHERE section = 'breaking'",
+        "CREATE INDEX articles_breaking ON articles(search_key) WHERE breaking = 1",
+        """UPDATE article_search SET section = section || ' breaking'
+            WHERE rowid IN (SELECT search_key FROM articles
+                             WHERE breaking = 1 AND section <> 'breaking')""",
+        """CREATE TABLE outbox_rebuilt (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            platform TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'send',
+            edit_of INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claims INTEGER NOT NULL DEFAULT 0,
+            due_at REAL NOT NULL,
+            claimed_by TEXT,
+            message_id TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )""",
+        """INSERT INTO outbox_rebuilt (id, article_id, platform, chat_id, status, attempts,
+                   claims, due_at, claimed_by, message_id, last_error, created_at, sent_at)
+            SELECT id, article_id, platform, chat_id, status, attempts, claims, due_at,
+                   claimed_by, message_id, last_error, created_at, sent_at FROM outbox""",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_rebuilt RENAME TO outbox",
+        """CREATE UNIQUE INDEX outbox_one_push ON outbox(article_id, platform, chat_id)
+            WHERE kind = 'send'""",
+        """CREATE INDEX outbox_due ON outbox(platform, due_at)
+            WHERE status IN ('pending', 'sending')""",
+        "CREATE INDEX outbox_by_chat ON outbox(platform, chat_id, status)",
+        "CREATE INDEX outbox_edits ON outbox(edit_of) WHERE edit_of IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

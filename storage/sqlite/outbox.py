@@ -7,7 +7,7 @@ import socket
 import uuid
 from datetime import datetime
 
-from storage.models import ChatRef, OutboxItem, Platform
+from storage.models import ChatRef, DeliveryKind, OutboxItem, Platform, PushRecord
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
 
 # A row claimed this many times without an answer is poison (it kills whoever sends it);
@@ -53,7 +53,7 @@ class SqliteOutboxRepository:
                         WHERE platform = :platform AND status IN ('pending', 'sending')
                           AND due_at <= :now AND (:chat_id IS NULL OR chat_id = :chat_id)
                         ORDER BY due_at, id LIMIT :limit)
-                   RETURNING id, article_id, platform, chat_id, attempts""",
+                   RETURNING id, article_id, platform, chat_id, attempts, kind, edit_of""",
                 {
                     "lease_end": now_epoch + lease_seconds,
                     "worker": claim,
@@ -71,6 +71,8 @@ class SqliteOutboxRepository:
                 chat=ChatRef(Platform(row["platform"]), row["chat_id"]),
                 attempts=row["attempts"],
                 claim=claim,
+                kind=DeliveryKind(row["kind"]),
+                edit_of=row["edit_of"],
             )
             for row in rows
         ]
@@ -117,6 +119,14 @@ class SqliteOutboxRepository:
                 f"UPDATE outbox SET status = ?, last_error = ? WHERE {_STILL_CLAIMED}",  # noqa: S608 - a constant condition
                 ("dropped" if dropped else "failed", reason, item.id, item.claim),
             )
+
+    async def push_record(self, push_id: int) -> PushRecord | None:
+        """The status and message id of the push row `push_id` (what an edit corrects)."""
+        async with self._db.connection.execute(
+            "SELECT status, message_id FROM outbox WHERE id = ?", (push_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return PushRecord(row["status"], row["message_id"]) if row else None
 
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
         """When the earliest pending or claimed row of this platform (and chat) falls due."""

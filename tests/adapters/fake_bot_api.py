@@ -167,6 +167,8 @@ class FakeBotApi:
     refuse_photos: bool = False
     # What each sent message is, by (chat id, message id): "text" or "photo".
     message_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
+    # What each message shows now, by (chat id, message id): its text or caption, its buttons.
+    message_contents: dict[tuple[int, int], tuple[str | None, Any]] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
@@ -324,6 +326,8 @@ class FakeBotApi:
             if error.parameters:
                 body["parameters"] = error.parameters
             return error.code, body
+        if isinstance(result, dict) and "message_id" in result:
+            params["_message_id"] = result["message_id"]  # for tests that edit what was sent
         return 200, {"ok": True, "result": result}
 
     def wait_for_updates(self, offset: int, timeout: float) -> None:
@@ -374,7 +378,7 @@ class FakeBotApi:
         if not shown.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         params["_shown"] = shown
-        return self._remember(self._message(chat_id, text=shown), "text")
+        return self._remember(self._message(chat_id, text=shown), "text", params)
 
     def _api_send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._check_send(params)
@@ -385,7 +389,7 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: wrong type of the web page content")
         params["_shown"] = shown
         return self._remember(
-            self._message(chat_id, caption=shown, photo=[_photo_size()]), "photo"
+            self._message(chat_id, caption=shown, photo=[_photo_size()]), "photo", params
         )
 
     def _api_answer_callback_query(self, params: dict[str, Any]) -> bool:
@@ -417,12 +421,28 @@ class FakeBotApi:
     def _api_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._editable(params, "text")
         shown = self._parse(params.get("text", ""), params, TEXT_LIMIT, "message is too long")
-        return self._message(chat_id, text=shown)
+        return self._edited(chat_id, int(params["message_id"]), params, text=shown)
 
     def _api_edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._editable(params, "photo")
         shown = self._parse(params.get("caption", ""), params, CAPTION_LIMIT, "caption too long")
-        return self._message(chat_id, caption=shown, photo=[_photo_size()])
+        return self._edited(
+            chat_id, int(params["message_id"]), params, caption=shown, photo=[_photo_size()]
+        )
+
+    def _edited(
+        self, chat_id: int, message_id: int, params: dict[str, Any], **content: Any
+    ) -> dict[str, Any]:
+        """Telegram refuses an edit that changes nothing, as the real Bot API does."""
+        shown = (content.get("text") or content.get("caption"), params.get("reply_markup"))
+        if self.message_contents.get((chat_id, message_id)) == shown:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        self.message_contents[(chat_id, message_id)] = shown
+        return {**self._message(chat_id, **content), "message_id": message_id}
 
     def _editable(self, params: dict[str, Any], kind: str) -> int:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
@@ -488,8 +508,12 @@ class FakeBotApi:
             raise ApiError(400, f"Bad Request: {too_long}")
         return shown
 
-    def _remember(self, message: dict[str, Any], kind: str) -> dict[str, Any]:
-        self.message_kinds[(message["chat"]["id"], message["message_id"])] = kind
+    def _remember(
+        self, message: dict[str, Any], kind: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        key = (message["chat"]["id"], message["message_id"])
+        self.message_kinds[key] = kind
+        self.message_contents[key] = (params["_shown"], params.get("reply_markup"))
         return message
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:

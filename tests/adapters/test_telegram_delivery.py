@@ -364,3 +364,60 @@ async def test_a_token_refused_while_running_stops_the_bot_cleanly(settings: Set
         with pytest.raises(PlatformLostError, match="stopped accepting"):
             await asyncio.wait_for(serving, timeout=10)
     assert stop.is_set()
+
+
+async def test_a_corrected_breaking_story_is_edited_in_each_chat_it_reached(
+    tg: TelegramHarness,
+) -> None:
+    """/breaking to three chats, then the same headline with a corrected text: every
+    delivered message is edited in place (text or caption), none is sent twice."""
+    admin = 1  # telegram:1 is an admin in the `settings` fixture
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita")
+    await subscribe(tg, READER, "breaking")
+    await subscribe(tg, GROUP, "nasional")
+    await subscribe(tg, CHANNEL, "breaking")
+    answer = await tg.ask(admin, "/breaking Tanggul jebol di Demak | Ratusan rumah terendam.")
+    assert "3 chat" in answer
+    await wait_until(lambda: all(tg.api.sent(chat) for chat in (READER, GROUP, CHANNEL)))
+    delivered = {
+        chat: tg.api.sent(chat)[0].params["_message_id"] for chat in (READER, GROUP, CHANNEL)
+    }
+
+    answer = await tg.ask(admin, "/breaking Tanggul jebol di Demak | Ribuan rumah terendam.")
+    assert "disunting" in answer
+
+    def edits() -> list[tuple[int, int, str]]:
+        return [
+            (call.params["chat_id"], call.params["message_id"], call.params["text"])
+            for call in tg.api.of_method("editMessageText")
+            if not call.params.get("_refused")
+        ]
+
+    await wait_until(lambda: len(edits()) == 3)
+    assert {(chat, message) for chat, message, _ in edits()} == set(delivered.items())
+    for _, _, text in edits():
+        assert "Ribuan rumah terendam" in text
+        assert "diperbarui" in text
+    assert all(len(tg.api.sent(chat)) == 1 for chat in (READER, GROUP, CHANNEL))
+    async with asyncio.timeout(10):
+        # Recording an edit follows its answer: poll the outbox, which signals nothing.
+        while await tg.app.storage.outbox.status_counts() != {"sent": 6}:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+    latest = await tg.ask(READER, "/latest breaking")
+    assert "Tanggul jebol di Demak" in latest
+
+
+async def test_an_edit_telegram_calls_not_modified_counts_as_done(tg: TelegramHarness) -> None:
+    await subscribe(tg, READER, "nasional")
+    article_id = await tg.publish("Harga cabai", url="https://berita.example/cabai")
+    await tg.answered(READER)
+    article = await tg.app.storage.articles.get(article_id)
+    assert article is not None
+    [push] = tg.api.sent(READER)
+    message_id = str(push.params["_message_id"])
+    reply = tg.app.deps.renderer.push(article, "id")
+    # The same text again: Telegram refuses it as "message is not modified".
+    await tg.adapter.edit(telegram_chat(READER), message_id, reply)
+    [refused] = tg.api.of_method("editMessageText")
+    assert refused.params.get("_refused")

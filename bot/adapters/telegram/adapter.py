@@ -493,6 +493,11 @@ class TelegramAdapter:
                 if "there is no" not in error.message.lower():
                     raise
                 await other()
+        except tg_error.BadRequest as error:
+            # The message already shows this text (an edit repeated after a lost answer, or a
+            # push sent after the correction): that is what we wanted.
+            if "message is not modified" not in error.message.lower():
+                raise delivery_error(error) from error
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
 
