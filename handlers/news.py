@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.chat import Command, Reply, Text, UserError
 from bot.deps import Deps
 from bot.i18n import translate
+from bot.render import shorten
 from bot.router import Router, UsageError
 from storage import search_text
 
@@ -13,6 +14,10 @@ router = Router()
 LATEST_LIMIT = 5
 # How much of a reader's query is echoed back in an answer.
 ECHO_CHARS = 60
+# Story numbers are SQLite integers (at most 2**63 - 1, 19 digits): one of 18 digits always
+# fits, and one of more is taken as a story that does not exist, echoed back at most this long.
+MAX_ARTICLE_ID_DIGITS = 18
+ID_ECHO_CHARS = 24
 
 
 @router.command("latest", usage=True)
@@ -59,9 +64,15 @@ async def read(cmd: Command, deps: Deps) -> Reply:
     argument = cmd.args.strip().lstrip("#")
     if not argument:
         raise UsageError
-    if not (argument.isascii() and argument.isdigit()) or len(argument) > 18:
+    if not (argument.isascii() and argument.isdigit()):
         raise UserError("error.bad_article_id")
-    article = await deps.storage.articles.get(int(argument))
+    # A number past what the database can hold is a number all the same: no such story.
+    digits = argument.lstrip("0") or "0"
+    article = (
+        await deps.storage.articles.get(int(digits))
+        if len(digits) <= MAX_ARTICLE_ID_DIGITS
+        else None
+    )
     if article is None:
-        raise UserError("read.not_found", id=argument)
+        raise UserError("read.not_found", id=shorten(argument, ID_ECHO_CHARS))
     return deps.renderer.full(article, cmd.language)
