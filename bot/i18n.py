@@ -22,7 +22,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.read.description": "Baca satu berita selengkapnya",
         "cmd.read.usage": "/read <nomor berita>",
         "cmd.sections.description": "Daftar rubrik",
-        "cmd.subscribe.description": "Langgankan rubrik untuk chat ini",
+        "cmd.subscribe.description": "Berlangganan rubrik di chat ini",
         "cmd.subscribe.usage": "/subscribe <rubrik> [rubrik lain...]",
         "cmd.unsubscribe.description": "Hentikan langganan rubrik",
         "cmd.unsubscribe.usage": "/unsubscribe <rubrik>... atau /unsubscribe all",
@@ -30,7 +30,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.follow.description": "Ikuti kata kunci di semua rubrik",
         "cmd.follow.usage": "/follow <kata kunci>",
         "cmd.unfollow.description": "Berhenti mengikuti kata kunci",
-        "cmd.unfollow.usage": "/unfollow [kata kunci]",
+        "cmd.unfollow.usage": "/unfollow <kata kunci> atau /unfollow all",
         "cmd.lang.description": "Bahasa bot di chat ini (id/en)",
         "cmd.lang.usage": "/lang id atau /lang en",
         "cmd.breaking.description": "Kirim berita terkini (khusus admin)",
@@ -40,7 +40,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.not_command": "Kirim perintah yang diawali garis miring, misalnya /latest nato. "
         "Ketik /help untuk daftar perintah.",
         "error.usage": "Cara pakai: {usage}",
-        "error.internal": "Maaf, terjadi kesalahan di pihak kami. Silakan coba lagi sebentar "
+        "error.internal": "Maaf, terjadi kesalahan di pihak kami. Silakan coba beberapa saat "
         "lagi.",
         "error.not_manager": "Hanya pengelola chat ini yang dapat mengubah langganan dan "
         "pengaturannya.",
@@ -49,8 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.bad_article_id": "Nomor berita harus berupa angka, misalnya /read 42.",
         "start.greeting": "Halo! Saya newsbot, pengantar berita Indonesia.\n\n"
         "Cari berita dengan /latest, misalnya /latest nato atau /latest ekonomi. "
-        "Langgankan rubrik dengan /subscribe internasional, dan berita baru akan "
-        "dikirim ke sini. Ketik /help untuk semua perintah.",
+        "Berlangganan rubrik dengan /subscribe internasional, dan berita barunya akan "
+        "dikirim ke sini. Ketik /help untuk melihat semua perintah.",
         "help.header": "Perintah:",
         "help.sections": "Rubrik: {sections}",
         "latest.header": "Berita terbaru:",
@@ -58,12 +58,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "latest.header_query": 'Berita terbaru tentang "{query}":',
         "latest.header_query_section": 'Berita terbaru tentang "{query}" di rubrik {section}:',
         "latest.no_terms": "Kata kunci Anda tidak memuat huruf atau angka yang bisa dicari, "
-        "jadi berikut berita terbaru.",
+        "jadi inilah berita terbaru.",
         "latest.none": "Belum ada berita tersimpan.",
         "latest.none_section": "Belum ada berita di rubrik {section}. Lihat /sections untuk "
         "rubrik lain.",
         "latest.none_query": 'Tidak ada berita tentang "{query}". Coba kata yang lebih umum '
-        "atau lebih sedikit kata, atau ketik /latest untuk berita terbaru.",
+        "atau kurangi jumlah katanya, atau ketik /latest untuk berita terbaru.",
         "latest.none_query_section": 'Tidak ada berita tentang "{query}" di rubrik {section}. '
         "Coba tanpa rubrik: /latest {query}",
         "read.not_found": "Berita nomor {id} tidak ada. Cari berita dengan /latest.",
@@ -72,32 +72,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "button.read": "Baca",
         "badge.breaking": "BERITA TERKINI",
         "card.revised": "(diperbarui {time})",
-        "sections.header": "Rubrik (pakai nama pendeknya untuk /subscribe dan /latest):",
-        "subscribe.added": "Chat ini kini berlangganan {sections}. Berita baru akan dikirim ke "
-        "sini.",
-        "subscribe.already": "Chat ini sudah berlangganan {sections}.",
-        "unsubscribe.removed": "Langganan {sections} dihentikan.",
-        "unsubscribe.absent": "Chat ini tidak berlangganan {sections}.",
-        "unsubscribe.nothing": "Chat ini tidak punya langganan rubrik.",
-        "subscriptions.sections": "Rubrik yang dilanggan: {sections}",
+        "sections.header": "Rubrik dan nama pendeknya (untuk /subscribe dan /latest):",
+        "sections.aliases": "(juga: {aliases})",
+        "subscribe.added": "Berlangganan rubrik {sections}. Berita barunya akan dikirim ke sini.",
+        "subscribe.already": "Chat ini sudah berlangganan rubrik {sections}.",
+        "unsubscribe.removed": "Langganan rubrik {sections} dihentikan.",
+        "unsubscribe.absent": "Chat ini tidak berlangganan rubrik {sections}.",
+        "unsubscribe.nothing": "Chat ini belum berlangganan rubrik apa pun.",
+        "subscriptions.sections": "Langganan: {sections}",
         "subscriptions.follows": "Kata kunci yang diikuti: {follows}",
         "subscriptions.none": "Chat ini belum berlangganan apa pun. Contoh: /subscribe "
         "internasional atau /follow nato.",
         "follow.added": 'Setiap berita baru tentang "{words}" akan dikirim ke sini.',
         "follow.already": 'Chat ini sudah mengikuti "{words}".',
         "follow.no_terms": "Kata kunci harus memuat huruf atau angka, misalnya /follow nato.",
+        "follow.only_common": 'Kata "{words}" terlalu umum untuk diikuti. Pilih kata yang lebih '
+        "khas, misalnya /follow nato.",
+        "follow.common_left_out": "Kata yang terlalu umum tidak dihitung: {words}.",
         "follow.too_many": "Satu chat dapat mengikuti paling banyak {limit} kata kunci. Hapus "
         "yang lama dengan /unfollow.",
-        "unfollow.removed": "Berhenti mengikuti {count} kata kunci.",
+        "unfollow.removed": "Berhenti mengikuti {follows}.",
+        "unfollow.nothing": "Chat ini tidak mengikuti kata kunci apa pun.",
         "unfollow.absent": 'Chat ini tidak mengikuti "{words}". Lihat /subscriptions.',
-        "lang.set": "Bahasa chat ini kini Bahasa Indonesia.",
-        "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan diantrekan "
+        "lang.set": "Chat ini sekarang memakai Bahasa Indonesia.",
+        "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan akan dikirim "
         "ke {count} chat.",
+        "breaking.stored:0": "Berita terkini #{id} disimpan di rubrik {section}; belum ada chat "
+        "yang berlangganan.",
         "breaking.duplicate": "Berita yang sama sudah tersimpan (#{id}); tidak dikirim ulang.",
         "breaking.updated": "Berita #{id} dengan judul yang sama diperbarui. Pesan yang sudah "
         "terkirim ke {count} chat akan disunting, bukan dikirim ulang.",
-        "breaking.updated_undelivered": "Berita #{id} dengan judul yang sama diperbarui. Belum "
-        "ada pesan terkirim yang perlu disunting.",
+        "breaking.updated:0": "Berita #{id} dengan judul yang sama diperbarui. Belum ada pesan "
+        "terkirim yang perlu disunting.",
         "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
         "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
         "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
@@ -110,7 +116,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "telegram.bot_cannot_post": "Bot belum bisa mengirim pesan ke {target}. Jadikan bot "
         "admin di sana dengan izin mengirim pesan, lalu coba lagi.",
         "telegram.check_failed": "Status admin tidak dapat diperiksa saat ini. Silakan coba "
-        "lagi sebentar lagi.",
+        "beberapa saat lagi.",
     },
     "en": {
         "cmd.start.description": "Greeting and how to start",
@@ -122,13 +128,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.sections.description": "List the sections",
         "cmd.subscribe.description": "Subscribe this chat to sections",
         "cmd.subscribe.usage": "/subscribe <section> [more sections...]",
-        "cmd.unsubscribe.description": "Stop a section subscription",
+        "cmd.unsubscribe.description": "Stop section subscriptions",
         "cmd.unsubscribe.usage": "/unsubscribe <section>... or /unsubscribe all",
         "cmd.subscriptions.description": "This chat's subscriptions and keywords",
         "cmd.follow.description": "Follow keywords across all sections",
         "cmd.follow.usage": "/follow <keywords>",
         "cmd.unfollow.description": "Stop following keywords",
-        "cmd.unfollow.usage": "/unfollow [keywords]",
+        "cmd.unfollow.usage": "/unfollow <keywords> or /unfollow all",
         "cmd.lang.description": "The bot's language in this chat (id/en)",
         "cmd.lang.usage": "/lang id or /lang en",
         "cmd.breaking.description": "Post breaking news (admins only)",
@@ -142,7 +148,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "settings.",
         "error.not_admin": "Only the bot's admins can post breaking news.",
         "error.unknown_section": 'There is no section "{word}". Sections: {slugs}.',
-        "error.bad_article_id": "A story number is a number, for example /read 42.",
+        "error.bad_article_id": "A story number is made of digits, for example /read 42.",
         "start.greeting": "Hello! I am newsbot, your Indonesian news companion.\n\n"
         "Search with /latest, for example /latest nato or /latest economy. Subscribe "
         "to a section with /subscribe international and new stories will arrive here. "
@@ -167,31 +173,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "button.read": "Read",
         "badge.breaking": "BREAKING",
         "card.revised": "(updated {time})",
-        "sections.header": "Sections (use the short name with /subscribe and /latest):",
-        "subscribe.added": "This chat now subscribes to {sections}. New stories will arrive here.",
-        "subscribe.already": "This chat already subscribes to {sections}.",
-        "unsubscribe.removed": "Stopped {sections}.",
-        "unsubscribe.absent": "This chat does not subscribe to {sections}.",
+        "sections.header": "Sections and their short names (for /subscribe and /latest):",
+        "sections.aliases": "(also: {aliases})",
+        "subscribe.added": "Subscribed to {sections}. New stories will arrive here.",
+        "subscribe.already": "This chat is already subscribed to {sections}.",
+        "unsubscribe.removed": "Unsubscribed from {sections}.",
+        "unsubscribe.absent": "This chat is not subscribed to {sections}.",
         "unsubscribe.nothing": "This chat has no section subscriptions.",
-        "subscriptions.sections": "Sections: {sections}",
+        "subscriptions.sections": "Subscriptions: {sections}",
         "subscriptions.follows": "Keywords: {follows}",
-        "subscriptions.none": "This chat subscribes to nothing yet. For example: /subscribe "
+        "subscriptions.none": "This chat has no subscriptions yet. For example: /subscribe "
         "international or /follow nato.",
         "follow.added": 'Every new story about "{words}" will arrive here.',
         "follow.already": 'This chat already follows "{words}".',
         "follow.no_terms": "Keywords need letters or digits, for example /follow nato.",
+        "follow.only_common": '"{words}" is too common to follow. Choose a more specific word, '
+        "for example /follow nato.",
+        "follow.common_left_out": "Words too common to count were left out: {words}.",
         "follow.too_many": "A chat can follow at most {limit} keywords. Remove old ones with "
         "/unfollow.",
-        "unfollow.removed": "Stopped following {count} keyword(s).",
+        "unfollow.removed": "Stopped following {follows}.",
+        "unfollow.nothing": "This chat follows no keywords.",
         "unfollow.absent": 'This chat does not follow "{words}". See /subscriptions.',
         "lang.set": "This chat's language is now English.",
         "breaking.stored": "Breaking story #{id} stored in {section} and queued for {count} "
-        "chat(s).",
+        "chats.",
+        "breaking.stored:0": "Breaking story #{id} stored in {section}; no chat subscribes to "
+        "it yet.",
+        "breaking.stored:1": "Breaking story #{id} stored in {section} and queued for 1 chat.",
         "breaking.duplicate": "The same story is already stored (#{id}); not sent again.",
         "breaking.updated": "Story #{id} with the same headline was updated. The messages already "
-        "delivered to {count} chat(s) will be edited, not sent again.",
-        "breaking.updated_undelivered": "Story #{id} with the same headline was updated. No "
-        "delivered message needs editing.",
+        "delivered to {count} chats will be edited, not sent again.",
+        "breaking.updated:1": "Story #{id} with the same headline was updated. The message "
+        "already delivered to 1 chat will be edited, not sent again.",
+        "breaking.updated:0": "Story #{id} with the same headline was updated. No delivered "
+        "message needs editing.",
         "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
         "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
         "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "
@@ -210,9 +226,15 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def translate(language: str, key: str, **values: object) -> str:
-    """The text for `key` in `language` (Indonesian for an unknown language), filled in."""
+    """The text for `key` in `language` (Indonesian for an unknown language), filled in.
+
+    With an integer `count` among the values, a text written for that exact count (`key:0`,
+    `key:1`) is used when the language has one: "no chat" and "1 chat" are not "0 chats".
+    """
     catalogue = MESSAGES.get(language, MESSAGES["id"])
-    template = catalogue.get(key)
+    count = values.get("count")
+    template = catalogue.get(f"{key}:{count}") if isinstance(count, int) else None
+    template = template or catalogue.get(key)
     if template is None:
         logger.error("no text for %r in %r", key, language)
         template = MESSAGES["id"].get(key, key)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.chat import Command, Reply, UserError
 from bot.i18n import translate
+from bot.render import shorten
 from storage.models import ChatRef
 
 if TYPE_CHECKING:
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Command, "Deps"], Awaitable[Reply]]
+
+# How much of an unknown command's name is echoed back: enough to recognise a typo, never a
+# wall of text.
+ECHO_CHARS = 40
 
 
 class Permission(enum.Enum):
@@ -122,7 +127,7 @@ class Dispatcher:
         spec = self._table.get(command.name)
         if spec is None:
             return Reply.text(
-                translate(command.language, "error.unknown_command", name=command.name)
+                translate(command.language, "error.unknown_command", name=_echo(command.name))
             )
         refusal = self._refusal(spec, command)
         if refusal is not None:
@@ -163,3 +168,8 @@ class Dispatcher:
         ):
             return "error.not_admin"
         return None
+
+
+def _echo(name: str) -> str:
+    """An unknown command's name as the answer shows it: printable, at most `ECHO_CHARS`."""
+    return shorten("".join(ch for ch in name if ch.isprintable()), ECHO_CHARS)

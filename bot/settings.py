@@ -43,7 +43,7 @@ DEFAULT_SECTIONS: tuple[SectionSetting, ...] = (
         slug="internasional",
         name_id="Internasional",
         name_en="International",
-        aliases=("dunia", "world"),
+        aliases=("dunia", "world", "luar negeri"),
     ),
     SectionSetting(
         slug="nasional",
@@ -61,7 +61,7 @@ DEFAULT_SECTIONS: tuple[SectionSetting, ...] = (
         slug="olahraga",
         name_id="Olahraga",
         name_en="Sports",
-        aliases=("sport", "bola"),
+        aliases=("sport", "bola", "sepak bola"),
     ),
     SectionSetting(
         slug="teknologi",

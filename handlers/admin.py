@@ -59,14 +59,15 @@ async def breaking(cmd: Command, deps: Deps) -> Reply:
     if result.outcome is PublishOutcome.UPDATED:
         # Same headline the same day, new text: a correction. It is not pushed again; the
         # copies already delivered are edited in place.
-        key = "breaking.updated" if result.queued else "breaking.updated_undelivered"
         await deps.storage.audit.record(
             AuditEntry(
                 actor=cmd.actor, chat=cmd.chat, action="correct", detail=f"#{result.article_id}"
             ),
             now=now,
         )
-        return Reply.text(translate(cmd.language, key, id=result.article_id, count=result.queued))
+        return Reply.text(
+            translate(cmd.language, "breaking.updated", id=result.article_id, count=result.queued)
+        )
     await deps.storage.audit.record(
         AuditEntry(
             actor=cmd.actor, chat=cmd.chat, action="breaking", detail=f"#{result.article_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.chat import Command, Reply, Text, UserError
 from bot.deps import Deps
 from bot.i18n import translate
+from bot.render import shorten
 from bot.router import Router, UsageError
 from bot.settings import BREAKING_SLUG
 from storage import search_text
@@ -14,17 +15,26 @@ router = Router()
 LATEST_LIMIT = 5
 # How much of a reader's query is echoed back in an answer.
 ECHO_CHARS = 60
+# Story numbers are SQLite integers (at most 2**63 - 1, 19 digits): one of 18 digits always
+# fits, and one of more is taken as a story that does not exist, echoed back at most this long.
+MAX_ARTICLE_ID_DIGITS = 18
+ID_ECHO_CHARS = 24
 
 
 @router.command("latest", usage=True)
 async def latest(cmd: Command, deps: Deps) -> Reply:
-    """Up to five newest stories, of a section if the first word names one, matching the rest."""
+    """Up to five newest stories, of a section if the first words name one, matching the rest.
+
+    Very common words (`di`, `the`) are not required of a story when other words are given, as
+    for follows; a query of nothing else searches for them all the same.
+    """
     words = cmd.args.split()
-    section = deps.sections.find(words[0]) if words else None
+    length, section = deps.sections.name_at(words) if words else (0, None)
     if section is not None:
-        words = words[1:]
+        words = words[length:]
     query = " ".join(words)
-    terms = search_text.query_terms(query)
+    terms, common = search_text.significant_query_terms(query)
+    terms = terms or search_text.query_terms(" ".join(common))
     articles = await deps.storage.articles.latest(
         section=section.slug if section else None,
         terms=terms,
@@ -65,9 +75,15 @@ async def read(cmd: Command, deps: Deps) -> Reply:
     argument = cmd.args.strip().lstrip("#")
     if not argument:
         raise UsageError
-    if not (argument.isascii() and argument.isdigit()) or len(argument) > 18:
+    if not (argument.isascii() and argument.isdigit()):
         raise UserError("error.bad_article_id")
-    article = await deps.storage.articles.get(int(argument))
+    # A number past what the database can hold is a number all the same: no such story.
+    digits = argument.lstrip("0") or "0"
+    article = (
+        await deps.storage.articles.get(int(digits))
+        if len(digits) <= MAX_ARTICLE_ID_DIGITS
+        else None
+    )
     if article is None:
-        raise UserError("read.not_found", id=argument)
+        raise UserError("read.not_found", id=shorten(argument, ID_ECHO_CHARS))
     return deps.renderer.full(article, cmd.language)

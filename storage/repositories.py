@@ -87,8 +87,11 @@ class SubscriptionRepository(Protocol):
     ) -> tuple[KeywordFollow, bool]:
         """Add a keyword follow (True) or return the same one already there (False)."""
 
-    async def unfollow(self, chat: ChatRef, terms: Sequence[str] | None) -> int:
-        """Remove the follow with exactly these terms, or all of the chat's; how many went."""
+    async def unfollow(self, chat: ChatRef, terms: Sequence[str] | None) -> list[KeywordFollow]:
+        """Remove the follow with exactly these terms, or all of the chat's; those that went.
+
+        The removed follows come back oldest first, so an answer can name their words.
+        """
 
     async def follows_of(self, chat: ChatRef) -> list[KeywordFollow]:
         """The chat's active keyword follows, oldest first."""

@@ -20,6 +20,25 @@ MAX_QUERY_CHARS = 2_000
 
 _WORD = re.compile(r"[a-z0-9]+")
 
+# Words so common that asking for them narrows nothing: Indonesian function words, and English
+# ones, which an Indonesian story never contains (a follow that required "the" would never
+# fire). Follows leave them out of their terms; the index keeps every word. Kept off the list
+# on purpose: "as" (Amerika Serikat), "it" (IT), "us", "who", "antara" (the news agency).
+COMMON_WORDS = frozenset(
+    {
+        # Indonesian
+        "ada", "adalah", "agar", "akan", "atau", "bagi", "bahwa", "bisa", "dan", "dapat",
+        "dari", "dengan", "di", "hingga", "ia", "ini", "itu", "jika", "juga", "kalau",
+        "karena", "ke", "kepada", "maka", "namun", "oleh", "pada", "para", "pun", "saat",
+        "sebagai", "secara", "serta", "sudah", "tapi", "telah", "terhadap", "tersebut",
+        "tetapi", "untuk", "yaitu", "yakni", "yang",
+        # English
+        "an", "and", "are", "at", "be", "been", "by", "for", "from", "in", "into", "is",
+        "its", "of", "on", "or", "that", "the", "these", "this", "those", "to", "was", "were",
+        "with",
+    }
+)  # fmt: skip
+
 
 @functools.cache
 def _stemmer() -> Stemmer.Stemmer:
@@ -70,6 +89,23 @@ def query_terms(text: str) -> list[str]:
         if len(unique) == MAX_QUERY_TERMS:
             break
     return unique
+
+
+def significant_query_terms(text: str) -> tuple[list[str], list[str]]:
+    """`query_terms` of `text` without its `COMMON_WORDS`, and the common words left out.
+
+    `harga beras di pasar` gives (["harga", "beras", "pasar"], ["di"]). A word is judged as
+    typed, so the pieces of `Jum'at` or `Qur'an` ("at", "an") are not common words.
+    """
+    kept: list[str] = []
+    common: list[str] = []
+    for typed in text[:MAX_QUERY_CHARS].split():
+        pieces = words(typed)
+        if pieces and all(piece in COMMON_WORDS for piece in pieces):
+            common += [piece for piece in pieces if piece not in common]
+        else:
+            kept += pieces
+    return query_terms(" ".join(kept)), common
 
 
 def fts_phrases(query_terms: list[str]) -> str:

@@ -77,10 +77,12 @@ def test_ingesting_the_same_feed_twice_adds_nothing(newsbot: Newsbot) -> None:
 def test_a_story_ingested_elsewhere_reaches_subscribed_chats_exactly_once(
     newsbot: Newsbot,
 ) -> None:
-    assert "berlangganan Internasional" in newsbot.chat(
+    assert "Berlangganan rubrik Internasional" in newsbot.chat(
         "/subscribe internasional\n", "--chat", "dunia"
     )
-    assert "berlangganan Nasional" in newsbot.chat("/subscribe nasional\n", "--chat", "negeri")
+    assert "Berlangganan rubrik Nasional" in newsbot.chat(
+        "/subscribe nasional\n", "--chat", "negeri"
+    )
     feed = _fresh_feed(
         newsbot.directory / "fresh.xml",
         [("n1", "NATO Gelar Latihan Bersama di Laut Baltik", "Internasional")],
@@ -98,7 +100,7 @@ def test_breaking_news_from_the_console(newsbot: Newsbot) -> None:
     refused = newsbot.chat("/breaking Gempa | Gempa M6 di Palu.\n")
     assert "Hanya admin bot" in refused
     stored = newsbot.chat("/breaking #nasional Gempa | Gempa M6 di Palu.\n", "--admin")
-    assert "disimpan di rubrik Nasional dan diantrekan ke 1 chat" in stored
+    assert "disimpan di rubrik Nasional dan akan dikirim ke 1 chat" in stored
     pushed = newsbot.chat("", "--chat", "redaksi")
     assert "[BERITA TERKINI] Gempa" in pushed
 

@@ -122,23 +122,26 @@ class SqliteSubscriptionRepository:
             )
         return KeywordFollow(follow_id, chat, words, tuple(key.split())), True
 
-    async def unfollow(self, chat: ChatRef, terms: Sequence[str] | None) -> int:
-        """Remove the follow with exactly these terms, or all of the chat's follows."""
+    async def unfollow(self, chat: ChatRef, terms: Sequence[str] | None) -> list[KeywordFollow]:
+        """Remove the follow with exactly these terms, or all of the chat's; those removed."""
         async with self._db.transaction() as connection:
             if terms is None:
                 cursor = await connection.execute(
-                    "DELETE FROM follows WHERE platform = ? AND chat_id = ? AND active = 1",
+                    """DELETE FROM follows WHERE platform = ? AND chat_id = ? AND active = 1
+                       RETURNING id, platform, chat_id, words, terms""",
                     (chat.platform.value, chat.chat_id),
                 )
             else:
                 cursor = await connection.execute(
                     """DELETE FROM follows
-                       WHERE platform = ? AND chat_id = ? AND terms = ? AND active = 1""",
+                       WHERE platform = ? AND chat_id = ? AND terms = ? AND active = 1
+                       RETURNING id, platform, chat_id, words, terms""",
                     (chat.platform.value, chat.chat_id, " ".join(sorted(set(terms)))),
                 )
-            removed = cursor.rowcount
-            await cursor.close()
-        return removed
+            async with cursor:
+                removed = [_follow(row) for row in await cursor.fetchall()]
+        # RETURNING gives rows in no promised order.
+        return sorted(removed, key=lambda follow: follow.id)
 
     async def follows_of(self, chat: ChatRef) -> list[KeywordFollow]:
         """The chat's active keyword follows, oldest first."""

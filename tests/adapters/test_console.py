@@ -56,7 +56,7 @@ async def test_an_interactive_chat_shows_a_push_while_it_is_open(app: App) -> No
     )
     typing.write("/subscribe nasional\n")
     typing.flush()
-    await _until(lambda: "berlangganan Nasional" in output.getvalue())
+    await _until(lambda: "Berlangganan rubrik Nasional" in output.getvalue())
     await app.deps.newsroom.publish([draft("Kabar baru dari Senayan", section="nasional")])
     await _until(lambda: "Kabar baru dari Senayan" in output.getvalue())
     typing.close()  # end of input ends the chat

@@ -37,7 +37,7 @@ async def test_admin_story_goes_to_its_section_and_breaking_subscribers_once(
         "| https://contoh.id/gempa?utm_source=x",
         user=ADMIN,
     )
-    assert "disimpan di rubrik Internasional dan diantrekan ke 3 chat" in text
+    assert "disimpan di rubrik Internasional dan akan dikirim ke 3 chat" in text
     [article] = await app.storage.articles.latest(section=None, terms=[], limit=1)
     assert (article.title, article.section, article.breaking) == (
         "Gempa di Jepang",

@@ -120,6 +120,13 @@ async def test_latest_ignores_fts_syntax(platform: FakePlatform, query: str) -> 
 
 
 @pytest.mark.usefixtures("archive")
+async def test_latest_takes_a_hashtag_section_as_breaking_does(platform: FakePlatform) -> None:
+    reply = await platform.say("/latest #ekonomi jepang")
+    assert _titles(reply.parts) == ["Investor Jepang Bangun Pabrik"]
+    assert 'Berita terbaru tentang "jepang" di rubrik Ekonomi:' in reply.plain_text()
+
+
+@pytest.mark.usefixtures("archive")
 async def test_latest_nato_with_a_stray_quote_still_finds_nato(platform: FakePlatform) -> None:
     reply = await platform.say('/latest nato"')
     assert _titles(reply.parts) == ["Sekjen NATO Kunjungi Tokyo"]
@@ -161,7 +168,11 @@ async def test_read_shows_the_whole_story(platform: FakePlatform) -> None:
         ("/read abc", "Nomor berita harus berupa angka"),
         ("/read ²", "Nomor berita harus berupa angka"),
         ("/read 99999", "Berita nomor 99999 tidak ada"),
-        ("/read 99999999999999999999999", "Nomor berita harus berupa angka"),
+        ("/read -5", "Nomor berita harus berupa angka"),
+        ("/read 4.2", "Nomor berita harus berupa angka"),
+        ("/read 1e5", "Nomor berita harus berupa angka"),
+        ("/read 0", "Berita nomor 0 tidak ada"),
+        ("/read #77", "Berita nomor 77 tidak ada"),
         ("/frobnicate", "Perintah /frobnicate tidak dikenal"),
     ],
 )
@@ -169,6 +180,36 @@ async def test_bad_commands_get_a_short_answer(
     platform: FakePlatform, command: str, answer: str
 ) -> None:
     assert answer in await platform.say_text(command)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "99999999999999999999",  # 20 digits: past SQLite's largest integer
+        "9223372036854775808",  # 2**63, one past it
+        "99999999999999999999999",
+    ],
+)
+async def test_read_of_a_number_too_big_to_store_says_no_such_story(
+    platform: FakePlatform, number: str
+) -> None:
+    assert await platform.say_text(f"/read {number}") == (
+        f"Berita nomor {number} tidak ada. Cari berita dengan /latest."
+    )
+
+
+async def test_read_echoes_a_huge_number_cut_short(platform: FakePlatform) -> None:
+    text = await platform.say_text("/read " + "7" * 5_000)
+    assert text == "Berita nomor " + "7" * 23 + "… tidak ada. Cari berita dengan /latest."
+    assert "nomor berita harus" not in text.lower()
+
+
+@pytest.mark.usefixtures("archive")
+async def test_read_ignores_leading_zeros_however_many(platform: FakePlatform) -> None:
+    reply = await platform.say("/latest nato")
+    [card] = [part for part in reply.parts if isinstance(part, ArticleCard)]
+    padded = str(card.article_id).rjust(30, "0")
+    assert "Menteri Pertahanan Jepang" in await platform.say_text(f"/read {padded}")
 
 
 async def test_help_lists_commands_from_the_router_and_hides_admin_ones(
@@ -187,6 +228,23 @@ async def test_start_and_sections_answer(platform: FakePlatform) -> None:
     assert "Internasional — internasional" in sections
 
 
+async def test_sections_show_the_other_words_for_each_section(platform: FakePlatform) -> None:
+    lines = (await platform.say_text("/sections")).splitlines()
+    assert lines[0] == "Rubrik dan nama pendeknya (untuk /subscribe dan /latest):"
+    assert "• Nasional — nasional (juga: National, indonesia, dalam negeri)" in lines
+    assert "• Olahraga — olahraga (juga: Sports, sport, bola, sepak bola)" in lines
+    assert "• Umum — umum (juga: General)" in lines  # the alias "general" is that name again
+    await platform.say_text("/lang en")
+    lines = (await platform.say_text("/sections")).splitlines()
+    assert "• National — nasional (also: indonesia, dalam negeri)" in lines
+    assert "• General — umum" in lines  # nothing more to show
+    # Every word shown finds its section.
+    for number, word in enumerate(("indonesia", "dalam negeri", "sepak bola", "General")):
+        assert "Berlangganan rubrik" in await platform.say_text(
+            f"/subscribe {word}", chat=f"20{number}"
+        ), word
+
+
 async def test_a_crashing_handler_gets_an_apology_not_a_traceback(
     platform: FakePlatform, app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -195,4 +253,21 @@ async def test_a_crashing_handler_gets_an_apology_not_a_traceback(
 
     monkeypatch.setattr(app.storage.articles, "latest", broken)
     text = await platform.say_text("/latest nato")
-    assert text == "Maaf, terjadi kesalahan di pihak kami. Silakan coba lagi sebentar lagi."
+    assert text == "Maaf, terjadi kesalahan di pihak kami. Silakan coba beberapa saat lagi."
+
+
+@pytest.mark.usefixtures("archive")
+async def test_latest_takes_a_section_named_in_several_words(platform: FakePlatform) -> None:
+    reply = await platform.say("/latest dalam negeri anggaran")
+    assert _titles(reply.parts) == ["DPR Bahas Anggaran Pertahanan"]
+    assert "di rubrik Nasional" in reply.plain_text()
+
+
+@pytest.mark.usefixtures("archive")
+async def test_latest_does_not_require_very_common_words(platform: FakePlatform) -> None:
+    # No Indonesian story contains "the"; required, it would hide every match.
+    assert _titles((await platform.say("/latest the nato")).parts) == [
+        "Sekjen NATO Kunjungi Tokyo"
+    ]
+    # Nothing but common words: they are searched for all the same.
+    assert _titles((await platform.say("/latest di")).parts) == ["Sekjen NATO Kunjungi Tokyo"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,3 +46,28 @@ def test_any_text_gives_only_plain_terms_and_a_valid_fts_query(text: str) -> Non
             "SELECT rowid FROM t WHERE t MATCH ?",
             (f"{{title body}} : ({search_text.fts_phrases(terms)})",),
         ).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "common"),
+    [
+        ("harga beras di pasar", ["harga", "beras", "pasar"], ["di"]),
+        ("The NATO summit", ["nato", "summit"], ["the"]),
+        ("yang dan, DI!", [], ["yang", "dan", "di"]),
+        ("di di di", [], ["di"]),
+        # Judged as typed: the pieces of one word are not common words on their own.
+        ("Jum'at Qur'an", ["jum", "at", "qur", "an"], []),
+        # Kept off the list: AS is Amerika Serikat, IT is IT, ANTARA the news agency.
+        ("AS IT antara", ["as", "it", "antara"], []),
+        ("", [], []),
+    ],
+)
+def test_significant_terms_leave_out_common_words(
+    text: str, terms: list[str], common: list[str]
+) -> None:
+    assert search_text.significant_query_terms(text) == (terms, common)
+
+
+def test_common_words_are_still_indexed() -> None:
+    # Only queries leave them out; the archive keeps every word.
+    assert search_text.index_text("yang di the") == "yang di the"
