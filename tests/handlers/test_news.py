@@ -270,4 +270,7 @@ async def test_latest_does_not_require_very_common_words(platform: FakePlatform)
         "Sekjen NATO Kunjungi Tokyo"
     ]
     # Nothing but common words: they are searched for all the same.
-    assert _titles((await platform.say("/latest di")).parts) == ["Sekjen NATO Kunjungi Tokyo"]
+    assert _titles((await platform.say("/latest di")).parts) == [
+        "Sekjen NATO Kunjungi Tokyo",  # "... di Tokyo."
+        "Investor Jepang Bangun Pabrik",  # "... di Jawa Tengah."
+    ]
