@@ -1,0 +1,139 @@
+"""What `newsbot ingest` stores, how long it takes and how much memory it needs on big inputs.
+
+Usage: .venv/bin/python bench/ingest_limits.py [--stories 100000] [--baseline DIR]
+
+Runs the real `newsbot ingest` (as `python -m bot`, one process per case, each on a fresh
+database) on generated inputs and reads each process's peak resident memory from the kernel:
+- a JSON Lines file of N stories, and an RSS file of N items (local files have no item limit);
+- a JSON Lines file with one 50 MB line between two small ones, at the default byte limit
+  (the line is skipped without being read into memory) and with the limit raised past it.
+
+--baseline DIR runs the same cases against another checkout of newsbot (e.g. a `git worktree`
+of an earlier commit), in the same run, so that the figures compare on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_jsonl(path: Path, count: int) -> Path:
+    start = datetime.now(UTC) - timedelta(days=3)
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            record = {
+                "id": f"bench-{n}",
+                "title": f"Pemerintah umumkan kebijakan baru nomor {n}",
+                "body": f"Kebijakan nomor {n} berlaku bulan depan. " * 8,
+                "section": "nasional",
+                "published_at": (start + timedelta(seconds=n)).isoformat(),
+            }
+            out.write(json.dumps(record) + "\n")
+    return path
+
+
+def write_rss(path: Path, count: int) -> Path:
+    start = datetime.now(UTC) - timedelta(days=3)
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>')
+        out.write("<title>Bench</title>")
+        for n in range(count):
+            published = format_datetime(start + timedelta(seconds=n))
+            out.write(
+                f'<item><guid isPermaLink="false">bench-{n}</guid>'
+                f"<title>Harga pangan hari ke-{n}</title><category>Ekonomi</category>"
+                f"<description>Harga beras dan cabai hari ke-{n} stabil.</description>"
+                f"<pubDate>{published}</pubDate></item>"
+            )
+        out.write("</channel></rss>")
+    return path
+
+
+def write_huge_line(path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"title": "Sebelum", "body": "x"}) + "\n")
+        out.write(json.dumps({"title": "Raksasa", "body": "kata " * 10_000_000}) + "\n")
+        out.write(json.dumps({"title": "Sesudah", "body": "y"}) + "\n")
+    return path
+
+
+def run_case(checkout: Path, source: Path, work: Path, env: dict[str, str]) -> dict[str, object]:
+    """One `newsbot ingest` on a fresh database: seconds, peak RSS, exit code, totals line."""
+    database = work / f"case-{time.monotonic_ns()}.db"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    environment |= {"NEWSBOT_DATABASE": str(database), "NEWSBOT_LOG_LEVEL": "WARNING", **env}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ingest", str(source)],
+        cwd=checkout,  # `python -m bot` imports the checkout it runs in
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    lines = output.strip().splitlines() or [""]
+    return {
+        "seconds": seconds,
+        "peak_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
+        "exit": os.waitstatus_to_exitcode(status),
+        "report": lines[0][len(str(source)) + 2 :][:150],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--baseline", type=Path, help="another newsbot checkout to compare")
+    arguments = parser.parse_args()
+    checkouts = {"this": ROOT}
+    if arguments.baseline:
+        checkouts["baseline"] = arguments.baseline.resolve()
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        print(f"generating inputs ({arguments.stories} stories) in {work} ...", flush=True)
+        cases = [
+            (
+                f"JSON Lines, {arguments.stories} stories",
+                write_jsonl(work / "many.jsonl", arguments.stories),
+                {},
+            ),
+            (
+                f"RSS, {arguments.stories} items",
+                write_rss(work / "many.xml", arguments.stories),
+                {},
+            ),
+            ("JSON Lines with a 50 MB line", write_huge_line(work / "huge.jsonl"), {}),
+            (
+                "the same, NEWSBOT_INGEST_MAX_BYTES=60000000",
+                work / "huge.jsonl",
+                {"NEWSBOT_INGEST_MAX_BYTES": "60000000"},
+            ),
+        ]
+        for name, source, env in cases:
+            size = source.stat().st_size / 1e6
+            print(f"\n{name} ({size:.0f} MB)")
+            for label, checkout in checkouts.items():
+                result = run_case(checkout, source, work, env)
+                print(
+                    f"  {label:8} exit {result['exit']}, {result['seconds']:6.1f} s, "
+                    f"peak {result['peak_mb']:6.0f} MB: {result['report']}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
