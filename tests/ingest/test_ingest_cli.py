@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -169,7 +170,7 @@ def test_hostile_feed_dates(
     assert chat.count(title) >= 3 + int(pushed), chat
     assert "Maaf, terjadi kesalahan" not in chat
     # Stored at the time of ingest: this year, not 2099 or 9999.
-    assert f" {datetime.now(UTC).year} " in chat
+    assert f" {datetime.now(ZoneInfo('Asia/Jakarta')).year} " in chat  # shown in WIB
     assert ("[Baca: /read 1]" in chat) is pushed
     # A story that came in later is listed above it: nothing sits on top forever.
     later = _rss(
