@@ -10,14 +10,25 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.console import ConsoleAdapter, ConsoleIdentity
+from bot.adapters.console import (
+    ConsoleAdapter,
+    ConsoleFiles,
+    ConsoleIdentity,
+    StreamLines,
+    TerminalPrompt,
+    banner,
+    history_at,
+    terminal_screen,
+)
 from bot.delivery.worker import DeliveryWorker
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import InputReport, ingest_all
+from bot.logging_config import logging_redirected
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
@@ -93,18 +104,73 @@ class App:
     ) -> None:
         """A console chat: answers each line; pushes for the chat appear as they are delivered.
 
-        Interactive, pushes appear while the user types. Piped, the answers come first, then
-        what is due for the chat, and the chat ends: output that a script can rely on.
+        Interactive, pushes appear while the user types; on a terminal that is a prompt with
+        line editing and history, and log records go to a file. Piped, the answers come first,
+        then what is due for the chat, and the chat ends: output that a script can rely on.
         """
-        adapter = ConsoleAdapter(
-            sink=self.dispatcher, identity=identity, input_stream=stdin, output_stream=stdout
-        )
-        worker = self.delivery_worker(adapter, chat_id=identity.chat_id)
-        stop = asyncio.Event()
-        if not interactive:
-            await adapter.run(stop)
-            await worker.deliver_due()
+        if interactive and stdin.isatty() and stdout.isatty():
+            await self._terminal_chat(identity, stdin=stdin, stdout=stdout)
             return
+        adapter = ConsoleAdapter(
+            sink=self.dispatcher,
+            identity=identity,
+            lines=StreamLines(stdin),
+            output_stream=stdout,
+        )
+        if not interactive:
+            await adapter.run(asyncio.Event())
+            await self.delivery_worker(adapter, chat_id=identity.chat_id).deliver_due()
+            return
+        await self._live_chat(adapter, asyncio.Event())
+
+    async def _terminal_chat(
+        self, identity: ConsoleIdentity, *, stdin: TextIO, stdout: TextIO
+    ) -> None:
+        """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal."""
+        files = ConsoleFiles.beside(self.settings.database)
+        with contextlib.ExitStack() as stack:
+            elsewhere = stack.enter_context(terminal_screen(stdin, stdout))
+            log_file: Path | None = files.log
+            log_problem: OSError | None = None
+            if self.settings.log_level == "DEBUG":
+                # Debugging: the records are wanted on screen, above the prompt.
+                log_file = None
+                stack.enter_context(logging_redirected(self.settings, elsewhere))
+            else:
+                try:
+                    stack.enter_context(logging_redirected(self.settings, files.log))
+                except OSError as error:
+                    log_problem = error
+                    stack.enter_context(logging_redirected(self.settings, elsewhere))
+            history, history_problem = history_at(files.history)
+            adapter = ConsoleAdapter(
+                sink=self.dispatcher,
+                identity=identity,
+                lines=TerminalPrompt(
+                    prompt=f"{identity.chat_id}> ",
+                    history=history,
+                    commands=[f"/{spec.name}" for spec in self.deps.commands],
+                ),
+                output_stream=stdout,
+            )
+            await adapter.write(
+                banner(
+                    await adapter.language(),
+                    identity,
+                    database=files.database,
+                    log_file=log_file,
+                    log_problem=log_problem,
+                    history_file=files.history,
+                    history_problem=history_problem,
+                )
+            )
+            stop = asyncio.Event()
+            with _stopped_by_signals(stop):
+                await self._live_chat(adapter, stop)
+
+    async def _live_chat(self, adapter: ConsoleAdapter, stop: asyncio.Event) -> None:
+        """Answer the adapter's lines while its chat's pushes are delivered, until either ends."""
+        worker = self.delivery_worker(adapter, chat_id=adapter.chat.chat_id)
         delivery = asyncio.create_task(worker.run(stop))
         try:
             await adapter.run(stop)
