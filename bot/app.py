@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,11 @@ def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signal_number)
 
 
+def _is_process_terminal(stdin: TextIO, stdout: TextIO) -> bool:
+    """Both streams are this process's own, and a terminal: what prompt_toolkit draws on."""
+    return stdin is sys.stdin and stdout is sys.stdout and stdin.isatty() and stdout.isatty()
+
+
 class PlatformNotAvailableError(Exception):
     """A platform token is set, but this version cannot connect to that platform."""
 
@@ -108,8 +114,8 @@ class App:
         line editing and history, and log records go to a file. Piped, the answers come first,
         then what is due for the chat, and the chat ends: output that a script can rely on.
         """
-        if interactive and stdin.isatty() and stdout.isatty():
-            await self._terminal_chat(identity, stdin=stdin, stdout=stdout)
+        if interactive and _is_process_terminal(stdin, stdout):
+            await self._terminal_chat(identity, stdout)
             return
         adapter = ConsoleAdapter(
             sink=self.dispatcher,
@@ -123,13 +129,15 @@ class App:
             return
         await self._live_chat(adapter, asyncio.Event())
 
-    async def _terminal_chat(
-        self, identity: ConsoleIdentity, *, stdin: TextIO, stdout: TextIO
-    ) -> None:
-        """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal."""
+    async def _terminal_chat(self, identity: ConsoleIdentity, terminal: TextIO) -> None:
+        """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal.
+
+        The chat's messages are written to `terminal` itself, in order with the prompt; all
+        else written meanwhile goes through patch_stdout's stream.
+        """
         files = ConsoleFiles.beside(self.settings.database)
         with contextlib.ExitStack() as stack:
-            elsewhere = stack.enter_context(terminal_screen(stdin, stdout))
+            elsewhere = stack.enter_context(terminal_screen())
             log_file: Path | None = files.log
             log_problem: OSError | None = None
             if self.settings.log_level == "DEBUG":
@@ -151,7 +159,7 @@ class App:
                     history=history,
                     commands=[f"/{spec.name}" for spec in self.deps.commands],
                 ),
-                output_stream=stdout,
+                output_stream=terminal,
             )
             await adapter.write(
                 banner(

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, cast
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.application import create_app_session, run_in_terminal
+from prompt_toolkit import PromptSession, search
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.completion import WordCompleter
+from prompt_toolkit.filters import is_searching
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.output import create_output
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
@@ -213,6 +212,12 @@ class TerminalPrompt:
             else:
                 event.app.exit(exception=EOFError, style="class:exiting")
 
+        @bindings.add("enter", filter=is_searching)
+        def _run_found_line(event: KeyPressEvent) -> None:
+            # As in a shell: Enter on a line found with Ctrl-R runs it, not just leaves it there.
+            search.accept_search()
+            event.app.current_buffer.validate_and_handle()
+
         self._session: PromptSession[str] = PromptSession(
             message=prompt,
             history=history,
@@ -245,18 +250,18 @@ def history_at(path: Path) -> tuple[History, OSError | None]:
 
 
 @contextlib.contextmanager
-def terminal_screen(stdin: TextIO, stdout: TextIO) -> Iterator[TextIO]:
-    """The terminal as prompt_toolkit's, with a stream whose text appears above the prompt.
+def terminal_screen() -> Iterator[TextIO]:
+    """The process's terminal, with a stream whose text appears above the prompt.
 
     Inside the block `sys.stdout` and `sys.stderr` are that stream too, so that nothing written
     while the user types (a warning, a stray print, a debug log record) can break the line
     being edited. The chat's own messages go through `ConsoleAdapter.write` instead, which
     prints them in order with the prompt (the stream writes from a thread of its own).
     """
-    with (
-        create_app_session(input=create_input(stdin), output=create_output(stdout)),
-        patch_stdout(raw=True),
-    ):
+    # prompt_toolkit's default session (the process's stdin and stdout): the stream's writer
+    # thread finds the running prompt only there, not in a session made with
+    # create_app_session.
+    with patch_stdout(raw=True):
         yield cast(TextIO, sys.stdout)  # patch_stdout's proxy
 
 
