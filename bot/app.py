@@ -11,25 +11,19 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console import (
     ConsoleAdapter,
-    ConsoleFiles,
     ConsoleIdentity,
     StreamLines,
-    TerminalPrompt,
-    banner,
-    history_at,
-    terminal_screen,
+    terminal_console,
 )
 from bot.delivery.worker import DeliveryWorker
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import InputReport, ingest_all
-from bot.logging_config import logging_redirected
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
@@ -130,48 +124,14 @@ class App:
         await self._live_chat(adapter, asyncio.Event())
 
     async def _terminal_chat(self, identity: ConsoleIdentity, terminal: TextIO) -> None:
-        """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal.
-
-        The chat's messages are written to `terminal` itself, in order with the prompt; all
-        else written meanwhile goes through patch_stdout's stream.
-        """
-        files = ConsoleFiles.beside(self.settings.database)
-        with contextlib.ExitStack() as stack:
-            elsewhere = stack.enter_context(terminal_screen())
-            log_file: Path | None = files.log
-            log_problem: OSError | None = None
-            if self.settings.log_level == "DEBUG":
-                # Debugging: the records are wanted on screen, above the prompt.
-                log_file = None
-                stack.enter_context(logging_redirected(self.settings, elsewhere))
-            else:
-                try:
-                    stack.enter_context(logging_redirected(self.settings, files.log))
-                except OSError as error:
-                    log_problem = error
-                    stack.enter_context(logging_redirected(self.settings, elsewhere))
-            history, history_problem = history_at(files.history)
-            adapter = ConsoleAdapter(
-                sink=self.dispatcher,
-                identity=identity,
-                lines=TerminalPrompt(
-                    prompt=f"{identity.chat_id}> ",
-                    history=history,
-                    commands=[f"/{spec.name}" for spec in self.deps.commands],
-                ),
-                output_stream=terminal,
-            )
-            await adapter.write(
-                banner(
-                    await adapter.language(),
-                    identity,
-                    database=files.database,
-                    log_file=log_file,
-                    log_problem=log_problem,
-                    history_file=files.history,
-                    history_problem=history_problem,
-                )
-            )
+        """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal."""
+        async with terminal_console(
+            sink=self.dispatcher,
+            identity=identity,
+            settings=self.settings,
+            commands=[f"/{spec.name}" for spec in self.deps.commands],
+            terminal=terminal,
+        ) as adapter:
             stop = asyncio.Event()
             with _stopped_by_signals(stop):
                 await self._live_chat(adapter, stop)

@@ -12,11 +12,12 @@ typed. Piped, lines are read as they come and answered in order.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, cast
@@ -32,7 +33,9 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
 from bot.delivery.errors import TransientError
 from bot.i18n import LANGUAGES, translate
+from bot.logging_config import logging_redirected
 from bot.platform import CommandSink
+from bot.settings import Settings
 from storage.models import ChatRef, Platform
 
 
@@ -226,20 +229,26 @@ class TerminalPrompt:
             completer=WordCompleter(list(commands), sentence=True),
             complete_while_typing=False,
         )
+        self._entered: collections.deque[str] = collections.deque()
 
     async def read_line(self) -> str | None:
-        """The next line entered, or None when the user ends the chat."""
-        while True:
+        """The next line entered, or None when the user ends the chat.
+
+        Several lines pasted at once come back one by one, as if typed one after another.
+        """
+        while not self._entered:
             try:
                 # SIGINT is left to the app (a clean stop); at the prompt Ctrl-C is a key.
-                return await self._session.prompt_async(handle_sigint=False)
+                entered = await self._session.prompt_async(handle_sigint=False)
             except KeyboardInterrupt:
                 continue
             except EOFError:
                 return None
+            self._entered.extend(entered.splitlines() or [""])
+        return self._entered.popleft()
 
 
-def history_at(path: Path) -> tuple[History, OSError | None]:
+def _history_at(path: Path) -> tuple[History, OSError | None]:
     """Input history kept in `path`; in memory only (and why) when the file cannot be written."""
     try:
         with path.open("a", encoding="utf-8"):
@@ -247,22 +256,6 @@ def history_at(path: Path) -> tuple[History, OSError | None]:
     except OSError as error:
         return InMemoryHistory(), error
     return FileHistory(str(path)), None
-
-
-@contextlib.contextmanager
-def terminal_screen() -> Iterator[TextIO]:
-    """The process's terminal, with a stream whose text appears above the prompt.
-
-    Inside the block `sys.stdout` and `sys.stderr` are that stream too, so that nothing written
-    while the user types (a warning, a stray print, a debug log record) can break the line
-    being edited. The chat's own messages go through `ConsoleAdapter.write` instead, which
-    prints them in order with the prompt (the stream writes from a thread of its own).
-    """
-    # prompt_toolkit's default session (the process's stdin and stdout): the stream's writer
-    # thread finds the running prompt only there, not in a session made with
-    # create_app_session.
-    with patch_stdout(raw=True):
-        yield cast(TextIO, sys.stdout)  # patch_stdout's proxy
 
 
 class ConsoleAdapter:
@@ -370,3 +363,59 @@ class ConsoleAdapter:
         # Without a prompt on screen (piped, or while a command is answered) this writes at
         # once; with one, the prompt and the line being typed are redrawn below the text.
         await run_in_terminal(write_now)
+
+
+@contextlib.asynccontextmanager
+async def terminal_console(
+    *,
+    sink: CommandSink,
+    identity: ConsoleIdentity,
+    settings: Settings,
+    commands: Sequence[str],
+    terminal: TextIO,
+) -> AsyncIterator[ConsoleAdapter]:
+    """A console chat on the process's terminal, its banner shown, ready to `run`.
+
+    The chat's own messages are written to `terminal`, in order with the prompt. Inside the
+    block `sys.stdout` and `sys.stderr` print above the prompt (patch_stdout), so that nothing
+    else written while the user types (a warning, a stray print) breaks the line being edited;
+    and log records go to a file beside the database, or above the prompt at DEBUG level.
+    """
+    files = ConsoleFiles.beside(settings.database)
+    # prompt_toolkit's default session (the process's stdin and stdout): patch_stdout's
+    # writer thread finds the running prompt only there, not in one from create_app_session.
+    with patch_stdout(raw=True), contextlib.ExitStack() as logging_stack:
+        above_prompt = cast(TextIO, sys.stdout)  # patch_stdout's stream
+        log_file: Path | None = files.log
+        log_problem: OSError | None = None
+        if settings.log_level == "DEBUG":
+            # Debugging: the records are wanted on screen.
+            log_file = None
+            logging_stack.enter_context(logging_redirected(settings, above_prompt))
+        else:
+            try:
+                logging_stack.enter_context(logging_redirected(settings, files.log))
+            except OSError as error:
+                log_problem = error
+                logging_stack.enter_context(logging_redirected(settings, above_prompt))
+        history, history_problem = _history_at(files.history)
+        adapter = ConsoleAdapter(
+            sink=sink,
+            identity=identity,
+            lines=TerminalPrompt(
+                prompt=f"{identity.chat_id}> ", history=history, commands=commands
+            ),
+            output_stream=terminal,
+        )
+        await adapter.write(
+            banner(
+                await adapter.language(),
+                identity,
+                database=files.database,
+                log_file=log_file,
+                log_problem=log_problem,
+                history_file=files.history,
+                history_problem=history_problem,
+            )
+        )
+        yield adapter

@@ -154,6 +154,22 @@ def test_history_is_kept_beside_the_database_and_found_again(
     assert again.wait_for_exit() == 0
 
 
+def test_several_pasted_commands_are_each_answered(open_terminal: OpenTerminal) -> None:
+    terminal = open_terminal("chat")
+    terminal.wait_for_prompt("local>")
+
+    # A terminal wraps a paste in these marks (bracketed paste).
+    terminal.type("\x1b[200~/latest nato\n/lang en\n/latest beras\x1b[201~")
+    terminal.type(ENTER)
+
+    terminal.wait_for_text(translate("en", "latest.header_query", query="beras"))
+    text = terminal.text()
+    assert NATO_TITLE in text
+    assert translate("en", "lang.set") in text
+    assert text.index(NATO_TITLE) < text.index(translate("en", "lang.set"))
+    assert "Harga Beras Turun di Pasar Induk" in text
+
+
 def test_ctrl_c_drops_the_line_being_typed_and_on_an_empty_line_quits(
     newsbot: Newsbot, open_terminal: OpenTerminal
 ) -> None:
