@@ -6,13 +6,19 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.console import ConsoleAdapter, ConsoleIdentity
+from bot.adapters.console import (
+    ConsoleAdapter,
+    ConsoleIdentity,
+    StreamLines,
+    terminal_console,
+)
 from bot.delivery.worker import DeliveryWorker
 from bot.deps import Deps
 from bot.i18n import translate
@@ -58,6 +64,11 @@ def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signal_number)
 
 
+def _is_process_terminal(stdin: TextIO, stdout: TextIO) -> bool:
+    """Both streams are this process's own, and a terminal: what prompt_toolkit draws on."""
+    return stdin is sys.stdin and stdout is sys.stdout and stdin.isatty() and stdout.isatty()
+
+
 class PlatformNotAvailableError(Exception):
     """A platform token is set, but this version cannot connect to that platform."""
 
@@ -93,18 +104,41 @@ class App:
     ) -> None:
         """A console chat: answers each line; pushes for the chat appear as they are delivered.
 
-        Interactive, pushes appear while the user types. Piped, the answers come first, then
-        what is due for the chat, and the chat ends: output that a script can rely on.
+        Interactive, pushes appear while the user types; on a terminal that is a prompt with
+        line editing and history, and log records go to a file. Piped, the answers come first,
+        then what is due for the chat, and the chat ends: output that a script can rely on.
         """
-        adapter = ConsoleAdapter(
-            sink=self.dispatcher, identity=identity, input_stream=stdin, output_stream=stdout
-        )
-        worker = self.delivery_worker(adapter, chat_id=identity.chat_id)
-        stop = asyncio.Event()
-        if not interactive:
-            await adapter.run(stop)
-            await worker.deliver_due()
+        if interactive and _is_process_terminal(stdin, stdout):
+            await self._terminal_chat(identity, stdout)
             return
+        adapter = ConsoleAdapter(
+            sink=self.dispatcher,
+            identity=identity,
+            lines=StreamLines(stdin),
+            output_stream=stdout,
+        )
+        if not interactive:
+            await adapter.run(asyncio.Event())
+            await self.delivery_worker(adapter, chat_id=identity.chat_id).deliver_due()
+            return
+        await self._live_chat(adapter, asyncio.Event())
+
+    async def _terminal_chat(self, identity: ConsoleIdentity, terminal: TextIO) -> None:
+        """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal."""
+        async with terminal_console(
+            sink=self.dispatcher,
+            identity=identity,
+            settings=self.settings,
+            commands=[f"/{spec.name}" for spec in self.deps.commands],
+            terminal=terminal,
+        ) as adapter:
+            stop = asyncio.Event()
+            with _stopped_by_signals(stop):
+                await self._live_chat(adapter, stop)
+
+    async def _live_chat(self, adapter: ConsoleAdapter, stop: asyncio.Event) -> None:
+        """Answer the adapter's lines while its chat's pushes are delivered, until either ends."""
+        worker = self.delivery_worker(adapter, chat_id=adapter.chat.chat_id)
         delivery = asyncio.create_task(worker.run(stop))
         try:
             await adapter.run(stop)

@@ -117,6 +117,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin di sana dengan izin mengirim pesan, lalu coba lagi.",
         "telegram.check_failed": "Status admin tidak dapat diperiksa saat ini. Silakan coba "
         "beberapa saat lagi.",
+        "console.banner.chat": 'newsbot — chat konsol "{chat}" ({kind}), Anda masuk sebagai '
+        '"{user}".',
+        "console.banner.database": "Basis data: {path}",
+        "console.banner.log_file": "Log: {path}",
+        "console.banner.log_here": "Log: ditampilkan di sini (NEWSBOT_LOG_LEVEL=DEBUG)",
+        "console.banner.log_failed": "Log: {path} tidak dapat ditulis ({reason}), jadi log "
+        "ditampilkan di sini",
+        "console.banner.history_file": "Riwayat perintah: {path}",
+        "console.banner.history_failed": "Riwayat perintah: {path} tidak dapat ditulis "
+        "({reason}), jadi riwayat hanya disimpan sampai chat ini ditutup",
+        "console.banner.keys": "Ketik /help untuk daftar perintah. Panah atas/bawah dan Ctrl-R "
+        "mencari perintah sebelumnya, Tab melengkapi nama perintah. Keluar dengan Ctrl-D; "
+        "Ctrl-C menghapus baris yang sedang diketik, dan di baris kosong juga keluar.",
+        "console.kind.private": "pribadi",
+        "console.kind.group": "grup",
+        "console.kind.channel": "kanal",
     },
     "en": {
         "cmd.start.description": "Greeting and how to start",
@@ -221,6 +237,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "there with permission to post messages, then try again.",
         "telegram.check_failed": "Admin status cannot be checked right now. Please try again "
         "shortly.",
+        "console.banner.chat": 'newsbot — console chat "{chat}" ({kind}), you are "{user}".',
+        "console.banner.database": "Database: {path}",
+        "console.banner.log_file": "Log: {path}",
+        "console.banner.log_here": "Log: shown here (NEWSBOT_LOG_LEVEL=DEBUG)",
+        "console.banner.log_failed": "Log: {path} cannot be written ({reason}), so the log is "
+        "shown here",
+        "console.banner.history_file": "Command history: {path}",
+        "console.banner.history_failed": "Command history: {path} cannot be written "
+        "({reason}), so history lasts until this chat ends",
+        "console.banner.keys": "Type /help for the commands. Up/Down and Ctrl-R find earlier "
+        "commands, Tab completes a command's name. Quit with Ctrl-D; Ctrl-C clears the line "
+        "being typed, and on an empty line it quits too.",
+        "console.kind.private": "private",
+        "console.kind.group": "group",
+        "console.kind.channel": "channel",
     },
 }
 

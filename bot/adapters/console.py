@@ -3,19 +3,39 @@
 A console chat is a real platform chat: its subscriptions live in the database under
 `console:<name>`, pushes for it wait in the outbox until a `newsbot chat --chat <name>` runs, and
 then appear in that process's output.
+
+On a terminal the chat is a prompt_toolkit prompt (line editing, history kept in a file beside
+the database, Ctrl-R search, Tab for command names) and pushes are printed above the line being
+typed. Piped, lines are read as they come and answered in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import itertools
+import sys
 import threading
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from pathlib import Path
+from typing import Protocol, TextIO, cast
+
+from prompt_toolkit import PromptSession, search
+from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.completion import WordCompleter
+from prompt_toolkit.filters import is_searching
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
 from bot.delivery.errors import TransientError
+from bot.i18n import LANGUAGES, translate
+from bot.logging_config import logging_redirected
 from bot.platform import CommandSink
+from bot.settings import Settings
 from storage.models import ChatRef, Platform
 
 
@@ -29,20 +49,54 @@ class ConsoleIdentity:
     can_manage_chat: bool = True
 
 
-def render(reply: Reply) -> str:
-    """A reply as console text: parts in order, cards as numbered blocks, buttons as hints."""
+@dataclass(frozen=True)
+class ConsoleFiles:
+    """The database of a terminal chat, and the log and input history kept beside it."""
+
+    database: Path
+    log: Path
+    history: Path
+
+    @classmethod
+    def beside(cls, database: str) -> ConsoleFiles:
+        """`newsbot.db` gives `newsbot.log` and `newsbot.history` in the same directory."""
+        path = Path(database).resolve()
+        return cls(database=path, log=_sibling(path, ".log"), history=_sibling(path, ".history"))
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    candidate = path.with_suffix(suffix)
+    # A database named `news.log` must not get its own name back as the log file.
+    return candidate if candidate != path else path.with_name(path.name + suffix)
+
+
+def render(reply: Reply, language: str = LANGUAGES[0]) -> str:
+    """A reply as console text: parts in order, cards as numbered blocks, buttons as hints.
+
+    Every card says how to read its story (`[Baca: /read 7]`, as a push's button does), unless
+    a button already says it or the story itself follows the card (the answer to /read).
+    """
+    button_commands = {button.command for button in reply.buttons}
+    read_label = translate(language, "button.read")
     blocks = []
-    for part in reply.parts:
+    for index, part in enumerate(reply.parts):
         if isinstance(part, Text):
             blocks.append(part.content)
-        else:
-            blocks.append(_render_card(part))
+            continue
+        read_command = f"/read {part.article_id}"
+        opened = isinstance(_next_part(reply, index), Text)
+        hint = None if opened or read_command in button_commands else read_command
+        blocks.append(_render_card(part, read_hint=hint, read_label=read_label))
     if reply.buttons:
         blocks.append("  ".join(f"[{button.label}: {button.command}]" for button in reply.buttons))
     return "\n\n".join(block for block in blocks if block)
 
 
-def _render_card(card: ArticleCard) -> str:
+def _next_part(reply: Reply, index: int) -> Text | ArticleCard | None:
+    return reply.parts[index + 1] if index + 1 < len(reply.parts) else None
+
+
+def _render_card(card: ArticleCard, *, read_hint: str | None, read_label: str) -> str:
     badge = f"[{card.badge}] " if card.badge else ""
     lines = [
         f"#{card.article_id} {badge}{card.title}",
@@ -52,11 +106,160 @@ def _render_card(card: ArticleCard) -> str:
         lines.append(f"   {card.summary}")
     if card.url:
         lines.append(f"   {card.url}")
+    if read_hint:
+        lines.append(f"   [{read_label}: {read_hint}]")
     return "\n".join(lines)
 
 
+def banner(
+    language: str,
+    identity: ConsoleIdentity,
+    *,
+    database: Path,
+    log_file: Path | None,
+    log_problem: OSError | None,
+    history_file: Path,
+    history_problem: OSError | None,
+) -> str:
+    """What a terminal chat says first: which chat, where things are kept, how to leave.
+
+    `log_file` is None when log records are shown in the chat (NEWSBOT_LOG_LEVEL=DEBUG).
+    """
+    kind = translate(language, f"console.kind.{identity.chat_kind.value}")
+    if log_file is None:
+        log = translate(language, "console.banner.log_here")
+    elif log_problem is not None:
+        log = translate(
+            language, "console.banner.log_failed", path=log_file, reason=_reason(log_problem)
+        )
+    else:
+        log = translate(language, "console.banner.log_file", path=log_file)
+    if history_problem is not None:
+        history = translate(
+            language,
+            "console.banner.history_failed",
+            path=history_file,
+            reason=_reason(history_problem),
+        )
+    else:
+        history = translate(language, "console.banner.history_file", path=history_file)
+    chat = translate(
+        language, "console.banner.chat", chat=identity.chat_id, kind=kind, user=identity.user_id
+    )
+    database_line = translate(language, "console.banner.database", path=database)
+    return "\n".join(
+        (chat, database_line, log, history, translate(language, "console.banner.keys"))
+    )
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+class LineSource(Protocol):
+    """Where a console chat's lines come from."""
+
+    async def read_line(self) -> str | None:
+        """The next line; None once the input has ended."""
+
+
+class StreamLines:
+    """The lines of a text stream (a pipe, a file), read on a thread of their own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lines: asyncio.Queue[str | None] | None = None
+        self._ended = False
+
+    async def read_line(self) -> str | None:
+        """The next line, or None at end of input."""
+        if self._ended:
+            return None
+        if self._lines is None:
+            self._lines = asyncio.Queue()
+            self._start_reading(asyncio.get_running_loop(), self._lines)
+        line = await self._lines.get()
+        self._ended = line is None
+        return line
+
+    def _start_reading(
+        self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]
+    ) -> None:
+        def pump() -> None:
+            try:
+                for line in iter(self._stream.readline, ""):
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+            except RuntimeError:  # the loop closed while we were reading
+                return
+
+        # A daemon thread, not the default executor: a read blocked on a terminal must not
+        # keep the process alive after Ctrl-C.
+        threading.Thread(target=pump, name="console-input", daemon=True).start()
+
+
+class TerminalPrompt:
+    """Lines typed at a prompt: line editing, history with Ctrl-R search, Tab completion.
+
+    Ctrl-D on an empty line ends the input. Ctrl-C drops the line being typed, as in a shell;
+    on an empty line it ends the input too, so neither key leaves a traceback.
+    """
+
+    def __init__(self, *, prompt: str, history: History, commands: Sequence[str]) -> None:
+        bindings = KeyBindings()
+
+        @bindings.add("c-c")
+        def _interrupt(event: KeyPressEvent) -> None:
+            if event.current_buffer.text:
+                event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+            else:
+                event.app.exit(exception=EOFError, style="class:exiting")
+
+        @bindings.add("enter", filter=is_searching)
+        def _run_found_line(event: KeyPressEvent) -> None:
+            # As in a shell: Enter on a line found with Ctrl-R runs it, not just leaves it there.
+            search.accept_search()
+            event.app.current_buffer.validate_and_handle()
+
+        self._session: PromptSession[str] = PromptSession(
+            message=prompt,
+            history=history,
+            key_bindings=bindings,
+            # Completes the command name at the start of the line; Tab asks, typing does not.
+            completer=WordCompleter(list(commands), sentence=True),
+            complete_while_typing=False,
+        )
+        self._entered: collections.deque[str] = collections.deque()
+
+    async def read_line(self) -> str | None:
+        """The next line entered, or None when the user ends the chat.
+
+        Several lines pasted at once come back one by one, as if typed one after another.
+        """
+        while not self._entered:
+            try:
+                # SIGINT is left to the app (a clean stop); at the prompt Ctrl-C is a key.
+                entered = await self._session.prompt_async(handle_sigint=False)
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return None
+            self._entered.extend(entered.splitlines() or [""])
+        return self._entered.popleft()
+
+
+def _history_at(path: Path) -> tuple[History, OSError | None]:
+    """Input history kept in `path`; in memory only (and why) when the file cannot be written."""
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        return InMemoryHistory(), error
+    return FileHistory(str(path)), None
+
+
 class ConsoleAdapter:
-    """Reads commands from a text stream, writes replies and pushes to another."""
+    """Reads commands from a line source, writes replies and pushes to a text stream."""
 
     platform = Platform.CONSOLE
     sends_per_second: float | None = None
@@ -66,12 +269,12 @@ class ConsoleAdapter:
         *,
         sink: CommandSink,
         identity: ConsoleIdentity,
-        input_stream: TextIO,
+        lines: LineSource,
         output_stream: TextIO,
     ) -> None:
         self._sink = sink
         self._identity = identity
-        self._input = input_stream
+        self._lines = lines
         self._output = output_stream
         self._message_ids = itertools.count(1)
         self.chat = ChatRef(Platform.CONSOLE, identity.chat_id)
@@ -91,6 +294,10 @@ class ConsoleAdapter:
             can_manage_chat=self._identity.can_manage_chat,
         )
 
+    async def language(self) -> str:
+        """This chat's UI language."""
+        return await self._sink.language(self.chat)
+
     async def handle_line(self, line: str) -> None:
         """Answer one typed line."""
         if not line.strip():
@@ -100,34 +307,23 @@ class ConsoleAdapter:
             reply = await self._sink.not_a_command(self.chat)
         else:
             reply = await self._sink.dispatch(command)
-        self._write(render(reply))
+        await self._show(reply)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Answer lines, in order, until end of input or `stop`."""
-        loop = asyncio.get_running_loop()
-        lines: asyncio.Queue[str] = asyncio.Queue()
-
-        def pump() -> None:
-            # A daemon thread, not the default executor: a read blocked on a terminal must not
-            # keep the process alive after Ctrl-C.
-            try:
-                for line in iter(self._input.readline, ""):
-                    loop.call_soon_threadsafe(lines.put_nowait, line)
-                loop.call_soon_threadsafe(lines.put_nowait, "")
-            except RuntimeError:  # the loop closed while we were reading
-                return
-
-        threading.Thread(target=pump, name="console-input", daemon=True).start()
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
-                reading = asyncio.ensure_future(lines.get())
+                reading = asyncio.ensure_future(self._lines.read_line())
                 await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not reading.done():
                     reading.cancel()
+                    # Let a prompt put the terminal back the way it found it.
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await reading
                     return
                 line = reading.result()
-                if not line:
+                if line is None:
                     return
                 await self.handle_line(line)
         finally:
@@ -139,21 +335,87 @@ class ConsoleAdapter:
             # The worker of a console chat claims only that chat's rows; keep any other row.
             raise TransientError(f"{chat} is not the console chat of this process")
         message_id = f"console-{self.chat.chat_id}-{next(self._message_ids)}"
-        self._write(render(reply))
+        await self._show(reply)
         return message_id
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Print the corrected message, marked as a correction of `message_id`."""
-        self._write(f"({message_id})\n{render(reply)}")
+        await self.write(f"({message_id})\n{render(reply, await self.language())}")
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Print that a message was withdrawn."""
-        self._write(f"({message_id} withdrawn)")
+        await self.write(f"({message_id} withdrawn)")
 
     def send_interval(self, chat: ChatRef) -> float:
         """No limit between console messages."""
         return 0.0
 
-    def _write(self, text: str) -> None:
-        self._output.write(text + "\n\n")
-        self._output.flush()
+    async def _show(self, reply: Reply) -> None:
+        await self.write(render(reply, await self.language()))
+
+    async def write(self, text: str) -> None:
+        """Print a block of text and a blank line; above the prompt while one is shown."""
+
+        def write_now() -> None:
+            self._output.write(text + "\n\n")
+            self._output.flush()
+
+        # Without a prompt on screen (piped, or while a command is answered) this writes at
+        # once; with one, the prompt and the line being typed are redrawn below the text.
+        await run_in_terminal(write_now)
+
+
+@contextlib.asynccontextmanager
+async def terminal_console(
+    *,
+    sink: CommandSink,
+    identity: ConsoleIdentity,
+    settings: Settings,
+    commands: Sequence[str],
+    terminal: TextIO,
+) -> AsyncIterator[ConsoleAdapter]:
+    """A console chat on the process's terminal, its banner shown, ready to `run`.
+
+    The chat's own messages are written to `terminal`, in order with the prompt. Inside the
+    block `sys.stdout` and `sys.stderr` print above the prompt (patch_stdout), so that nothing
+    else written while the user types (a warning, a stray print) breaks the line being edited;
+    and log records go to a file beside the database, or above the prompt at DEBUG level.
+    """
+    files = ConsoleFiles.beside(settings.database)
+    # prompt_toolkit's default session (the process's stdin and stdout): patch_stdout's
+    # writer thread finds the running prompt only there, not in one from create_app_session.
+    with patch_stdout(raw=True), contextlib.ExitStack() as logging_stack:
+        above_prompt = cast(TextIO, sys.stdout)  # patch_stdout's stream
+        log_file: Path | None = files.log
+        log_problem: OSError | None = None
+        if settings.log_level == "DEBUG":
+            # Debugging: the records are wanted on screen.
+            log_file = None
+            logging_stack.enter_context(logging_redirected(settings, above_prompt))
+        else:
+            try:
+                logging_stack.enter_context(logging_redirected(settings, files.log))
+            except OSError as error:
+                log_problem = error
+                logging_stack.enter_context(logging_redirected(settings, above_prompt))
+        history, history_problem = _history_at(files.history)
+        adapter = ConsoleAdapter(
+            sink=sink,
+            identity=identity,
+            lines=TerminalPrompt(
+                prompt=f"{identity.chat_id}> ", history=history, commands=commands
+            ),
+            output_stream=terminal,
+        )
+        await adapter.write(
+            banner(
+                await adapter.language(),
+                identity,
+                database=files.database,
+                log_file=log_file,
+                log_problem=log_problem,
+                history_file=files.history,
+                history_problem=history_problem,
+            )
+        )
+        yield adapter

@@ -6,11 +6,15 @@ import asyncio
 import io
 import os
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
-from bot.adapters.console import ConsoleIdentity, render
-from bot.app import App
-from bot.chat import ArticleCard, Button, Reply, Text
-from tests.support import draft
+import pytest
+
+from bot.adapters.console import ConsoleFiles, ConsoleIdentity, banner, render
+from bot.app import App, utc_now
+from bot.chat import ArticleCard, Button, ChatKind, Reply, Text
+from tests.support import FakeClock, draft
 
 
 async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -44,6 +48,117 @@ def test_render_shows_cards_badges_and_buttons() -> None:
         "   https://contoh.id/cabai\n\n"
         "[Baca: /read 7]"
     )
+
+
+def _card(article_id: int, title: str) -> ArticleCard:
+    return ArticleCard(
+        article_id=article_id,
+        title=title,
+        section_name="Nasional",
+        time_label="24 Nov 2026 10:00 WIB",
+    )
+
+
+def test_every_search_result_says_how_to_read_it_in_the_chats_language() -> None:
+    results = Reply(
+        parts=(Text("Berita terbaru:"), _card(3, "Banjir di Medan"), _card(2, "Pemilu di Bali"))
+    )
+
+    assert render(results, "id") == (
+        "Berita terbaru:\n\n"
+        "#3 Banjir di Medan\n   Nasional · 24 Nov 2026 10:00 WIB\n   [Baca: /read 3]\n\n"
+        "#2 Pemilu di Bali\n   Nasional · 24 Nov 2026 10:00 WIB\n   [Baca: /read 2]"
+    )
+    english = render(results, "en")
+    assert "   [Read: /read 3]" in english
+    assert "Baca" not in english
+
+
+def test_a_story_being_read_or_pushed_shows_no_second_hint() -> None:
+    whole_story = Reply(parts=(_card(3, "Banjir di Medan"), Text("Air setinggi satu meter.")))
+    push = Reply(parts=(_card(3, "Banjir di Medan"),), buttons=(Button("Baca", "/read 3"),))
+
+    assert "/read" not in render(whole_story)
+    assert render(push).count("/read 3") == 1
+
+
+def test_console_files_sit_beside_the_database_as_an_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = ConsoleFiles.beside("data/berita.db")
+    assert files.database == tmp_path / "data" / "berita.db"
+    assert files.log == tmp_path / "data" / "berita.log"
+    assert files.history == tmp_path / "data" / "berita.history"
+    # A database that is itself named *.log never gets its own name back for the log.
+    assert ConsoleFiles.beside("arsip.log").log == tmp_path / "arsip.log.log"
+
+
+def test_the_banner_names_the_chat_its_files_and_how_to_quit() -> None:
+    identity = ConsoleIdentity(chat_id="redaksi", user_id="ani", chat_kind=ChatKind.GROUP)
+    files = ConsoleFiles.beside("/srv/berita/newsbot.db")
+
+    shown = banner(
+        "id",
+        identity,
+        database=files.database,
+        log_file=files.log,
+        log_problem=None,
+        history_file=files.history,
+        history_problem=None,
+    )
+    assert 'chat konsol "redaksi" (grup)' in shown
+    assert '"ani"' in shown
+    assert "Basis data: /srv/berita/newsbot.db" in shown
+    assert "Log: /srv/berita/newsbot.log" in shown
+    assert "Riwayat perintah: /srv/berita/newsbot.history" in shown
+    assert "Ctrl-D" in shown
+    assert "Ctrl-C" in shown
+
+    troubled = banner(
+        "en",
+        identity,
+        database=files.database,
+        log_file=files.log,
+        log_problem=PermissionError(13, "Permission denied"),
+        history_file=files.history,
+        history_problem=IsADirectoryError(21, "Is a directory"),
+    )
+    assert 'console chat "redaksi" (group)' in troubled
+    assert "Log: /srv/berita/newsbot.log cannot be written (Permission denied)" in troubled
+    assert "/srv/berita/newsbot.history cannot be written (Is a directory)" in troubled
+
+    debugging = banner(
+        "en",
+        identity,
+        database=files.database,
+        log_file=None,
+        log_problem=None,
+        history_file=files.history,
+        history_problem=None,
+    )
+    assert "Log: shown here (NEWSBOT_LOG_LEVEL=DEBUG)" in debugging
+
+
+async def test_a_piped_search_shows_the_read_hint_for_each_result(
+    app: App, clock: FakeClock
+) -> None:
+    clock.now = utc_now()
+    await app.deps.newsroom.publish(
+        [
+            draft("NATO latihan di Laut Baltik", published_at=clock.now - timedelta(hours=2)),
+            draft("NATO bahas anggaran", published_at=clock.now - timedelta(hours=1)),
+        ]
+    )
+    output = io.StringIO()
+    await app.chat(
+        ConsoleIdentity(), stdin=io.StringIO("/latest nato\n"), stdout=output, interactive=False
+    )
+    shown = output.getvalue()
+    assert shown.count("[Baca: /read ") == 2
+    assert shown.index("NATO bahas anggaran") < shown.index("[Baca: /read 2]")
+    assert shown.index("[Baca: /read 2]") < shown.index("NATO latihan di Laut Baltik")
+    assert shown.index("NATO latihan di Laut Baltik") < shown.index("[Baca: /read 1]")
 
 
 async def test_an_interactive_chat_shows_a_push_while_it_is_open(app: App) -> None:

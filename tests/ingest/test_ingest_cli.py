@@ -166,12 +166,13 @@ def test_hostile_feed_dates(
     assert "Traceback" not in result.stderr
     assert "1 with notes (item 1: " in result.stdout
     assert note in result.stdout
+    # With no input, the chat prints only what was pushed to it.
+    assert (title in newsbot.chat("", "--chat", "redaksi")) is pushed
     chat = newsbot.chat("/latest nasional\n/read 1\n/latest tanggal\n", "--chat", "redaksi")
-    assert chat.count(title) >= 3 + int(pushed), chat
+    assert chat.count(title) >= 3, chat
     assert "Maaf, terjadi kesalahan" not in chat
     # Stored at the time of ingest: this year, not 2099 or 9999.
     assert f" {datetime.now(ZoneInfo('Asia/Jakarta')).year} " in chat  # shown in WIB
-    assert ("[Baca: /read 1]" in chat) is pushed
     # A story that came in later is listed above it: nothing sits on top forever.
     later = _rss(
         newsbot.directory / "later.xml", [("Berita sesudahnya", format_datetime(_recent(0)))]
@@ -199,8 +200,9 @@ def test_hostile_characters_are_removed_and_invisible_ones_do_not_hide_words(
     )
     result = newsbot("ingest", str(path))
     assert result.returncode == 0, result.stderr
-    chat = newsbot.chat("/latest nato\n/read 1\n", "--chat", "pengikut")
-    assert "Sekjen na\u200bto tiba di Tokyo[2J" in chat
+    pushed = newsbot.chat("", "--chat", "pengikut")  # the follow's push, and nothing else
+    assert "Sekjen na\u200bto tiba di Tokyo[2J" in pushed
+    chat = pushed + newsbot.chat("/latest nato\n/read 1\n", "--chat", "pengikut")
+    assert chat.count("Sekjen na\u200bto tiba di Tokyo[2J") == 3
     for control in ("\u0000", "\u001b", "\u0007", "\u202e"):
         assert control not in chat
-    assert chat.count("[Baca: /read 1]") == 1  # the follow's push
