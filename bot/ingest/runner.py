@@ -66,16 +66,18 @@ def parse_batches(
 
     Raises:
         IngestError: the whole input is unusable (hostile, malformed, empty, unknown format);
-            raised by the first `next`.
+            raised by the first `next`, which also does all the reading and screening: call
+            it off the event loop.
     """
     if doc.path is not None:
         limits = replace(limits, max_items=None)
     if sniff(doc) == "jsonl":
-        return parse_jsonl(doc, resolve_section=resolve_section, now=now, limits=limits)
+        yield from parse_jsonl(doc, resolve_section=resolve_section, now=now, limits=limits)
+        return
     doc = doc.loaded()
     detected = detect(doc)
     if detected.kind in ("rss", "atom"):
-        return parse_feed(
+        yield from parse_feed(
             detected.data,
             kind=detected.kind,
             doc=doc,
@@ -83,7 +85,8 @@ def parse_batches(
             now=now,
             limits=limits,
         )
-    return parse_page(doc, resolve_section=resolve_section, now=now, limits=limits)
+        return
+    yield from parse_page(doc, resolve_section=resolve_section, now=now, limits=limits)
 
 
 def parse_document(
