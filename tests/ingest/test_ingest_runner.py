@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bot.ingest.errors import IngestError
 from bot.ingest.progress import BarProgress, PlainProgress, progress_for
-from bot.ingest.runner import InputReport, ingest_all
+from bot.ingest.runner import IngestLimits, InputReport, ingest_all, parse_batches
+from bot.ingest.sources import SourceDocument
 from storage.models import ArticleDraft, PublishOutcome, PublishResult
 
 if TYPE_CHECKING:
@@ -253,3 +255,18 @@ def test_report_line_summarises_many_rejections() -> None:
         "x.jsonl: jsonl, 1 new, 0 duplicate, 0 updated, 5 rejected "
         "(line 2: not JSON; line 3: not JSON; line 4: not JSON; +2 more)"
     )
+
+
+def test_parse_batches_does_its_work_on_the_first_next(
+    make_doc: Callable[..., SourceDocument], resolver: RecordingResolver
+) -> None:
+    """Reading, screening and parsing happen when the runner asks for a batch, on its worker
+    thread: calling parse_batches itself touches nothing, even for a hostile input."""
+    batches = parse_batches(
+        make_doc("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><rss/>"),
+        resolve_section=resolver,
+        now=NOW,
+        limits=IngestLimits(),
+    )
+    with pytest.raises(IngestError, match="declares entities"):
+        next(batches)
