@@ -134,7 +134,7 @@ class App:
             await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
             return
         # Which file this process fills, wherever it was started from.
-        stderr.write(f"newsbot: Telegram, with the database {self.settings.database}\n")
+        stderr.write(f"newsbot: connecting to Telegram; database {self.settings.database}\n")
         stderr.flush()
         stop = asyncio.Event()
         with _stopped_by_signals(stop):
