@@ -115,14 +115,16 @@ def _describe(detail: Mapping[str, Any]) -> str:
     own_message = detail["type"] in ("value_error", "empty_setting", "invalid_json")
     if own_message and inner and isinstance(inner[-1], str):
         inner = inner[:-1]  # our own messages name the key they are about ("slug 'X' ...")
-    labels = [_label(field, part) for part in inner]
+    labels = [_label(field, position, part) for position, part in enumerate(inner)]
     shown = None if is_secret(field) else detail.get("input")
     return ": ".join([setting_name(field), *labels, _problem(detail, shown=shown, field=field)])
 
 
-def _label(field: str, part: str | int) -> str:
+def _label(field: str, position: int, part: str | int) -> str:
+    """`section 2` for NEWSBOT_SECTIONS' second section, `item 2` in other lists, else keys."""
     if isinstance(part, int):
-        return f"section {part + 1}" if field == "sections" else f"item {part + 1}"
+        is_section = field == "sections" and position == 0
+        return f"section {part + 1}" if is_section else f"item {part + 1}"
     return part
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.sqlite.database import BUSY_TIMEOUT_MS
 from storage.sqlite.migrations import SCHEMA_VERSION
 from tests.support import Newsbot, assert_cannot_write
 
@@ -216,13 +217,15 @@ def test_a_database_locked_by_another_process_is_refused(newsbot: Newsbot) -> No
     holder = sqlite3.connect(database, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a long write
-        # It waits SQLite's busy timeout (15 s) for the lock before giving up.
-        result = _chat(newsbot, str(database), timeout=EXITS_WITHIN + 45)
+        # It waits SQLite's busy timeout for the lock before giving up.
+        result = _chat(newsbot, str(database), timeout=EXITS_WITHIN + BUSY_TIMEOUT_MS / 1000)
     finally:
         holder.close()
 
     _assert_refused(
-        result, str(database), "is locked by another process (still after waiting 15 s)"
+        result,
+        str(database),
+        f"is locked by another process (still after waiting {BUSY_TIMEOUT_MS / 1000:g} s)",
     )
     # Once the lock is gone, the same database works, stories and all.
     again = _chat(newsbot, str(database), stdin="/latest nato\n")

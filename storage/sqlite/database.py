@@ -187,11 +187,12 @@ def unusable(location: str, error: sqlite3.Error) -> DatabaseUnusableError:
     elif name.startswith("SQLITE_CORRUPT"):
         problem = "is damaged (SQLite: database disk image is malformed); restore a backup"
     elif name == "SQLITE_READONLY_DIRECTORY":
-        problem = "cannot be used: its directory is read-only"
+        problem = f"cannot be used: its directory {Path(location).parent} is read-only"
     elif name.startswith("SQLITE_READONLY"):
         problem = "is read-only; newsbot needs to write to it"
     elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        problem = f"is locked by another process (still after waiting {BUSY_TIMEOUT_MS // 1000} s)"
+        waited = f"{BUSY_TIMEOUT_MS / 1000:g} s"
+        problem = f"is locked by another process (still after waiting {waited})"
     elif name == "SQLITE_FULL":
         problem = "cannot be written: the disk is full"
     elif name.startswith("SQLITE_IOERR"):
