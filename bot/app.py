@@ -167,6 +167,9 @@ class App:
             stderr.flush()
             await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
             return
+        # Which file this process fills, wherever it was started from.
+        stderr.write(f"newsbot: connecting to Telegram; database {self.settings.database}\n")
+        stderr.flush()
         stop = asyncio.Event()
         with _stopped_by_signals(stop):
             await self.serve(self.telegram_adapter(), stop)

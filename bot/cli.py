@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
-
-import pydantic
+from importlib import metadata
 
 from bot.adapters.console import ConsoleIdentity
 from bot.app import App, PlatformNotAvailableError, open_app
@@ -17,12 +17,24 @@ from bot.ingest.report import InputReport, totals_line
 from bot.logging_config import configure_logging
 from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
-from storage import UnsupportedDatabaseError
+from bot.settings_loader import InvalidSettingsError, load_settings, unknown_setting_warnings
+from storage import DatabaseUnusableError
 
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+# A command line that names no verb, as argparse exits for any other incomplete one.
+EXIT_USAGE = 2
+# 128 + SIGPIPE: what a shell reports for any program whose reader went away (`yes | head`).
+EXIT_OUTPUT_CLOSED = 141
+
+
+def _version() -> str:
+    try:
+        return metadata.version("newsbot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed; run pip install -e .)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         description="An Indonesian-first news bot for Telegram and Discord. Settings come from "
         "NEWSBOT_* environment variables and .env (see .env.example).",
     )
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    parser.add_argument("--version", action="version", version=f"newsbot {_version()}")
+    # Not required: a plain `newsbot` prints this help instead of a usage error.
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.add_parser(
         "run",
         help="every configured platform and delivery; the console chat when no token is set",
@@ -120,24 +134,53 @@ def _ingest_outcome(reports: list[InputReport], app: App) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, read the settings once, and run the verb."""
-    arguments = _parser().parse_args(argv)
-    try:
-        settings = Settings()
-    except pydantic.ValidationError as error:
-        print(f"newsbot: configuration error:\n{error}", file=sys.stderr)
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if arguments.verb is None:
+        parser.print_help()
+        return EXIT_USAGE
+    settings = _read_settings()
+    if settings is None:
         return EXIT_CONFIG
     if getattr(arguments, "admin", False):
         settings = settings.model_copy(
             update={"admins": settings.admins | {f"console:{arguments.user}"}}
         )
     configure_logging(settings, sys.stderr)
+    return _run(arguments, settings)
+
+
+def _read_settings() -> Settings | None:
+    """The settings; None after saying on stderr what is wrong with them."""
+    for warning in unknown_setting_warnings(os.environ):
+        print(f"newsbot: warning: {warning}", file=sys.stderr)
     try:
-        return asyncio.run(_main(arguments, settings))
-    except (UnsupportedDatabaseError, PlatformNotAvailableError, PlatformStartError) as error:
+        return load_settings()
+    except InvalidSettingsError as error:
+        for problem in error.problems:
+            print(f"newsbot: {problem}", file=sys.stderr)
+        return None
+
+
+def _run(arguments: argparse.Namespace, settings: Settings) -> int:
+    """Run the verb; a known failure is one line on stderr and an exit code."""
+    try:
+        code = asyncio.run(_main(arguments, settings))
+        sys.stdout.flush()  # here, where a closed pipe can still be met quietly
+    except DatabaseUnusableError as error:
+        print(f"newsbot: NEWSBOT_DATABASE: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (PlatformNotAvailableError, PlatformStartError) as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except PlatformLostError as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of our output went away (`newsbot chat | head -1`): stop quietly. Output
+        # still buffered would fail again at exit, so stdout now leads to /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
     except KeyboardInterrupt:
         return 130
+    return code

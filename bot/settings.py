@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.models import Platform, Section
@@ -21,6 +31,9 @@ BREAKING_SLUG = "breaking"
 class SectionSetting(BaseModel):
     """One configured section."""
 
+    # A misspelt key ("alias") is an error, not a setting silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
     slug: str
     name_id: str
     name_en: str
@@ -30,7 +43,9 @@ class SectionSetting(BaseModel):
     @classmethod
     def _slug_is_plain(cls, slug: str) -> str:
         if not _SLUG.match(slug):
-            raise ValueError(f"section slug {slug!r} must be lower-case letters, digits and '-'")
+            raise ValueError(
+                f"slug {slug!r} must be lower-case letters, digits and '-' (e.g. dalam-negeri)"
+            )
         return slug
 
     def to_section(self) -> Section:
@@ -117,7 +132,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
-    sections: tuple[SectionSetting, ...] = DEFAULT_SECTIONS
+    # NoDecode: parsed by _sections_from_json, so that bad JSON names the setting.
+    sections: Annotated[tuple[SectionSetting, ...], NoDecode] = DEFAULT_SECTIONS
+    # After `sections`: their validators check against the sections validated before them.
     breaking_default_section: str = "nasional"
     fallback_section: str = "umum"
     push_max_age_hours: float = Field(default=48.0, gt=0)
@@ -128,6 +145,71 @@ class Settings(BaseSettings):
     ingest_max_items: int = Field(default=2_000, gt=0)
     ingest_max_body_chars: int = Field(default=100_000, ge=1_000)
     max_future_minutes: int = Field(default=15, ge=0)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object, info: ValidationInfo) -> object:
+        """An empty value (`NEWSBOT_TELEGRAM_TOKEN=`) unsets a setting that can be unset."""
+        if not isinstance(value, str) or value.strip() or info.field_name is None:
+            return value
+        default = cls.model_fields[info.field_name].default
+        if default is None or (isinstance(default, frozenset) and not default):
+            return default
+        shown = f" ({default})" if isinstance(default, str | int | float) else ""
+        raise PydanticCustomError(
+            "empty_setting",
+            "is empty; remove the line to use the default{shown}",
+            {"shown": shown},
+        )
+
+    @field_validator("database")
+    @classmethod
+    def _database_path_is_absolute(cls, database: str) -> str:
+        # Resolved once, here, so that every later message names the file actually used,
+        # whichever directory the command ran from.
+        if database == ":memory:" or "://" in database:
+            return database
+        return os.path.abspath(os.path.expanduser(database))
+
+    @field_validator("sections", mode="before")
+    @classmethod
+    def _sections_from_json(cls, value: object) -> object:
+        if not isinstance(value, str) or not value.strip():
+            return value  # an empty value is _empty_means_unset's to refuse
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise PydanticCustomError(
+                "invalid_json", "is not valid JSON ({detail})", {"detail": str(error)}
+            ) from error
+
+    @field_validator("sections")
+    @classmethod
+    def _sections_are_coherent(
+        cls, sections: tuple[SectionSetting, ...]
+    ) -> tuple[SectionSetting, ...]:
+        slugs = [section.slug for section in sections]
+        for slug in slugs:
+            if slugs.count(slug) > 1:
+                raise ValueError(f"two sections have the slug {slug!r}; each needs its own")
+        if BREAKING_SLUG not in slugs:
+            raise ValueError(
+                f"has no section with the slug {BREAKING_SLUG!r}, which /breaking stories go to"
+            )
+        return sections
+
+    @field_validator("breaking_default_section", "fallback_section")
+    @classmethod
+    def _is_a_configured_section(cls, slug: str, info: ValidationInfo) -> str:
+        sections = info.data.get("sections")
+        if sections is None:
+            return slug  # NEWSBOT_SECTIONS itself is wrong, and has its own message
+        slugs = [section.slug for section in sections]
+        if slug not in slugs:
+            raise ValueError(
+                f"{slug!r} is not one of the sections in NEWSBOT_SECTIONS ({', '.join(slugs)})"
+            )
+        return slug
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -172,18 +254,6 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {name!r} (try Asia/Jakarta)") from error
         return name
-
-    @model_validator(mode="after")
-    def _sections_are_coherent(self) -> Settings:
-        slugs = [section.slug for section in self.sections]
-        if len(set(slugs)) != len(slugs):
-            raise ValueError("two configured sections share a slug")
-        if BREAKING_SLUG not in slugs:
-            raise ValueError(f"the sections must include {BREAKING_SLUG!r}")
-        for name in ("breaking_default_section", "fallback_section"):
-            if getattr(self, name) not in slugs:
-                raise ValueError(f"{name} {getattr(self, name)!r} is not a configured section")
-        return self
 
     def tz(self) -> zoneinfo.ZoneInfo:
         """The display time zone."""

@@ -1,5 +1,5 @@
 """The database: connection, migrations, repositories and search text processing."""
 
-from storage.storage import Storage, UnsupportedDatabaseError, open_storage
+from storage.storage import DatabaseUnusableError, Storage, open_storage
 
-__all__ = ["Storage", "UnsupportedDatabaseError", "open_storage"]
+__all__ = ["DatabaseUnusableError", "Storage", "open_storage"]

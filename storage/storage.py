@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -28,21 +29,38 @@ class Storage:
     close: Callable[[], Awaitable[None]]
 
 
-class UnsupportedDatabaseError(Exception):
-    """The configured database is not one this newsbot can open."""
+class DatabaseUnusableError(Exception):
+    """The configured database cannot be used: where it is and what is wrong with it.
+
+    `str(error)` is one line, "'<location>' <problem>", for the operator; whoever knows the
+    setting that named the location adds its name.
+    """
+
+    def __init__(self, location: str, problem: str) -> None:
+        super().__init__(f"{location!r} {problem}")
+        self.location = location
+        self.problem = problem
+
+
+# user:password@ in a database URL: the password is a secret, never shown.
+_URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
 
 
 async def open_storage(database: str) -> Storage:
-    """Open the database named by the `NEWSBOT_DATABASE` setting: a SQLite path, or a URL."""
-    if database.startswith(("postgresql://", "postgres://")):
-        raise UnsupportedDatabaseError(
-            "PostgreSQL is not supported by this version yet; set NEWSBOT_DATABASE to a SQLite "
-            "file path such as newsbot.db"
-        )
+    """Open the database named by the `NEWSBOT_DATABASE` setting: a SQLite path, or a URL.
+
+    Raises:
+        DatabaseUnusableError: it cannot be used; no connection is left open.
+    """
     if "://" in database:
-        raise UnsupportedDatabaseError(
-            f"NEWSBOT_DATABASE={database!r} is neither a file path nor a postgresql:// URL"
-        )
+        shown = _URL_PASSWORD.sub(r"\1:***@", database)
+        if database.startswith(("postgresql://", "postgres://")):
+            raise DatabaseUnusableError(
+                shown,
+                "is a PostgreSQL URL: PostgreSQL is not supported by this version yet; use a "
+                "SQLite file path such as newsbot.db",
+            )
+        raise DatabaseUnusableError(shown, "is neither a SQLite file path nor a postgresql:// URL")
     # Imported here: storage.sqlite imports this module for Storage.
     from storage.sqlite import open_sqlite_storage  # noqa: PLC0415 - see the comment above
 

@@ -142,6 +142,47 @@ class FakePlatform:
         return [message for message in self.sent if message.chat.chat_id == chat_id]
 
 
+# Run as `python -c _WITHOUT_ROOT_POWERS COMMAND...`: empties the capability bounding set
+# (prctl PR_CAPBSET_DROP = 24), then execs COMMAND, which as root then has no capabilities
+# and meets file permissions like anyone else (CAP_DAC_OVERRIDE gone). A fresh one-thread
+# process does it, not a preexec_fn in the test process, which may have threads.
+_WITHOUT_ROOT_POWERS = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as last:
+    capabilities = range(int(last.read()) + 1)
+for capability in capabilities:
+    if libc.prctl(24, capability, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def unprivileged(command: list[str]) -> list[str]:
+    """`command`, run so that file permissions hold for it.
+
+    Tests of read-only files need it because this machine and CI run as root, which ignores
+    permissions. Not `user=nobody`: the interpreter lives under root's 0700 home here. For any
+    other user, `command` itself.
+    """
+    if os.geteuid() != 0:
+        return command
+    return [sys.executable, "-c", _WITHOUT_ROOT_POWERS, *command]
+
+
+def assert_cannot_write(path: Path) -> None:
+    """Prove that a process run `unprivileged` really cannot write `path`."""
+    probe = subprocess.run(
+        unprivileged([sys.executable, "-c", f"open({str(path)!r}, 'a')"]),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert probe.returncode != 0, f"{path} is writable for an unprivileged process"
+    assert "PermissionError" in probe.stderr, probe.stderr
+
+
 class Newsbot:
     """Runs `python -m bot` in a scratch directory with its own database and no .env."""
 
@@ -153,16 +194,23 @@ class Newsbot:
         self.env["NEWSBOT_DATABASE"] = str(directory / "newsbot.db")
 
     def __call__(
-        self, *arguments: str, stdin: str = "", env: dict[str, str] | None = None
+        self,
+        *arguments: str,
+        stdin: str = "",
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        as_unprivileged: bool = False,
     ) -> subprocess.CompletedProcess[str]:
+        """`python -m bot ARGUMENTS`; `as_unprivileged`: file permissions hold even for root."""
+        command = [sys.executable, "-m", "bot", *arguments]
         return subprocess.run(
-            [sys.executable, "-m", "bot", *arguments],
+            unprivileged(command) if as_unprivileged else command,
             input=stdin,
             capture_output=True,
             text=True,
             cwd=self.directory,
             env={**self.env, **(env or {})},
-            timeout=60,
+            timeout=timeout,
             check=False,
         )
 

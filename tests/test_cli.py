@@ -158,16 +158,32 @@ _NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"NEWSBOT_ADMINS": "bob"}, "must be platform:user_id"),
-        ({"NEWSBOT_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
-        ({"NEWSBOT_DATABASE": "postgresql://localhost/news"}, "PostgreSQL is not supported"),
+        ({"NEWSBOT_ADMINS": "bob"}, "newsbot: NEWSBOT_ADMINS: admin 'bob' must be platform:"),
+        (
+            {"NEWSBOT_TIMEZONE": "Mars/Olympus"},
+            "newsbot: NEWSBOT_TIMEZONE: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            {"NEWSBOT_DATABASE": "postgresql://localhost/news"},
+            "newsbot: NEWSBOT_DATABASE: 'postgresql://localhost/news' is a PostgreSQL URL: "
+            "PostgreSQL is not supported",
+        ),
         (
             {"NEWSBOT_TELEGRAM_TOKEN": "123:abc", "NEWSBOT_TELEGRAM_API_URL": _NOWHERE},
-            f"cannot reach the Bot API at {_NOWHERE}",
+            f"newsbot: cannot reach the Bot API at {_NOWHERE}",
         ),
-        ({"NEWSBOT_TELEGRAM_API_URL": "ftp://x"}, "must be an http:// or https:// URL"),
-        ({"NEWSBOT_TELEGRAM_WEBHOOK_SECRET": "a b"}, "webhook secret must be"),
-        ({"NEWSBOT_DISCORD_TOKEN": "123:abc"}, "Discord support is not in this version"),
+        (
+            {"NEWSBOT_TELEGRAM_API_URL": "ftp://x"},
+            "newsbot: NEWSBOT_TELEGRAM_API_URL: 'ftp://x' must be an http:// or https:// URL",
+        ),
+        (
+            {"NEWSBOT_TELEGRAM_WEBHOOK_SECRET": "a b"},
+            "newsbot: NEWSBOT_TELEGRAM_WEBHOOK_SECRET: the webhook secret must be",
+        ),
+        (
+            {"NEWSBOT_DISCORD_TOKEN": "123:abc"},
+            "newsbot: Discord support is not in this version",
+        ),
     ],
 )
 def test_configuration_errors_are_clear(
@@ -175,7 +191,7 @@ def test_configuration_errors_are_clear(
 ) -> None:
     result = newsbot("run", env=env)
     assert result.returncode == 2
-    assert message in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith(message)]
     assert "Traceback" not in result.stderr
     assert "123:abc" not in result.stderr
 

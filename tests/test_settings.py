@@ -11,6 +11,20 @@ import pytest
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+ENV_EXAMPLE = ROOT / ".env.example"
+
+
+def commented_examples() -> list[str]:
+    """The `# NEWSBOT_NAME=value` lines of .env.example, without their `# `."""
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    return re.findall(r"^# (NEWSBOT_[A-Z_]+=.*)$", text, flags=re.MULTILINE)
+
+
+def uncommented(line: str) -> str:
+    """.env.example with one of its commented examples made real."""
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    assert text.count(f"# {line}\n") == 1
+    return text.replace(f"# {line}\n", f"{line}\n")
 
 
 def test_env_example_lists_every_setting() -> None:
@@ -44,3 +58,30 @@ def test_sections_must_include_breaking_and_valid_slugs() -> None:
         Settings(_env_file=None, sections=[{"slug": "umum", "name_id": "U", "name_en": "G"}])
     with pytest.raises(pydantic.ValidationError, match="slug"):
         Settings(_env_file=None, sections=[{"slug": "Bad Slug", "name_id": "x", "name_en": "x"}])
+
+
+def test_the_commented_examples_are_found() -> None:
+    names = [line.partition("=")[0] for line in commented_examples()]
+    assert "NEWSBOT_SECTIONS" in names
+    assert "NEWSBOT_TELEGRAM_TOKEN" in names
+
+
+@pytest.mark.parametrize("line", commented_examples(), ids=lambda line: line.partition("=")[0])
+def test_each_commented_example_works_when_uncommented(
+    line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in list(__import__("os").environ):
+        if key.startswith("NEWSBOT_"):
+            monkeypatch.delenv(key)
+    env_file = tmp_path / ".env"
+    env_file.write_text(uncommented(line), encoding="utf-8")
+    name, _, value = line.partition("=")
+    field = name.removeprefix("NEWSBOT_").lower()
+
+    before = getattr(Settings(_env_file=ENV_EXAMPLE), field)
+    after = getattr(Settings(_env_file=env_file), field)
+
+    if value:
+        assert after != before, "the example must change the setting"
+    else:
+        assert after is None, "an empty example leaves the setting unset"

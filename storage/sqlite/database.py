@@ -1,41 +1,68 @@
-"""One aiosqlite connection in WAL mode, with explicit write transactions."""
+"""One aiosqlite connection in WAL mode, with explicit write transactions.
+
+Opening is also where an unusable database file is found out and named: a directory, a file
+that is not SQLite, a read-only file, a lock held by another process. Each becomes one
+`DatabaseUnusableError`, and no connection (an aiosqlite connection is a thread that keeps the
+process alive) is left open behind it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
+from storage.storage import DatabaseUnusableError
+
 # Several processes (a chat, an ingest, the delivery loop) share one file; a writer waits this
 # long for another's transaction before SQLite reports the database as locked.
 BUSY_TIMEOUT_MS = 15_000
+
+MEMORY = ":memory:"
 
 
 class SqliteDatabase:
     """The connection and the lock that keeps one task's transaction from mixing with another's."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, location: str) -> None:
         self.connection = connection
+        self.location = location
         self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
-        """Open (creating if needed) the database file and set the connection up."""
-        target = Path(path)
-        if str(path) != ":memory:":
-            target.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are ours to begin (BEGIN IMMEDIATE, see below).
-        connection = await aiosqlite.connect(target, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        return cls(connection)
+        """Open (creating if needed) the database file and set the connection up.
+
+        Raises:
+            DatabaseUnusableError: the file cannot be used; its connection is closed again.
+        """
+        location = str(path)
+        if location != MEMORY:
+            check_location(Path(path))
+        try:
+            # isolation_level=None: transactions are ours to begin (BEGIN IMMEDIATE, see below).
+            connection = await aiosqlite.connect(location, isolation_level=None)
+        except sqlite3.Error as error:
+            raise unusable(location, error) from error
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # The first statement that reads the file: "not a database" and damage show here.
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+        except BaseException as error:
+            await asyncio.shield(connection.close())
+            if isinstance(error, sqlite3.Error):
+                raise unusable(location, error) from error
+            raise
+        return cls(connection, location)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -79,3 +106,101 @@ def to_epoch(moment: datetime) -> float:
 def from_epoch(seconds: float) -> datetime:
     """Unix seconds back as an aware datetime in UTC."""
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def check_location(path: Path) -> None:
+    """Refuse a path SQLite could not use, with a clearer reason than SQLite would give.
+
+    Creates the missing directories of a new file, as opening it would.
+
+    Raises:
+        DatabaseUnusableError: the path is a directory, not a regular file, not readable or
+            not writable (or sits in a directory where SQLite cannot write its journals).
+    """
+    location = str(path)
+    try:
+        if path.is_dir():
+            raise DatabaseUnusableError(
+                location, f"is a directory; name a file in it, such as {path / 'newsbot.db'}"
+            )
+        if path.exists():
+            _check_existing_file(path)
+        else:
+            _make_directory_for(path)
+    except OSError as error:
+        raise DatabaseUnusableError(
+            location, f"cannot be used ({error.strerror or error})"
+        ) from error
+
+
+def _check_existing_file(path: Path) -> None:
+    location = str(path)
+    if not path.is_file():
+        raise DatabaseUnusableError(location, "is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise DatabaseUnusableError(location, "cannot be read (permission denied)")
+    if not os.access(path, os.W_OK):
+        raise DatabaseUnusableError(location, "is read-only; newsbot needs to write to it")
+    journals = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    for journal in journals:
+        if journal.exists() and not os.access(journal, os.R_OK | os.W_OK):
+            # Left behind by another user's process (root running an ingest, say).
+            raise DatabaseUnusableError(
+                location, f"cannot be used: its journal {journal} is read-only"
+            )
+    if not all(journal.exists() for journal in journals) and not os.access(
+        path.parent, os.W_OK | os.X_OK
+    ):
+        # In WAL mode SQLite creates the -wal and -shm files beside the database.
+        raise DatabaseUnusableError(
+            location,
+            f"cannot be used: its directory {path.parent} is read-only (SQLite writes the "
+            "-wal and -shm journals there)",
+        )
+
+
+def _make_directory_for(path: Path) -> None:
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise DatabaseUnusableError(str(path), f"cannot be created: {ancestor} is not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnusableError(
+            str(path),
+            f"cannot be created: its directory {path.parent} cannot be made "
+            f"({error.strerror or error})",
+        ) from error
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DatabaseUnusableError(
+            str(path), f"cannot be created: its directory {path.parent} is read-only"
+        )
+
+
+def unusable(location: str, error: sqlite3.Error) -> DatabaseUnusableError:
+    """The operator's reading of an error SQLite gave while opening the database."""
+    name = error.sqlite_errorname or ""
+    if name == "SQLITE_NOTADB":
+        problem = "is not an SQLite database"
+    elif name.startswith("SQLITE_CORRUPT"):
+        problem = "is damaged (SQLite: database disk image is malformed); restore a backup"
+    elif name == "SQLITE_READONLY_DIRECTORY":
+        problem = f"cannot be used: its directory {Path(location).parent} is read-only"
+    elif name.startswith("SQLITE_READONLY"):
+        problem = "is read-only; newsbot needs to write to it"
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        waited = f"{BUSY_TIMEOUT_MS / 1000:g} s"
+        problem = f"is locked by another process (still after waiting {waited})"
+    elif name == "SQLITE_FULL":
+        problem = "cannot be written: the disk is full"
+    elif name.startswith("SQLITE_IOERR"):
+        problem = f"cannot be read or written (disk I/O error, {name})"
+    elif name.startswith("SQLITE_CANTOPEN"):
+        problem = "cannot be opened"
+    elif name.startswith(("SQLITE_PERM", "SQLITE_AUTH")):
+        problem = "cannot be opened (permission denied)"
+    else:
+        problem = f"cannot be used (SQLite: {error}{f', {name}' if name else ''})"
+    return DatabaseUnusableError(location, problem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from storage.sqlite.database import SqliteDatabase
+from storage.storage import DatabaseUnusableError
 
 logger = logging.getLogger(__name__)
 
@@ -166,9 +167,10 @@ async def migrate(database: SqliteDatabase) -> int:
             row = await cursor.fetchone()
         current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the database schema is version {current}, newer than this newsbot knows "
-                f"({SCHEMA_VERSION}); upgrade newsbot"
+            raise DatabaseUnusableError(
+                database.location,
+                f"has schema version {current}, newer than this newsbot knows "
+                f"({SCHEMA_VERSION}); upgrade newsbot to use it",
             )
         for version in range(current, SCHEMA_VERSION):
             logger.info("migrating the database to schema version %d", version + 1)

@@ -114,3 +114,27 @@ def test_a_refused_token_is_a_clear_configuration_error(
     assert "Telegram refused NEWSBOT_TELEGRAM_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
     assert "999:wrong" not in result.stderr
+
+
+def test_the_start_banner_names_the_absolute_database_path(
+    tmp_path: Path, api: FakeBotApi, server: BotApiServer
+) -> None:
+    workdir = tmp_path / "redaksi"
+    workdir.mkdir()
+    newsbot = Newsbot(workdir)
+    env = {
+        "NEWSBOT_DATABASE": "data/berita.db",  # relative: to the directory newsbot starts in
+        "NEWSBOT_TELEGRAM_TOKEN": TOKEN,
+        "NEWSBOT_TELEGRAM_API_URL": server.base_url,
+    }
+    bot = newsbot.start("run", env=env)
+    try:
+        _wait(lambda: bool(api.of_method("getUpdates")), bot)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        _, stderr = bot.communicate(timeout=30)
+
+    database = workdir / "data" / "berita.db"
+    assert f"newsbot: connecting to Telegram; database {database}\n" in stderr
+    assert database.is_file()
+    assert bot.returncode == 0, stderr

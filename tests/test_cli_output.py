@@ -1,0 +1,93 @@
+"""The command line's own behaviour: help, version, and a reader that stops reading."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from tests.support import Newsbot
+
+
+@pytest.fixture
+def newsbot(tmp_path: Path) -> Newsbot:
+    return Newsbot(tmp_path)
+
+
+def test_a_plain_newsbot_prints_its_help(newsbot: Newsbot) -> None:
+    result = newsbot(timeout=15)
+
+    assert result.returncode == 2  # as for any command line that does not say what to do
+    assert result.stdout.startswith("usage: newsbot")
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ")]
+    assert {"run", "chat", "ingest", "sample-news"} <= set(listed)
+    assert result.stderr == ""
+
+
+def test_help_asked_for_is_success(newsbot: Newsbot) -> None:
+    result = newsbot("--help", timeout=15)
+
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: newsbot")
+
+
+def test_version_comes_from_the_package_metadata(newsbot: Newsbot) -> None:
+    result = newsbot("--version", timeout=15)
+
+    assert result.returncode == 0
+    assert result.stdout == f"newsbot {metadata.version('newsbot')}\n"
+
+
+def test_a_chat_whose_output_is_closed_ends_quietly(newsbot: Newsbot) -> None:
+    assert newsbot("sample-news").returncode == 0
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before the first answer is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "chat"],
+            input=b"/help\n/latest\n/latest nato\n",
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            cwd=newsbot.directory,
+            env=newsbot.env,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+    assert result.returncode == 141  # 128 + SIGPIPE, as a shell reports for `yes | head -1`
+    assert result.stderr == b""  # no BrokenPipeError traceback, no "Exception ignored"
+
+
+def test_a_chat_piped_into_head_ends_quietly(newsbot: Newsbot) -> None:
+    assert newsbot("sample-news").returncode == 0
+    bash = shutil.which("bash")
+    assert bash is not None
+    python = shlex.quote(sys.executable)
+    result = subprocess.run(
+        [
+            bash,
+            "-c",
+            f"printf '/help\\n/latest\\n/latest nato\\n' | {python} -m bot chat | head -1; "
+            'echo "exit ${PIPESTATUS[1]}"',
+        ],
+        capture_output=True,
+        text=True,
+        cwd=newsbot.directory,
+        env=newsbot.env,
+        timeout=30,
+        check=False,
+    )
+
+    first, status = result.stdout.splitlines()
+    assert first == "Perintah:"
+    # 0 when the answers all fitted in the pipe before head left, 141 when they did not.
+    assert status in ("exit 0", "exit 141")
+    assert result.stderr == ""
