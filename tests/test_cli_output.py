@@ -91,3 +91,32 @@ def test_a_chat_piped_into_head_ends_quietly(newsbot: Newsbot) -> None:
     # 0 when the answers all fitted in the pipe before head left, 141 when they did not.
     assert status in ("exit 0", "exit 141")
     assert result.stderr == ""
+
+
+def test_pushes_for_a_reader_who_left_wait_for_the_next_chat(newsbot: Newsbot) -> None:
+    assert newsbot("sample-news").returncode == 0
+    newsbot.chat("/subscribe breaking\n", "--chat", "meja")
+    for n in range(3):
+        stored = newsbot.chat(f"/breaking Kabar ke-{n} | Isi kabar ke-{n}.\n", "--admin")
+        assert f"Kabar ke-{n}" not in stored
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the pushes are written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "chat", "--chat", "meja"],
+            input=b"",
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            cwd=newsbot.directory,
+            env=newsbot.env,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode in (0, 141)  # 141 once anything else is written and refused
+    assert result.stderr == b""  # not a traceback per push
+    # Nothing was seen, so nothing was lost: the next chat gets every push, once.
+    pushed = newsbot.chat("", "--chat", "meja")
+    for n in range(3):
+        assert pushed.count(f"Kabar ke-{n}") == 1

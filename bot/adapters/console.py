@@ -31,7 +31,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
-from bot.delivery.errors import TransientError
+from bot.delivery.errors import OutputClosed, TransientError
 from bot.i18n import LANGUAGES, translate
 from bot.logging_config import logging_redirected
 from bot.platform import CommandSink
@@ -335,16 +335,25 @@ class ConsoleAdapter:
             # The worker of a console chat claims only that chat's rows; keep any other row.
             raise TransientError(f"{chat} is not the console chat of this process")
         message_id = f"console-{self.chat.chat_id}-{next(self._message_ids)}"
-        await self._show(reply)
+        await self._deliver(render(reply, await self.language()))
         return message_id
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Print the corrected message, marked as a correction of `message_id`."""
-        await self.write(f"({message_id})\n{render(reply, await self.language())}")
+        await self._deliver(f"({message_id})\n{render(reply, await self.language())}")
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Print that a message was withdrawn."""
-        await self.write(f"({message_id} withdrawn)")
+        await self._deliver(f"({message_id} withdrawn)")
+
+    async def _deliver(self, text: str) -> None:
+        """Write a delivery; output nobody reads any more leaves it in the outbox."""
+        try:
+            await self.write(text)
+        except BrokenPipeError as error:
+            # `newsbot chat | head`: the reader left. The story was not seen, so it waits for
+            # the next chat, quietly (a delivery error, not a crash to log).
+            raise OutputClosed("the console's output was closed") from error
 
     def send_interval(self, chat: ChatRef) -> float:
         """No limit between console messages."""

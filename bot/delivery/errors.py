@@ -33,3 +33,8 @@ class TransientError(DeliveryError):
 
 class PermanentError(DeliveryError):
     """The platform refused this message (bad request); sending it again would fail again."""
+
+
+class OutputClosed(DeliveryError):
+    """The platform can take no more messages from this process (a console whose reader went
+    away): the row goes back as it was, due at once, and this process stops delivering."""

@@ -14,6 +14,7 @@ from bot.delivery.errors import (
     ChatGone,
     ChatMoved,
     DeliveryError,
+    OutputClosed,
     PermanentError,
     RetryAfter,
     TransientError,
@@ -159,7 +160,7 @@ class DeliveryWorker:
         """
         for position, item in enumerate(queue):
             error = await self._deliver(item)
-            if isinstance(error, RetryAfter | ChatGone | ChatMoved | _Released):
+            if isinstance(error, RetryAfter | ChatGone | ChatMoved | OutputClosed | _Released):
                 due = self._clock()
                 if isinstance(error, RetryAfter):
                     due += timedelta(seconds=error.seconds)
@@ -267,7 +268,11 @@ class DeliveryWorker:
     async def _handle_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         now = self._clock()
         reason = str(error) or type(error).__name__
-        if isinstance(error, RetryAfter):
+        if isinstance(error, OutputClosed):
+            # Nothing was seen: the row is as it was, for whoever delivers next.
+            await self._storage.outbox.retry_at(item, now, reason, count_attempt=False)
+            self._stopping.set()
+        elif isinstance(error, RetryAfter):
             # Not the chat's fault and not a failed attempt: wait exactly as long as asked.
             self._pacer.hold(item.chat, error.seconds)
             await self._storage.outbox.retry_at(
