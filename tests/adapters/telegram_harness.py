@@ -43,6 +43,14 @@ class TelegramHarness:
         [result] = await self.app.deps.newsroom.publish([draft(title, **options)])
         return result.article_id
 
+    async def outbox_becomes(self, expected: dict[str, int], *, within: float = 10.0) -> None:
+        """Wait until the outbox's status counts are `expected`: a row is recorded a moment
+        after Telegram answered, so a test that saw the message must wait for the record."""
+        async with asyncio.timeout(within):
+            # The outbox signals nothing: poll it.
+            while await self.app.storage.outbox.status_counts() != expected:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+
     async def sections_of(self, chat_id: int) -> list[str]:
         return await self.app.storage.subscriptions.sections_of(
             ChatRef(Platform.TELEGRAM, str(chat_id))
