@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from bot.adapters.console import ConsoleIdentity
+from bot.adapters.console import ConsoleFiles, ConsoleIdentity
 from bot.app import App, PlatformNotAvailableError, open_app
 from bot.chat import ChatKind
 from bot.ingest.progress import progress_for
 from bot.ingest.report import InputReport, totals_line
-from bot.logging_config import configure_logging
+from bot.logging_config import configure_logging, logging_redirected
 from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from bot.settings_loader import InvalidSettingsError, load_settings, unknown_setting_warnings
@@ -147,7 +148,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             update={"admins": settings.admins | {f"console:{arguments.user}"}}
         )
     configure_logging(settings, sys.stderr)
-    return _run(arguments, settings)
+    with _logs_away_from_a_console(arguments, settings):
+        return _run(arguments, settings)
+
+
+def _logs_away_from_a_console(
+    arguments: argparse.Namespace, settings: Settings
+) -> contextlib.ExitStack:
+    """For a console chat on this terminal, log records go to its log file from the start
+    (opening the database may log, before the chat exists to say where records go)."""
+    console = arguments.verb == "chat" or (
+        arguments.verb == "run" and settings.telegram_token is None
+    )
+    on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    redirected = contextlib.ExitStack()
+    if console and on_terminal and settings.log_level != "DEBUG":
+        # A file that cannot be opened leaves the records where they were; the chat's banner
+        # says why.
+        with contextlib.suppress(OSError):
+            log = ConsoleFiles.beside(settings.database).log
+            log.parent.mkdir(parents=True, exist_ok=True)  # as opening the database will
+            redirected.enter_context(logging_redirected(settings, log))
+    return redirected
 
 
 def _read_settings() -> Settings | None:

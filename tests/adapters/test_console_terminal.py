@@ -258,3 +258,17 @@ def test_a_log_or_history_file_that_cannot_be_written_is_said_and_nothing_is_los
 
     assert terminal.wait_for_exit() == 0
     assert "Traceback" not in terminal.raw
+
+
+def test_a_new_database_is_made_without_a_log_record_on_the_terminal(
+    newsbot: Newsbot, open_terminal: OpenTerminal
+) -> None:
+    """Opening the database logs (the schema is created) before the chat exists: those
+    records go to the chat's log file too, not above the banner."""
+    fresh = newsbot.directory / "baru" / "berita.db"
+    terminal = open_terminal("chat", "--chat", "meja", env={"NEWSBOT_DATABASE": str(fresh)})
+    terminal.wait_for_prompt("meja>")
+    assert "migrating" not in terminal.raw
+    assert " INFO " not in terminal.raw
+    log = (fresh.parent / "berita.log").read_text(encoding="utf-8")
+    assert "migrating the database to schema version" in log
