@@ -200,6 +200,7 @@ def test_hostile_characters_are_removed_and_invisible_ones_do_not_hide_words(
     )
     result = newsbot("ingest", str(path))
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
     pushed = newsbot.chat("", "--chat", "pengikut")  # the follow's push, and nothing else
     assert "Sekjen na\u200bto tiba di Tokyo[2J" in pushed
     chat = pushed + newsbot.chat("/latest nato\n/read 1\n", "--chat", "pengikut")
