@@ -19,7 +19,7 @@ from bot.adapters.console import (
     StreamLines,
     terminal_console,
 )
-from bot.delivery.worker import DeliveryWorker
+from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
@@ -85,9 +85,9 @@ class App:
 
     def delivery_worker(
         self, adapter: PlatformAdapter, *, chat_id: str | None = None
-    ) -> DeliveryWorker:
-        """A delivery worker for `adapter`'s platform (and, for the console, one chat)."""
-        return DeliveryWorker(
+    ) -> DeliveryScheduler:
+        """The delivery of `adapter`'s platform (and, for the console, of one chat)."""
+        return DeliveryScheduler(
             storage=self.storage,
             adapter=adapter,
             renderer=self.deps.renderer,

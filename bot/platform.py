@@ -6,6 +6,7 @@ import asyncio
 from typing import Protocol, Self
 
 from bot.chat import Command, Reply
+from bot.delivery.budget import SendBudget
 from storage.models import ChatRef, Platform
 
 
@@ -51,12 +52,9 @@ class PlatformAdapter(Protocol):
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Remove a message sent earlier (a retraction)."""
 
-    def send_interval(self, chat: ChatRef) -> float:
-        """The least time between two pushes to this chat, in seconds (platform limits)."""
-
     @property
-    def sends_per_second(self) -> float | None:
-        """The most pushes per second across all chats; None for no limit."""
+    def budget(self) -> SendBudget:
+        """The platform's sending budget: every send to it, answers included, takes a slot."""
 
 
 class ConnectedPlatform(PlatformAdapter, Protocol):

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     telegram_sends_per_second: float = Field(default=28.0, gt=0)
     telegram_private_sends_per_second: float = Field(default=1.0, gt=0)
     telegram_group_sends_per_minute: float = Field(default=20.0, gt=0)
+    # How long a send waits for Telegram's answer. Telegram may take long (it fetches a photo
+    # first); a send given up too early may have arrived, and is then not simply sent again.
+    telegram_send_timeout_seconds: float = Field(default=30.0, gt=0)
     discord_token: SecretStr | None = None
     # NoDecode: a comma-separated list, not JSON.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()

@@ -70,6 +70,11 @@ class Article:
     # When what readers see of it last changed after it was first stored (a correction).
     revised_at: datetime | None = None
 
+    @property
+    def version(self) -> str:
+        """Which version of the story this is: '' as first stored, else its revision time."""
+        return self.revised_at.isoformat() if self.revised_at else ""
+
 
 class PublishOutcome(enum.StrEnum):
     """What storing one draft did."""
@@ -129,6 +134,11 @@ class OutboxItem:
     claim: str
     kind: DeliveryKind = DeliveryKind.SEND
     edit_of: int | None = None
+    # Priority among chats when the budget allows one more send: 1 breaking news, 2 edits and
+    # deletions, 3 other pushes (0, answers to commands, never waits in the outbox).
+    lane: int = 3
+    # Sends of this row whose outcome was never known (a timeout after the request went out).
+    unknown_outcomes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +147,8 @@ class PushRecord:
 
     status: str
     message_id: str | None
+    # The version of the story the message shows now (see `Article.version`); None if unknown.
+    shown_revision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,13 @@ class ArticleRepository(Protocol):
         duplicate.
         """
 
+    async def fan_out(
+        self, article_ids: Sequence[int] | None = None, *, now: datetime
+    ) -> dict[int, int]:
+        """Finish the fan-out of these stories (every unfinished one when None), in bounded
+        transactions; how many pushes each queued in all. `publish` does its own; this picks
+        up what a crash left."""
+
     async def get(self, article_id: int) -> Article | None:
         """The stored article with this id."""
 
@@ -128,10 +135,15 @@ class OutboxRepository(Protocol):
         limit: int,
         chat_id: str | None = None,
     ) -> list[OutboxItem]:
-        """Claim up to `limit` due rows for `lease_seconds`, oldest due first.
+        """Claim up to `limit` chat heads for `lease_seconds`, by lane and queue place.
 
-        Rows whose claim ran out (the claimer died) are due again.
+        A chat's rows are a queue in publication order; only its head is claimed, and only
+        while none of its rows is out being sent. Rows whose claim ran out (another claimer
+        died) are due again; this process's own claims are its own to settle.
         """
+
+    async def release_claims_of_dead_processes(self, platform: Platform, *, now: datetime) -> int:
+        """Rows claimed by a process of this host that is gone are due again at once."""
 
     # Each call below acts only while `item` is still under its own claim: a worker whose lease
     # ran out (and whose row another worker took) changes nothing.
@@ -139,13 +151,30 @@ class OutboxRepository(Protocol):
     async def renew(self, item: OutboxItem, *, now: datetime, lease_seconds: float) -> bool:
         """Extend the claim just before sending; False when the claim was lost."""
 
-    async def mark_sent(self, item: OutboxItem, message_id: str, *, now: datetime) -> None:
-        """Record a delivery (a push, or the edit of one) and the platform's message id."""
+    async def mark_sent(
+        self,
+        item: OutboxItem,
+        message_id: str,
+        *,
+        now: datetime,
+        shown_revision: str | None = None,
+    ) -> None:
+        """Record a delivery (a push, or the edit of one), the platform's message id and the
+        version of the story (`Article.version`) the message now shows."""
 
     async def retry_at(
-        self, item: OutboxItem, due_at: datetime, reason: str, *, count_attempt: bool
+        self,
+        item: OutboxItem,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool = False,
     ) -> None:
-        """Put a claimed row back, due at `due_at`."""
+        """Put a claimed row back, due at `due_at`, at its place in its chat's queue.
+
+        `outcome_unknown`: the send may have arrived; the row is marked a possible duplicate.
+        """
 
     async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:
         """Never send this row: failed (bad request, out of retries) or dropped (chat gone)."""
@@ -158,6 +187,15 @@ class OutboxRepository(Protocol):
 
     async def status_counts(self) -> dict[str, int]:
         """How many rows are in each status."""
+
+    async def take_lease(
+        self, scope: str, holder: str, *, now: datetime, lease_seconds: float
+    ) -> bool:
+        """Become (or stay) the one process delivering for `scope` (a platform); False while
+        another live process holds it."""
+
+    async def release_lease(self, scope: str, holder: str) -> None:
+        """Stop delivering for `scope`, so that a process standing by takes over at once."""
 
 
 class AuditRepository(Protocol):

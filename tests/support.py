@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
+from bot.delivery.budget import SendBudget
 from storage.models import ArticleDraft, ChatRef, Platform
 
 START = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -78,11 +79,19 @@ class FakePlatform:
 
     app: App
     platform: Platform = Platform.TELEGRAM
-    sends_per_second: float | None = None
+    # On the app's clock, so that a test moving the clock moves the platform's holds too.
+    budget: SendBudget = field(init=False)
     sent: list[SentMessage] = field(default_factory=list)
     edited: list[SentMessage] = field(default_factory=list)
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    def __post_init__(self) -> None:
+        self.budget = SendBudget(
+            sends_per_second=None,
+            interval=lambda _chat: 0.0,
+            clock=lambda: self.app.clock().timestamp(),
+        )
 
     async def say(
         self,
@@ -133,9 +142,6 @@ class FakePlatform:
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         raise NotImplementedError
-
-    def send_interval(self, chat: ChatRef) -> float:
-        return 0.0
 
     def sent_to(self, chat_id: str) -> list[SentMessage]:
         """The messages sent to one chat."""

@@ -31,6 +31,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
+from bot.delivery.budget import SendBudget
 from bot.delivery.errors import OutputClosed, TransientError
 from bot.i18n import LANGUAGES, translate
 from bot.logging_config import logging_redirected
@@ -262,7 +263,6 @@ class ConsoleAdapter:
     """Reads commands from a line source, writes replies and pushes to a text stream."""
 
     platform = Platform.CONSOLE
-    sends_per_second: float | None = None
 
     def __init__(
         self,
@@ -278,6 +278,8 @@ class ConsoleAdapter:
         self._output = output_stream
         self._message_ids = itertools.count(1)
         self.chat = ChatRef(Platform.CONSOLE, identity.chat_id)
+        # A terminal has no rate limit; the budget only orders what the scheduler sends.
+        self.budget = SendBudget(sends_per_second=None, interval=lambda _chat: 0.0)
 
     def command_for(self, line: str) -> Command | None:
         """The command a typed line stands for; None for a line that is not a command."""
@@ -354,10 +356,6 @@ class ConsoleAdapter:
             # `newsbot chat | head`: the reader left. The story was not seen, so it waits for
             # the next chat, quietly (a delivery error, not a crash to log).
             raise OutputClosed("the console's output was closed") from error
-
-    def send_interval(self, chat: ChatRef) -> float:
-        """No limit between console messages."""
-        return 0.0
 
     async def _show(self, reply: Reply) -> None:
         await self.write(render(reply, await self.language()))

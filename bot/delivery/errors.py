@@ -38,3 +38,9 @@ class PermanentError(DeliveryError):
 class OutputClosed(DeliveryError):
     """The platform can take no more messages from this process (a console whose reader went
     away): the row goes back as it was, due at once, and this process stops delivering."""
+
+
+class UnknownOutcome(DeliveryError):
+    """The request went out but no answer came (a timeout while waiting for it): the message
+    may or may not have arrived. Sent again at most once, and then marked a possible
+    duplicate."""

@@ -23,30 +23,61 @@ _ARTICLE_COLUMNS = (
     " a.source, a.breaking, a.published_at, a.revised_at"
 )
 
-# One row per chat, whether it matches through its section, `breaking`, or several follows;
-# INSERT OR IGNORE on the outbox's one-push-per-(article, platform, chat) index makes a re-run
-# add nothing.
-_FAN_OUT = """
-INSERT OR IGNORE INTO outbox (article_id, platform, chat_id, status, due_at, created_at)
-SELECT :article_id, platform, chat_id, 'pending', :due_at, :created_at FROM (
+# A large fan-out is a job done a page of recipients at a time, each page its own short
+# transaction, so that no write holds the database for long.
+FANOUT_PAGE = 2_000
+
+# The next page of a story's recipients after a cursor, in (platform, chat_id) order: the chats
+# subscribed to its section or (breaking news) to the breaking section, and those following
+# words it contains. Each arm reads at most a page from its own index range; a chat matching
+# several ways appears once (UNION).
+_RECIPIENTS = """
+SELECT platform, chat_id FROM (
     SELECT platform, chat_id FROM subscriptions
-     WHERE active = 1 AND section IN (:section, :breaking_section)
-    UNION
+     WHERE active = 1 AND section = :section
+       AND (platform, chat_id) > (:after_platform, :after_chat)
+     ORDER BY platform, chat_id LIMIT :page)
+UNION
+SELECT platform, chat_id FROM (
+    SELECT platform, chat_id FROM subscriptions
+     WHERE active = 1 AND section = :breaking_section
+       AND (platform, chat_id) > (:after_platform, :after_chat)
+     ORDER BY platform, chat_id LIMIT :page)
+UNION
+SELECT platform, chat_id FROM (
     SELECT f.platform, f.chat_id FROM follows AS f
       JOIN follow_terms AS t ON t.follow_id = f.id
      WHERE f.active = 1 AND t.term IN (SELECT value FROM json_each(:terms))
+       AND (f.platform, f.chat_id) > (:after_platform, :after_chat)
      GROUP BY f.id
     HAVING COUNT(*) = f.term_count
-)
+     ORDER BY f.platform, f.chat_id LIMIT :page)
+ORDER BY platform, chat_id LIMIT :page
 """
+
+# OR IGNORE on the outbox's one-push-per-(article, platform, chat) index: a chat is queued once,
+# and a job resumed after a crash adds nothing twice.
+_QUEUE_PUSH = """
+INSERT OR IGNORE INTO outbox (article_id, platform, chat_id, lane, seq, status, due_at,
+                              created_at)
+VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+"""
+
+# Lanes: which chat's due row goes first when the budget allows one more send (answers to
+# commands, lane 0, never wait in the outbox).
+LANE_BREAKING = 1
+LANE_CORRECTION = 2
+LANE_PUSH = 3
 
 # A correction: one edit for every push of the article that went out (or is going out, and
 # may carry the old text) to a chat that is not gone, unless one is already waiting; it
 # renders the article as it is when its turn comes, so a waiting edit carries later
 # corrections too.
 _QUEUE_EDITS = """
-INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, status, due_at, created_at)
-SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, 'pending', :due_at, :created_at
+INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, due_at,
+                    created_at)
+SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, 2, s.seq, 'pending', :due_at,
+       :created_at
   FROM outbox AS s
  WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
    AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.edit_of = s.id AND e.status = 'pending')
@@ -121,13 +152,24 @@ class SqliteSectionRepository:
         self._db = database
 
     async def sync(self, sections: Sequence[Section]) -> None:
-        """Insert or rename the configured sections; sections no longer configured stay."""
+        """Insert or rename the configured sections; sections no longer configured stay.
+
+        Nothing is written when the file already has them as configured (every start), so
+        starting takes no write lock from another process.
+        """
+        wanted = [(s.slug, s.name_id, s.name_en, i) for i, s in enumerate(sections)]
+        async with self._db.connection.execute(
+            "SELECT slug, name_id, name_en, position FROM sections"
+        ) as cursor:
+            stored = {tuple(row) for row in await cursor.fetchall()}
+        if stored.issuperset(wanted):
+            return
         async with self._db.transaction() as connection:
             await connection.executemany(
                 """INSERT INTO sections (slug, name_id, name_en, position) VALUES (?, ?, ?, ?)
                    ON CONFLICT (slug) DO UPDATE SET name_id = excluded.name_id,
                        name_en = excluded.name_en, position = excluded.position""",
-                [(s.slug, s.name_id, s.name_en, i) for i, s in enumerate(sections)],
+                wanted,
             )
 
 
@@ -145,26 +187,116 @@ class SqliteArticleRepository:
         push_since: datetime | None,
         breaking_section: str,
     ) -> list[PublishResult]:
-        """Store drafts, index them and fan new ones out, all in one transaction."""
+        """Store drafts and index them in one transaction, then fan the new ones out.
+
+        The search terms are worked out before the transaction, so it holds the write lock only
+        for writing. A new story's fan-out is a job recorded in that transaction and done in
+        pages right after, each page its own transaction: a crash in between leaves the job for
+        `fan_out`, and nothing is queued twice.
+        """
+        terms = [
+            (search_text.index_text(d.title), search_text.index_text(f"{d.summary}\n{d.body}"))
+            for d in drafts
+        ]
         results: list[PublishResult] = []
         async with self._db.transaction() as connection:
-            for draft in drafts:
+            for draft, (title_terms, body_terms) in zip(drafts, terms, strict=True):
                 results.append(
                     await self._publish_one(
                         connection,
                         draft,
+                        terms=(title_terms, body_terms),
                         now=now,
                         push_since=push_since,
                         breaking_section=breaking_section,
                     )
                 )
-        return results
+        fanned = await self.fan_out(
+            [r.article_id for r in results if r.outcome is PublishOutcome.NEW], now=now
+        )
+        return [
+            replace(result, queued=fanned[result.article_id])
+            if result.outcome is PublishOutcome.NEW and result.article_id in fanned
+            else result
+            for result in results
+        ]
+
+    async def fan_out(
+        self, article_ids: Sequence[int] | None = None, *, now: datetime
+    ) -> dict[int, int]:
+        """Do the fan-out jobs of these stories (all waiting jobs when None) to the end, a page
+        per transaction; how many pushes each job queued in all."""
+        if article_ids is None:
+            async with self._db.connection.execute(
+                "SELECT article_id FROM fanout_jobs ORDER BY article_id"
+            ) as cursor:
+                article_ids = [row[0] for row in await cursor.fetchall()]
+        queued: dict[int, int] = {}
+        for article_id in article_ids:
+            while (done := await self._fan_out_page(article_id, now=now)) is None:
+                pass
+            if done >= 0:
+                queued[article_id] = done
+        return queued
+
+    async def _fan_out_page(self, article_id: int, *, now: datetime) -> int | None:
+        """Queue the next page of a job: None while it goes on, else the job's total (-1 for
+        no job)."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT * FROM fanout_jobs WHERE article_id = ?", (article_id,)
+            ) as cursor:
+                job = await cursor.fetchone()
+            if job is None:
+                return -1
+            async with connection.execute(
+                _RECIPIENTS,
+                {
+                    "section": job["section"],
+                    "breaking_section": job["breaking_section"],
+                    "terms": job["terms"],
+                    "after_platform": job["after_platform"],
+                    "after_chat": job["after_chat"],
+                    "page": FANOUT_PAGE,
+                },
+            ) as cursor:
+                recipients = [(row[0], row[1]) for row in await cursor.fetchall()]
+            cursor = await connection.executemany(
+                _QUEUE_PUSH,
+                [
+                    (
+                        article_id,
+                        platform,
+                        chat_id,
+                        job["lane"],
+                        job["seq"],
+                        to_epoch(now),
+                        to_db_time(now),
+                    )
+                    for platform, chat_id in recipients
+                ],
+            )
+            queued = int(job["queued"]) + max(cursor.rowcount, 0)
+            await cursor.close()
+            if len(recipients) < FANOUT_PAGE:
+                await connection.execute(
+                    "DELETE FROM fanout_jobs WHERE article_id = ?", (article_id,)
+                )
+                return queued
+            last_platform, last_chat = recipients[-1]
+            await connection.execute(
+                """UPDATE fanout_jobs SET after_platform = ?, after_chat = ?, queued = ?
+                   WHERE article_id = ?""",
+                (last_platform, last_chat, queued, article_id),
+            )
+            return None
 
     async def _publish_one(
         self,
         connection: aiosqlite.Connection,
         draft: ArticleDraft,
         *,
+        terms: tuple[str, str],
         now: datetime,
         push_since: datetime | None,
         breaking_section: str,
@@ -177,8 +309,7 @@ class SqliteArticleRepository:
             (draft.identity,),
         ) as cursor:
             existing = await cursor.fetchone()
-        title_terms = search_text.index_text(draft.title)
-        body_terms = search_text.index_text(f"{draft.summary}\n{draft.body}")
+        title_terms, body_terms = terms
         if existing is not None:
             if existing["content_hash"] == content_hash:
                 return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
@@ -187,7 +318,7 @@ class SqliteArticleRepository:
                 draft,
                 existing,
                 content_hash=content_hash,
-                terms=(title_terms, body_terms),
+                terms=terms,
                 now=now,
                 breaking_section=breaking_section,
             )
@@ -226,22 +357,21 @@ class SqliteArticleRepository:
         )
         if not draft.push or (push_since is not None and published_at < push_since):
             return PublishResult(PublishOutcome.NEW, article_id)
-        all_terms = sorted(set(title_terms.split()) | set(body_terms.split()))
-        cursor = await connection.execute(
-            _FAN_OUT,
-            {
-                "article_id": article_id,
-                "due_at": to_epoch(now),
-                "created_at": to_db_time(now),
-                "section": draft.section,
+        await connection.execute(
+            """INSERT INTO fanout_jobs (article_id, section, breaking_section, terms, lane, seq,
+                   created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (
+                article_id,
+                draft.section,
                 # NULL matches no subscription: plain stories do not reach `breaking`.
-                "breaking_section": breaking_section if draft.breaking else None,
-                "terms": json.dumps(all_terms),
-            },
+                breaking_section if draft.breaking else None,
+                json.dumps(sorted(set(title_terms.split()) | set(body_terms.split()))),
+                LANE_BREAKING if draft.breaking else LANE_PUSH,
+                search_key,
+                to_db_time(now),
+            ),
         )
-        queued = cursor.rowcount
-        await cursor.close()
-        return PublishResult(PublishOutcome.NEW, article_id, queued=queued)
+        return PublishResult(PublishOutcome.NEW, article_id)
 
     async def _update(
         self,

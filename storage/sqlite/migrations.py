@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import aiosqlite
+
 from storage.sqlite.database import SqliteDatabase
 from storage.storage import DatabaseUnusableError
 
@@ -151,6 +153,51 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX outbox_by_chat ON outbox(platform, chat_id, status)",
         "CREATE INDEX outbox_edits ON outbox(edit_of) WHERE edit_of IS NOT NULL",
     ),
+    # 3: the scheduler. Each chat's rows form a queue in publication order (`seq`, the story's
+    # search key, then id) whose head alone may be sent; across chats, heads are taken by lane
+    # (breaking, corrections, pushes) and then by their place in the queue, never by when they
+    # fell due, so a retried row keeps its place. A send whose outcome is unknown is tried once
+    # more and marked a possible duplicate. A large fan-out is a job done in bounded batches.
+    # One process per platform delivers, under a lease.
+    (
+        "ALTER TABLE outbox ADD COLUMN lane INTEGER NOT NULL DEFAULT 3",
+        "ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN possible_duplicate INTEGER NOT NULL DEFAULT 0",
+        # Which version of the story a delivered message shows (its revision time, '' for the
+        # first): an edit of a copy that already shows the current one is not sent.
+        "ALTER TABLE outbox ADD COLUMN shown_revision TEXT",
+        """UPDATE outbox SET
+               seq = COALESCE((SELECT search_key FROM articles WHERE articles.id = article_id), 0),
+               lane = CASE
+                   WHEN kind <> 'send' THEN 2
+                   WHEN (SELECT breaking FROM articles WHERE articles.id = article_id) THEN 1
+                   ELSE 3 END""",
+        """CREATE INDEX outbox_heads ON outbox(platform, lane, seq, id)
+            WHERE status = 'pending'""",
+        """CREATE INDEX outbox_chat_queue ON outbox(platform, chat_id, seq, id)
+            WHERE status IN ('pending', 'sending')""",
+        # A fan-out page per section reads one range of this index.
+        """CREATE INDEX subscriptions_fanout ON subscriptions(section, platform, chat_id)
+            WHERE active = 1""",
+        """CREATE TABLE fanout_jobs (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            section TEXT NOT NULL,
+            breaking_section TEXT,
+            terms TEXT NOT NULL,
+            lane INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            after_platform TEXT NOT NULL DEFAULT '',
+            after_chat TEXT NOT NULL DEFAULT '',
+            queued INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE delivery_leases (
+            scope TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -159,19 +206,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 async def migrate(database: SqliteDatabase) -> int:
     """Apply the migrations the file lacks; returns the schema version it ends at.
 
-    The version is read again inside the write transaction, so two processes starting at
-    once apply each migration only once.
+    A file already current is only read: no write lock is taken, so a reader's process opens
+    the database while another process writes. Otherwise the version is read again inside the
+    write transaction, so two processes starting at once apply each migration only once.
     """
+    if await _schema_version(database.connection, database.location) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
     async with database.transaction() as connection:
-        async with connection.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        if current > SCHEMA_VERSION:
-            raise DatabaseUnusableError(
-                database.location,
-                f"has schema version {current}, newer than this newsbot knows "
-                f"({SCHEMA_VERSION}); upgrade newsbot to use it",
-            )
+        current = await _schema_version(connection, database.location)
         for version in range(current, SCHEMA_VERSION):
             logger.info("migrating the database to schema version %d", version + 1)
             for statement in MIGRATIONS[version]:
@@ -179,3 +221,17 @@ async def migrate(database: SqliteDatabase) -> int:
         # PRAGMA takes no bound parameters; SCHEMA_VERSION is our own integer constant.
         await connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
     return SCHEMA_VERSION
+
+
+async def _schema_version(connection: aiosqlite.Connection, location: str) -> int:
+    """The file's schema version; refused when it is newer than this code knows."""
+    async with connection.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    if current > SCHEMA_VERSION:
+        raise DatabaseUnusableError(
+            location,
+            f"has schema version {current}, newer than this newsbot knows "
+            f"({SCHEMA_VERSION}); upgrade newsbot to use it",
+        )
+    return current

@@ -1,4 +1,10 @@
-"""The delivery outbox in SQLite: claims with a lease, so a dead claimer's rows come back."""
+"""The delivery outbox in SQLite: per-chat queues, claims with a lease, and delivery leases.
+
+Each chat's rows are a queue in publication order (`seq`, then `id`); only its head may be
+claimed, and only while no row of the chat is out being sent, so a chat's stories go out in
+order whatever happens to one of them. Across chats, heads go by lane, then by their place in
+their queue: never by when they fell due, so a row told to wait keeps its place.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,47 @@ from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_e
 # give up on it rather than crash every worker in turn.
 MAX_CLAIMS = 10
 
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+_HOST = socket.gethostname()
+# This process, as the prefix of its claims: `host:pid:`.
+PROCESS = f"{_HOST}:{os.getpid()}:"
 _STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
+
+# A head: due, and no row of its chat ahead of it still waiting or out being sent.
+_CLAIM_HEADS = """
+UPDATE outbox SET status = 'sending', due_at = :lease_end, claims = claims + 1,
+       claimed_by = :claim
+ WHERE id IN (
+    SELECT o.id FROM outbox AS o
+     WHERE o.platform = :platform AND o.status = 'pending' AND o.due_at <= :now
+       AND (:chat_id IS NULL OR o.chat_id = :chat_id)
+       AND NOT EXISTS (
+           SELECT 1 FROM outbox AS ahead
+            WHERE ahead.platform = o.platform AND ahead.chat_id = o.chat_id
+              AND ahead.status IN ('pending', 'sending')
+              AND (ahead.seq, ahead.id) < (o.seq, o.id))
+     ORDER BY o.lane, o.seq, o.id
+     LIMIT :limit)
+RETURNING id, article_id, platform, chat_id, attempts, kind, edit_of, lane, unknown_outcomes
+"""
+
+
+def _process_is_dead(claimed_by: str) -> bool:
+    """Whether a claim was made by a process of this host that no longer runs."""
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
 
 
 class SqliteOutboxRepository:
-    """Deliveries waiting, claimed, sent or given up."""
+    """Deliveries waiting, claimed, sent or given up, and who delivers for each platform."""
 
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
@@ -33,30 +74,34 @@ class SqliteOutboxRepository:
         limit: int,
         chat_id: str | None = None,
     ) -> list[OutboxItem]:
-        """Claim up to `limit` due rows for `lease_seconds`, oldest due first."""
+        """Claim up to `limit` chat heads for `lease_seconds`, by lane and queue place.
+
+        Rows another claimer left when its lease ran out come back first. This process's own
+        claims never run out here: it knows which of them are still being sent.
+        """
         now_epoch = to_epoch(now)
         # One token per claim, not per process: it tells this claim from a later one of the
         # same row by anybody, this process included.
-        claim = f"{_WORKER}:{uuid.uuid4().hex}"
+        claim = f"{PROCESS}{uuid.uuid4().hex}"
         async with self._db.transaction() as connection:
             await connection.execute(
                 """UPDATE outbox SET status = 'failed',
                        last_error = 'claimed too often without an answer'
-                   WHERE platform = ? AND status = 'sending' AND due_at <= ? AND claims >= ?""",
-                (platform.value, now_epoch, MAX_CLAIMS),
+                   WHERE platform = ? AND status = 'sending' AND due_at <= ? AND claims >= ?
+                     AND claimed_by NOT LIKE ? || '%'""",
+                (platform.value, now_epoch, MAX_CLAIMS, PROCESS),
+            )
+            await connection.execute(
+                """UPDATE outbox SET status = 'pending', claimed_by = NULL
+                   WHERE platform = ? AND status = 'sending' AND due_at <= ?
+                     AND claimed_by NOT LIKE ? || '%'""",
+                (platform.value, now_epoch, PROCESS),
             )
             async with connection.execute(
-                """UPDATE outbox SET status = 'sending', due_at = :lease_end,
-                       claims = claims + 1, claimed_by = :worker
-                   WHERE id IN (
-                       SELECT id FROM outbox
-                        WHERE platform = :platform AND status IN ('pending', 'sending')
-                          AND due_at <= :now AND (:chat_id IS NULL OR chat_id = :chat_id)
-                        ORDER BY due_at, id LIMIT :limit)
-                   RETURNING id, article_id, platform, chat_id, attempts, kind, edit_of""",
+                _CLAIM_HEADS,
                 {
                     "lease_end": now_epoch + lease_seconds,
-                    "worker": claim,
+                    "claim": claim,
                     "platform": platform.value,
                     "now": now_epoch,
                     "chat_id": chat_id,
@@ -73,14 +118,41 @@ class SqliteOutboxRepository:
                 claim=claim,
                 kind=DeliveryKind(row["kind"]),
                 edit_of=row["edit_of"],
+                lane=row["lane"],
+                unknown_outcomes=row["unknown_outcomes"],
             )
             for row in rows
         ]
-        # RETURNING gives no order guarantee; keep the oldest first as claimed.
-        return sorted(items, key=lambda item: item.id)
+        # RETURNING gives no order guarantee; keep the order of the claim.
+        return sorted(items, key=lambda item: (item.lane, item.id))
+
+    async def release_claims_of_dead_processes(self, platform: Platform, *, now: datetime) -> int:
+        """Rows claimed by a process of this host that is gone are due again at once, not
+        when their lease runs out; how many."""
+        async with self._db.connection.execute(
+            """SELECT DISTINCT claimed_by FROM outbox
+               WHERE platform = ? AND status = 'sending' AND claimed_by LIKE ? || ':%'""",
+            (platform.value, _HOST),
+        ) as cursor:
+            claims = [row[0] for row in await cursor.fetchall()]
+        dead = [claim for claim in claims if _process_is_dead(claim)]
+        if not dead:
+            return 0
+        async with self._db.transaction() as connection:
+            cursor = await connection.executemany(
+                """UPDATE outbox SET status = 'pending', due_at = ?, claimed_by = NULL
+                   WHERE status = 'sending' AND claimed_by = ?""",
+                [(to_epoch(now), claim) for claim in dead],
+            )
+            released = max(cursor.rowcount, 0)
+            await cursor.close()
+        return released
+
+    # Each call below acts only while `item` is still under its own claim: a worker whose lease
+    # ran out (and whose row another worker took) changes nothing.
 
     async def renew(self, item: OutboxItem, *, now: datetime, lease_seconds: float) -> bool:
-        """Extend the claim just before sending; False when the claim was lost."""
+        """Extend the claim; False when the claim was lost."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 f"UPDATE outbox SET due_at = ? WHERE {_STILL_CLAIMED}",  # noqa: S608 - a constant condition
@@ -90,26 +162,61 @@ class SqliteOutboxRepository:
             await cursor.close()
         return renewed
 
-    async def mark_sent(self, item: OutboxItem, message_id: str, *, now: datetime) -> None:
-        """Record a delivery and the platform's message id."""
+    async def mark_sent(
+        self,
+        item: OutboxItem,
+        message_id: str,
+        *,
+        now: datetime,
+        shown_revision: str | None = None,
+    ) -> None:
+        """Record a delivery (a push, or the edit of one), the platform's message id and the
+        version of the story the message now shows."""
         async with self._db.transaction() as connection:
-            await connection.execute(
+            cursor = await connection.execute(
                 f"""UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,
-                       last_error = NULL
+                       last_error = NULL, shown_revision = ?
                    WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
-                (message_id, to_db_time(now), item.id, item.claim),
+                (message_id, to_db_time(now), shown_revision, item.id, item.claim),
             )
+            recorded = cursor.rowcount > 0
+            await cursor.close()
+            if recorded and item.edit_of is not None:
+                # The corrected message is the push's: it shows this version now.
+                await connection.execute(
+                    "UPDATE outbox SET shown_revision = ? WHERE id = ?",
+                    (shown_revision, item.edit_of),
+                )
 
     async def retry_at(
-        self, item: OutboxItem, due_at: datetime, reason: str, *, count_attempt: bool
+        self,
+        item: OutboxItem,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool = False,
     ) -> None:
-        """Put a claimed row back, due at `due_at`."""
+        """Put a claimed row back, due at `due_at`, at its place in its chat's queue.
+
+        `outcome_unknown`: the send may have arrived; the row is marked a possible duplicate.
+        """
         async with self._db.transaction() as connection:
             await connection.execute(
                 f"""UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,
-                       attempts = attempts + ?, claims = 0, claimed_by = NULL
+                       attempts = attempts + ?, claims = 0, claimed_by = NULL,
+                       unknown_outcomes = unknown_outcomes + ?,
+                       possible_duplicate = MAX(possible_duplicate, ?)
                    WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
-                (to_epoch(due_at), reason, int(count_attempt), item.id, item.claim),
+                (
+                    to_epoch(due_at),
+                    reason,
+                    int(count_attempt),
+                    int(outcome_unknown),
+                    int(outcome_unknown),
+                    item.id,
+                    item.claim,
+                ),
             )
 
     async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:
@@ -123,10 +230,12 @@ class SqliteOutboxRepository:
     async def push_record(self, push_id: int) -> PushRecord | None:
         """The status and message id of the push row `push_id` (what an edit corrects)."""
         async with self._db.connection.execute(
-            "SELECT status, message_id FROM outbox WHERE id = ?", (push_id,)
+            "SELECT status, message_id, shown_revision FROM outbox WHERE id = ?", (push_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        return PushRecord(row["status"], row["message_id"]) if row else None
+        if row is None:
+            return None
+        return PushRecord(row["status"], row["message_id"], row["shown_revision"])
 
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
         """When the earliest pending or claimed row of this platform (and chat) falls due."""
@@ -145,3 +254,37 @@ class SqliteOutboxRepository:
             "SELECT status, COUNT(*) FROM outbox GROUP BY status"
         ) as cursor:
             return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    async def take_lease(
+        self, scope: str, holder: str, *, now: datetime, lease_seconds: float
+    ) -> bool:
+        """Become (or stay) the one process delivering for `scope`; False while another
+        live process holds it."""
+        now_epoch = to_epoch(now)
+        async with self._db.connection.execute(
+            "SELECT holder, expires_at FROM delivery_leases WHERE scope = ?", (scope,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        previous = str(row[0]) if row is not None else ""
+        held_by_another = row is not None and previous != holder and row[1] > now_epoch
+        if held_by_another and not _process_is_dead(previous):
+            return False
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                """INSERT INTO delivery_leases (scope, holder, expires_at) VALUES (?, ?, ?)
+                   ON CONFLICT (scope) DO UPDATE SET holder = excluded.holder,
+                       expires_at = excluded.expires_at
+                   WHERE delivery_leases.holder = excluded.holder
+                      OR delivery_leases.holder = ? OR delivery_leases.expires_at <= ?""",
+                (scope, holder, now_epoch + lease_seconds, previous, now_epoch),
+            )
+            taken = cursor.rowcount > 0
+            await cursor.close()
+        return taken
+
+    async def release_lease(self, scope: str, holder: str) -> None:
+        """Stop delivering for `scope`, so that a process standing by takes over at once."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM delivery_leases WHERE scope = ? AND holder = ?", (scope, holder)
+            )

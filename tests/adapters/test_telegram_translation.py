@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from telegram import CallbackQuery, Chat, Message, User
 from telegram import error as tg_error
@@ -17,11 +18,25 @@ from bot.adapters.telegram.updates import (
     split_target,
 )
 from bot.chat import ChatKind
-from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
+from bot.delivery.errors import (
+    ChatGone,
+    ChatMoved,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+    UnknownOutcome,
+)
 
 KNOWN = {"start", "help", "latest", "read", "subscribe", "unsubscribe"}
 LINKABLE = {"start", "help", "latest", "read"}
 WHEN = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+def _timed_out_by(cause: Exception) -> tg_error.TimedOut:
+    """PTB's TimedOut as its HTTPX transport raises it, `from` the transport's time-out."""
+    error = tg_error.TimedOut()
+    error.__cause__ = cause
+    return error
 
 
 @pytest.mark.parametrize(
@@ -38,7 +53,12 @@ WHEN = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
         ),
         (tg_error.BadRequest("Bad Request: not enough rights to send text messages"), ChatGone),
         (tg_error.BadRequest("Bad Request: group chat was deactivated"), ChatGone),
-        (tg_error.TimedOut(), TransientError),
+        # No answer after the request went out: it may have arrived.
+        (tg_error.TimedOut(), UnknownOutcome),
+        (_timed_out_by(httpx.ReadTimeout("read")), UnknownOutcome),
+        # Never written: no connection, or none free in the pool. Safe to try again.
+        (_timed_out_by(httpx.ConnectTimeout("connect")), TransientError),
+        (_timed_out_by(httpx.PoolTimeout("pool")), TransientError),
         (tg_error.NetworkError("Bad Gateway"), TransientError),
         (tg_error.Conflict("terminated by other getUpdates request"), TransientError),
     ],

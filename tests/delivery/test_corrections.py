@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.app import App
 from bot.delivery.errors import PermanentError, RetryAfter
-from bot.delivery.worker import EDIT_WAIT_SECONDS, DeliveryWorker
+from bot.delivery.scheduler import EDIT_WAIT_SECONDS, DeliveryScheduler
 from bot.render import ArticleRenderer
 from storage.models import ChatRef, Platform
 from tests.support import START, FakeClock, FakePlatform, draft
@@ -165,7 +165,7 @@ async def test_edits_obey_retry_after_and_a_refused_edit_is_not_retried(
     await platform.say("/subscribe nasional", chat="62")
     story = draft("Gempa Cianjur", identity="url:https://b.example/gempa")
     await app.deps.newsroom.publish([story])
-    worker: DeliveryWorker = app.delivery_worker(platform)
+    worker: DeliveryScheduler = app.delivery_worker(platform)
     await worker.deliver_due()
     platform.failures = {
         "61": [RetryAfter(9)],

@@ -70,13 +70,12 @@ async def test_a_failed_open_leaves_no_connection_thread(tmp_path: Path, case: s
     assert [thread for thread in left if thread.is_alive()] == []
 
 
-async def test_a_locked_database_is_named_and_its_connection_closed(
+async def test_a_database_locked_while_it_needs_its_schema_is_named_and_closed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "newsbot.db"
-    storage = await open_storage(str(path))
-    await storage.close()
     monkeypatch.setattr(sqlite_database, "BUSY_TIMEOUT_MS", 200)  # not the real 15 s
+    # A new file that needs its schema, while another process holds it: opening must write.
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     before = _connection_threads()

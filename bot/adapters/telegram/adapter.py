@@ -51,6 +51,7 @@ from bot.adapters.telegram.updates import (
     split_target,
 )
 from bot.chat import ChatKind, Command, Reply, Text, UserError
+from bot.delivery.budget import Lane, SendBudget
 from bot.delivery.errors import PermanentError
 from bot.i18n import LANGUAGES, translate
 from bot.logging_config import redact_also
@@ -79,7 +80,6 @@ ADMIN_CACHE_SECONDS = 60.0
 ADMIN_CACHE_SIZE = 10_000
 # A command's answer told to wait this long or less (429) waits and is sent; longer, it is not.
 ANSWER_RETRY_AFTER_LIMIT_SECONDS = 5.0
-PHOTO_READ_TIMEOUT_SECONDS = 30.0
 _MANAGER_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
@@ -116,6 +116,9 @@ class TelegramAdapter:
         )
         self._chats = chats
         self._clock = clock
+        self.budget = SendBudget(
+            sends_per_second=settings.telegram_sends_per_second, interval=self._send_interval
+        )
         configured_secret = settings.telegram_webhook_secret
         self._webhook_secret = (
             configured_secret.get_secret_value()
@@ -427,14 +430,18 @@ class TelegramAdapter:
         reply_to: int | None = None,
         thread_id: int | None = None,
     ) -> None:
-        """Send a command's reply at once: replies never wait behind a broadcast.
+        """Send a command's reply first of all: it takes the first free slot of the budget,
+        ahead of any broadcast.
 
         A part told to wait a few seconds (429) waits and is sent: an answer is worth it.
         """
         destination = _Destination(int(chat.chat_id), reply_to, thread_id)
         try:
             await self._send_messages(
-                destination, self._render(reply, kind), patience=ANSWER_RETRY_AFTER_LIMIT_SECONDS
+                destination,
+                self._render(reply, kind),
+                lane=Lane.ANSWER,
+                patience=ANSWER_RETRY_AFTER_LIMIT_SECONDS,
             )
         except tg_error.TelegramError as error:
             logger.warning("could not answer in %s: %s", chat, error)
@@ -442,13 +449,19 @@ class TelegramAdapter:
     # Sending -----------------------------------------------------------------------------
 
     async def send(self, chat: ChatRef, reply: Reply) -> str:
-        """Push `reply` to `chat`; the id of the first message sent."""
+        """Push `reply` to `chat`; the id of the first message sent.
+
+        The delivery scheduler has taken the first message's slot from the budget; any further
+        message (a story too long for one) takes its own.
+        """
         chat_id = _telegram_id(chat)
         messages = self._render(reply, ChatKind.PRIVATE if chat_id > 0 else ChatKind.GROUP)
         if not messages:
             raise PermanentError("nothing to send")
         try:
-            sent = await self._send_messages(_Destination(chat_id), messages)
+            sent = await self._send_messages(
+                _Destination(chat_id), messages, lane=Lane.PUSH, first_paid=True
+            )
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
         return str(sent[0])
@@ -508,16 +521,11 @@ class TelegramAdapter:
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
 
-    def send_interval(self, chat: ChatRef) -> float:
-        """1 s between pushes to a private chat, 3 s to a group or channel (by default)."""
+    def _send_interval(self, chat: ChatRef) -> float:
+        """1 s between messages to a private chat, 3 s to a group or channel (by default)."""
         if _telegram_id(chat) > 0:
             return 1.0 / self._settings.telegram_private_sends_per_second
         return 60.0 / self._settings.telegram_group_sends_per_minute
-
-    @property
-    def sends_per_second(self) -> float:
-        """Pushes per second across all chats."""
-        return self._settings.telegram_sends_per_second
 
     def _render(self, reply: Reply, kind: ChatKind) -> list[TelegramMessage]:
         style = ButtonStyle(
@@ -530,15 +538,21 @@ class TelegramAdapter:
         destination: _Destination,
         messages: Sequence[TelegramMessage],
         *,
+        lane: Lane,
+        first_paid: bool = False,
         patience: float = 0.0,
     ) -> list[int]:
-        """Send the messages in order; the ids of those sent. Raises PTB's errors.
+        """Send the messages in order, each in a slot of the budget taken in `lane` (but the
+        first when `first_paid`); the ids of those sent. Raises PTB's errors.
 
         A message told to wait at most `patience` seconds (429) waits and is sent once more,
         so the parts already sent are not sent again.
         """
         sent: list[int] = []
-        for message in messages:
+        chat = chat_ref(destination.chat_id)
+        for index, message in enumerate(messages):
+            if index > 0 or not first_paid:
+                await self.budget.take(chat, lane)
             answering = (
                 ReplyParameters(destination.reply_to, allow_sending_without_reply=True)
                 if destination.reply_to is not None and not sent
@@ -573,9 +587,7 @@ class TelegramAdapter:
                     reply_markup=markup,
                     reply_parameters=answering,
                     message_thread_id=thread_id,
-                    # Telegram fetches the image before it answers; a short read timeout would
-                    # count a slow image host as a failure and post the photo again.
-                    read_timeout=PHOTO_READ_TIMEOUT_SECONDS,
+                    read_timeout=self._settings.telegram_send_timeout_seconds,
                 )
             except tg_error.BadRequest as error:
                 # Telegram could not fetch or use the image: the story goes out as text.
@@ -590,6 +602,7 @@ class TelegramAdapter:
             reply_markup=markup,
             reply_parameters=answering,
             message_thread_id=thread_id,
+            read_timeout=self._settings.telegram_send_timeout_seconds,
         )
         return text.message_id
 

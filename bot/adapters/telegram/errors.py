@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from telegram import error as tg_error
 
 from bot.delivery.errors import (
@@ -13,6 +14,7 @@ from bot.delivery.errors import (
     PermanentError,
     RetryAfter,
     TransientError,
+    UnknownOutcome,
 )
 
 # Bad requests that mean the chat takes no message from the bot any more (deleted, the bot
@@ -44,14 +46,28 @@ def delivery_error(error: tg_error.TelegramError) -> DeliveryError:
     if isinstance(error, tg_error.BadRequest):
         gone = any(marker in error.message.lower() for marker in _GONE_MARKERS)
         return ChatGone(error.message) if gone else PermanentError(error.message)
-    # TimedOut and NetworkError (5xx, connection lost); also Conflict and the unforeseen: not
-    # this message's fault, so it is tried again later.
     if isinstance(error, tg_error.InvalidToken):
         return RetryAfter(INVALID_TOKEN_PAUSE_SECONDS)
+    return _not_answered(error)
+
+
+def _not_answered(error: tg_error.TelegramError) -> DeliveryError:
+    """A time-out, a lost connection, a server error, Conflict and the unforeseen: not this
+    message's fault. Tried again later, but a message that may have arrived only once more."""
+    if isinstance(error, tg_error.TimedOut) and not _never_sent(error):
+        # The request went out and no answer came in time: Telegram may have taken it.
+        return UnknownOutcome(error.message)
     detail = error.message
     if not isinstance(error, tg_error.NetworkError):
         detail = f"{type(error).__name__}: {detail}"
     return TransientError(detail)
+
+
+def _never_sent(error: tg_error.TimedOut) -> bool:
+    """A time-out before the request was written: no connection, or none free in the pool."""
+    return isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout) or (
+        "not* sent" in error.message
+    )
 
 
 def retry_after_seconds(error: tg_error.RetryAfter) -> float:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from bot.app import App
 from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
-from bot.delivery.worker import DeliveryWorker, backoff_seconds
+from bot.delivery.scheduler import DeliveryScheduler, backoff_seconds
 from storage import search_text
 from storage.models import ChatRef, Platform
+from storage.sqlite import outbox as sqlite_outbox
 from tests.support import START, FakeClock, FakePlatform, draft
 
 
-def _worker(app: App, platform: FakePlatform) -> DeliveryWorker:
+def _worker(app: App, platform: FakePlatform) -> DeliveryScheduler:
     return app.delivery_worker(platform)
 
 
@@ -179,31 +185,74 @@ async def test_an_adapter_crash_keeps_the_row_for_a_retry(
     assert len(platform.sent) == 1
 
 
-async def test_rows_claimed_by_a_process_that_died_become_due_again(
-    app: App, platform: FakePlatform, clock: FakeClock
+@contextlib.contextmanager
+def _as_process(monkeypatch: pytest.MonkeyPatch, process: str) -> Iterator[None]:
+    """Claims made inside are another process's (`host:pid:`), as if it had made them."""
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite_outbox, "PROCESS", process)
+        yield
+
+
+def _dead_pid() -> int:
+    """The pid of a process of this host that has ended."""
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(finished.stdout)
+
+
+async def test_rows_claimed_by_a_process_elsewhere_come_back_when_its_lease_ends(
+    app: App, platform: FakePlatform, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _subscribe(app, "10", "nasional")
     await _subscribe(app, "11", "nasional")
     await app.deps.newsroom.publish([draft("Satu")])
-    # A process claims both rows and dies before sending anything.
-    claimed = await app.storage.outbox.claim(
-        Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
-    )
+    # A process on another host claims both rows and dies before sending anything.
+    with _as_process(monkeypatch, "lain.example:4242:"):
+        claimed = await app.storage.outbox.claim(
+            Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
+        )
     assert len(claimed) == 2
     worker = _worker(app, platform)
-    assert await worker.deliver_due() == 0  # still leased to the dead process
+    assert await worker.deliver_due() == 0  # still leased: nobody here can tell it died
     clock.advance(60)
     assert await worker.deliver_due() == 2
     assert sorted(m.chat.chat_id for m in platform.sent) == ["10", "11"]
 
 
-async def test_a_row_that_kills_every_claimer_is_given_up(app: App, clock: FakeClock) -> None:
+async def test_rows_claimed_by_a_dead_process_of_this_host_come_back_at_once(
+    app: App, platform: FakePlatform, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _subscribe(app, "10", "nasional")
+    await _subscribe(app, "11", "nasional")
+    await app.deps.newsroom.publish([draft("Satu")])
+    with _as_process(monkeypatch, f"{socket.gethostname()}:{_dead_pid()}:"):
+        assert (
+            len(
+                await app.storage.outbox.claim(
+                    Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
+                )
+            )
+            == 2
+        )
+    # No lease to wait out: its pid is gone.
+    assert await _worker(app, platform).deliver_due() == 2
+    assert sorted(m.chat.chat_id for m in platform.sent) == ["10", "11"]
+
+
+async def test_a_row_that_kills_every_claimer_is_given_up(
+    app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await _subscribe(app, "10", "nasional")
     await app.deps.newsroom.publish([draft("Satu")])
-    for _ in range(10):
-        assert await app.storage.outbox.claim(
-            Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
-        )
+    for attempt in range(10):
+        with _as_process(monkeypatch, f"lain.example:{attempt}:"):
+            assert await app.storage.outbox.claim(
+                Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10
+            )
         clock.advance(61)
     assert (
         await app.storage.outbox.claim(Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10)
@@ -239,13 +288,14 @@ async def test_workers_only_claim_their_own_platform(app: App, platform_name: Pl
 
 
 async def test_a_worker_whose_lease_ran_out_changes_nothing(
-    app: App, platform: FakePlatform, clock: FakeClock
+    app: App, platform: FakePlatform, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _subscribe(app, "10", "nasional")
     await app.deps.newsroom.publish([draft("Satu")])
-    [late] = await app.storage.outbox.claim(
-        Platform.TELEGRAM, now=clock(), lease_seconds=1, limit=10
-    )
+    with _as_process(monkeypatch, "lain.example:7:"):
+        [late] = await app.storage.outbox.claim(
+            Platform.TELEGRAM, now=clock(), lease_seconds=1, limit=10
+        )
     clock.advance(2)
     [current] = await app.storage.outbox.claim(
         Platform.TELEGRAM, now=clock(), lease_seconds=60, limit=10

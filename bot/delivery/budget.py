@@ -1,0 +1,134 @@
+"""One platform's sending budget: every send in this process takes a slot, by priority.
+
+The platforms limit messages overall and per chat (Telegram: about 30/s overall, 1/s to a
+private chat, 20/min to a group). Answers to commands, breaking news, corrections and ordinary
+pushes all count against the same limits, so they all draw on one budget, and when a slot comes
+free the most urgent waiting send takes it: a reader's `/latest` is answered at once in the
+middle of a broadcast to every chat. A slot is taken immediately before the network request,
+after every database write, so a stalled database never turns into a burst of sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from storage.models import ChatRef
+
+
+class Lane(enum.IntEnum):
+    """Who goes first when a slot comes free (lower first); the outbox rows' `lane`."""
+
+    ANSWER = 0
+    BREAKING = 1
+    CORRECTION = 2
+    PUSH = 3
+
+
+@dataclass(order=True)
+class _Waiter:
+    lane: int
+    ticket: int
+    chat: ChatRef = field(compare=False)
+    granted: asyncio.Future[None] = field(compare=False)
+
+
+class SendBudget:
+    """Hands out send slots under a global rate and a least interval per chat, by lane.
+
+    An answer to a command does not wait for its chat's interval (a reader expects it at once,
+    and a short burst in one chat is tolerated), but it counts: the chat's next push waits.
+    A chat told to retry after N seconds gets nothing for N seconds, answers included.
+    """
+
+    def __init__(
+        self,
+        *,
+        sends_per_second: float | None,
+        interval: Callable[[ChatRef], float],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._gap = 1.0 / sends_per_second if sends_per_second else 0.0
+        self._interval = interval
+        self._clock = clock
+        self._next_any = 0.0
+        self._next_for: dict[ChatRef, float] = {}
+        self._held_until: dict[ChatRef, float] = {}
+        self._waiting: list[_Waiter] = []
+        self._tickets = itertools.count()
+        self._changed = asyncio.Event()
+        self._granting: asyncio.Task[None] | None = None
+
+    async def take(self, chat: ChatRef, lane: Lane) -> None:
+        """Return when one message may be sent to `chat` now; the slot is then used up."""
+        granted = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, _Waiter(lane, next(self._tickets), chat, granted))
+        self._changed.set()
+        if self._granting is None or self._granting.done():
+            self._granting = asyncio.create_task(self._grant_all(), name="send budget")
+        try:
+            await granted
+        except asyncio.CancelledError:
+            # Stopping: leave the queue (a slot granted at that very moment goes unused).
+            granted.cancel()
+            raise
+
+    def hold(self, chat: ChatRef, seconds: float) -> None:
+        """Send nothing to `chat` for `seconds` (the platform said retry after)."""
+        until = self._clock() + seconds
+        self._held_until[chat] = max(self._held_until.get(chat, 0.0), until)
+        self._changed.set()
+
+    def _ready_at(self, waiter: _Waiter) -> float:
+        held = self._held_until.get(waiter.chat, 0.0)
+        if waiter.lane == Lane.ANSWER:
+            return held
+        return max(held, self._next_for.get(waiter.chat, 0.0))
+
+    async def _grant_all(self) -> None:
+        """Grant slots while anyone waits: the first ready waiter by lane, when the rate
+        allows one more send."""
+        while True:
+            # Waiters that gave up (stopping, cancelled) leave.
+            self._waiting = [w for w in self._waiting if not w.granted.done()]
+            heapq.heapify(self._waiting)
+            if not self._waiting:
+                return
+            self._changed.clear()
+            now = self._clock()
+            if now < self._next_any:
+                await self._wait_for_change(self._next_any - now)
+                continue
+            chosen = None
+            soonest = float("inf")
+            for waiter in sorted(self._waiting):
+                ready_at = self._ready_at(waiter)
+                if ready_at <= now:
+                    chosen = waiter
+                    break
+                soonest = min(soonest, ready_at)
+            if chosen is None:
+                await self._wait_for_change(soonest - now)
+                continue
+            self._waiting.remove(chosen)
+            self._next_any = now + self._gap
+            self._next_for[chosen.chat] = now + self._interval(chosen.chat)
+            chosen.granted.set_result(None)
+            self._forget_old(now)
+
+    async def _wait_for_change(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when a waiter arrives or a chat is held."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout=max(seconds, 0.0))
+
+    def _forget_old(self, now: float) -> None:
+        # A broadcast to a million chats must not leave a million entries behind.
+        if len(self._next_for) > 10_000:
+            self._next_for = {c: t for c, t in self._next_for.items() if t > now}
+            self._held_until = {c: t for c, t in self._held_until.items() if t > now}

@@ -1,0 +1,458 @@
+"""The delivery scheduler: chat queues fed from the outbox, one send budget, the outcome rules.
+
+Every chat's rows form a queue in publication order; the scheduler keeps as many chat heads in
+flight as it is allowed, each its own task, so no chat waits for another's slow answer. A send
+takes its slot from the platform's budget at the last moment, after every database write. What
+a send's outcome says is recorded; a successful send is recorded however long the database is
+busy, and is never sent again because its recording failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from bot.chat import Reply
+from bot.delivery.budget import Lane
+from bot.delivery.errors import (
+    ChatGone,
+    ChatMoved,
+    DeliveryError,
+    OutputClosed,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+    UnknownOutcome,
+)
+from bot.platform import PlatformAdapter
+from bot.render import ArticleRenderer
+from storage import Storage
+from storage.models import ChatRef, DeliveryKind, OutboxItem
+from storage.sqlite.outbox import PROCESS
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 900.0
+# Chat heads out at once: enough to keep a platform's pace with slow round trips, while a hung
+# send holds one of them, never the others.
+MAX_IN_FLIGHT = 64
+# Other processes add rows (ingest, /breaking elsewhere) without telling us: look this often.
+POLL_SECONDS = 1.0
+# An edit whose push is still being sent waits this long before it looks again.
+EDIT_WAIT_SECONDS = 5.0
+# A send whose outcome is unknown is tried again this much later (once).
+UNKNOWN_RETRY_SECONDS = 5.0
+# On stop, sends already on the wire get this long to be answered before they are abandoned
+# (their outcome then unknown), so that stopping never hangs on a send that never answers.
+STOP_GRACE_SECONDS = 1.5
+# Recording an outcome while the database is busy: tried again after these pauses, then
+# every last one, until it is stored.
+RECORD_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0)
+# How often a delivering process renews its lease on the platform, and how long it lasts.
+LEASE_RENEW_SECONDS = 5.0
+LEASE_SECONDS = 20.0
+# How often claims of dead processes of this host are looked for.
+DEAD_CLAIMS_EVERY_SECONDS = 10.0
+
+T = TypeVar("T")
+
+
+def backoff_seconds(attempt: int, rng: random.Random) -> float:
+    """Jittered exponential backoff before attempt number `attempt + 1` (attempt >= 1)."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def _is_busy(error: BaseException) -> bool:
+    """SQLite's "database is locked": another process writes; wait and try again."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error).lower()
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """A message ready to go: a new push, or the corrected text of the message `replaces`."""
+
+    reply: Reply
+    version: str
+    replaces: str | None = None
+
+
+class _Stopped(Exception):
+    """Delivery stopped before this row was sent: it goes back as it was."""
+
+
+class _Abandoned(Exception):
+    """Delivery stopped while this row's request was on the wire: its outcome is unknown."""
+
+
+class DeliveryScheduler:
+    """Delivers one platform's outbox (or one console chat's) through its adapter."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        adapter: PlatformAdapter,
+        renderer: ArticleRenderer,
+        default_language: str,
+        lease_seconds: float,
+        max_attempts: int,
+        clock: Callable[[], datetime],
+        chat_id: str | None = None,
+        rng: random.Random | None = None,
+        wake: asyncio.Event | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
+    ) -> None:
+        self._storage = storage
+        self._adapter = adapter
+        self._renderer = renderer
+        self._default_language = default_language
+        self._lease = lease_seconds
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._chat_id = chat_id
+        self._max_in_flight = max_in_flight
+        # Set by this process's newsroom when it queues pushes (/breaking): deliver at once
+        # instead of at the next poll.
+        self._wake = wake
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._handled = 0
+        # The platform (or console chat) this scheduler delivers for, one process at a time.
+        platform = adapter.platform.value
+        self._scope = platform if chat_id is None else f"{platform}:{chat_id}"
+        self._holder = f"{PROCESS}{uuid.uuid4().hex}"
+        self._dead_claims_checked = float("-inf")
+
+    async def deliver_due(self) -> int:
+        """Deliver every row due now, and the rows behind them in their chats' queues, then
+        return; how many rows were handled. Rows that fall due later are left for later."""
+        self._handled = 0
+        await self._release_dead_claims()
+        await self._pump(until_idle=True)
+        return self._handled
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set: hold the platform's delivery lease (standing by while
+        another process holds it), claim chat heads as slots free up, poll for new rows.
+
+        On `stop`, sends on the wire get a moment to be answered and are recorded; rows still
+        waiting for a slot go back as they were, for the next start.
+        """
+        self._stopping = stop
+        standing_by = False
+        while not stop.is_set():
+            try:
+                leading = await self._storage.outbox.take_lease(
+                    self._scope, self._holder, now=self._clock(), lease_seconds=LEASE_SECONDS
+                )
+            except Exception as error:  # the database is busy, or the like
+                self._log_storage_trouble("taking the delivery lease", error)
+                leading = False
+            if not leading:
+                if not standing_by:
+                    logger.info("another process delivers for %s; standing by", self._scope)
+                    standing_by = True
+                await self._pause(LEASE_RENEW_SECONDS)
+                continue
+            if standing_by:
+                logger.info("delivering for %s", self._scope)
+                standing_by = False
+            await self._release_dead_claims()
+            await self._pump(until_idle=False, lease_every=LEASE_RENEW_SECONDS)
+        await self._finish_in_flight()
+        with contextlib.suppress(Exception):
+            await self._storage.outbox.release_lease(self._scope, self._holder)
+
+    # The loop ---------------------------------------------------------------------------
+
+    async def _pump(self, *, until_idle: bool, lease_every: float | None = None) -> None:
+        """Keep chat heads in flight; return when idle (`until_idle`), when stopping, or when
+        the delivery lease is due for renewal."""
+        started = time.monotonic()
+        while not self._stopping.is_set():
+            if lease_every is not None and time.monotonic() - started >= lease_every:
+                return
+            claimed = await self._claim_more()
+            if until_idle and not claimed and not self._in_flight:
+                return
+            await self._wait_for_work(claimed)
+
+    async def _claim_more(self) -> int:
+        """Claim chat heads for the free slots, each sent by a task of its own; how many."""
+        free = self._max_in_flight - len(self._in_flight)
+        if free <= 0:
+            return 0
+        try:
+            due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
+            if due is None or due > self._clock():
+                return 0  # nothing to claim: no write, no lock taken
+            items = await self._storage.outbox.claim(
+                self._adapter.platform,
+                now=self._clock(),
+                lease_seconds=self._lease,
+                limit=free,
+                chat_id=self._chat_id,
+            )
+        except Exception as error:
+            self._log_storage_trouble("claiming deliveries", error)
+            return 0
+        for item in items:
+            task = asyncio.create_task(self._deliver(item), name=f"deliver {item.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(items)
+
+    async def _wait_for_work(self, claimed: int) -> None:
+        """Until a send finishes, new rows are announced, the next row falls due, or a poll."""
+        if claimed and len(self._in_flight) < self._max_in_flight:
+            return  # there may be more to claim at once
+        # Taken before anything is awaited: a send that finishes meanwhile ends the wait.
+        finished = set(self._in_flight)
+        delay = POLL_SECONDS
+        with contextlib.suppress(Exception):
+            next_due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
+            if next_due is not None and next_due > self._clock():
+                delay = min(delay, (next_due - self._clock()).total_seconds())
+        waits: set[asyncio.Future[object]] = {asyncio.ensure_future(self._stopping.wait())}
+        if self._wake is not None:
+            waits.add(asyncio.ensure_future(self._wake.wait()))
+        await asyncio.wait(
+            waits | finished, timeout=max(delay, 0.01), return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiting in waits:
+            waiting.cancel()
+        if self._wake is not None:
+            self._wake.clear()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _finish_in_flight(self) -> None:
+        """On stop: sends on the wire get a grace to be answered; then what is left is
+        abandoned (its tasks record it)."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+
+    async def _release_dead_claims(self) -> None:
+        if time.monotonic() - self._dead_claims_checked < DEAD_CLAIMS_EVERY_SECONDS:
+            return
+        self._dead_claims_checked = time.monotonic()
+        try:
+            released = await self._storage.outbox.release_claims_of_dead_processes(
+                self._adapter.platform, now=self._clock()
+            )
+        except Exception as error:
+            self._log_storage_trouble("taking back a dead process's claims", error)
+            return
+        if released:
+            logger.info("took back %d deliveries claimed by a process that died", released)
+
+    def _log_storage_trouble(self, doing: str, error: Exception) -> None:
+        if _is_busy(error):
+            logger.warning("%s: the database is busy (another process writes); later", doing)
+        else:
+            logger.error("%s failed", doing, exc_info=error)
+
+    # One row ----------------------------------------------------------------------------
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        """Send one chat head and record what came of it."""
+        self._handled += 1
+        try:
+            outgoing = await self._prepare(item)
+            if outgoing is None:
+                return
+            message_id = await self._send(item, outgoing)
+        except _Stopped:
+            outcome: Callable[[], Awaitable[None]] = functools.partial(
+                self._storage.outbox.retry_at,
+                item,
+                self._clock(),
+                "delivery stopped before sending",
+                count_attempt=False,
+            )
+        except DeliveryError as error:
+            outcome = functools.partial(self._handle_failure, item, error)
+        except _Abandoned:
+            # Stopping while the send was on the wire: it may have arrived.
+            await asyncio.shield(
+                self._record(
+                    functools.partial(
+                        self._handle_failure, item, UnknownOutcome("abandoned when stopping")
+                    )
+                )
+            )
+            raise asyncio.CancelledError from None
+        except Exception as error:
+            # A bug or a database hiccup must not lose the row: a transient failure.
+            logger.exception("delivering outbox row %d to %s failed", item.id, item.chat)
+            transient = TransientError(f"delivery failed: {error!r}")
+            outcome = functools.partial(self._handle_failure, item, transient)
+        else:
+            outcome = functools.partial(
+                self._storage.outbox.mark_sent,
+                item,
+                message_id,
+                now=self._clock(),
+                shown_revision=outgoing.version,
+            )
+        # Shielded: a stop must not cut the recording of what already happened.
+        await asyncio.shield(self._record(outcome))
+
+    async def _prepare(self, item: OutboxItem) -> _Outgoing | None:
+        """The message for a row; None when there is none to send (the row is settled)."""
+        article = await self._storage.articles.get(item.article_id)
+        if article is None:
+            await self._storage.outbox.give_up(item, "article no longer stored")
+            return None
+        replaces = None
+        if item.kind is DeliveryKind.EDIT:
+            replaces = await self._message_to_correct(item, article.version)
+            if replaces is None:
+                return None
+        language = await self._storage.chats.language(item.chat) or self._default_language
+        return _Outgoing(self._renderer.push(article, language), article.version, replaces)
+
+    async def _send(self, item: OutboxItem, outgoing: _Outgoing) -> str:
+        """Take a slot from the budget (the last thing before the network) and send."""
+        slot = asyncio.ensure_future(self._adapter.budget.take(item.chat, Lane(item.lane)))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({slot, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not slot.done():
+            slot.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await slot
+            raise _Stopped
+        slot.result()
+        try:
+            if outgoing.replaces is None:
+                return await self._adapter.send(item.chat, outgoing.reply)
+            await self._adapter.edit(item.chat, outgoing.replaces, outgoing.reply)
+        except asyncio.CancelledError:
+            raise _Abandoned from None
+        return outgoing.replaces
+
+    async def _message_to_correct(self, item: OutboxItem, version: str) -> str | None:
+        """The message id an edit row corrects; None when there is none (yet), the row then
+        put back or dropped."""
+        push = await self._storage.outbox.push_record(item.edit_of) if item.edit_of else None
+        if push is not None and push.status == "sent" and push.shown_revision == version:
+            await self._storage.outbox.give_up(
+                item, "the copy already shows this version", dropped=True
+            )
+            return None
+        if push is not None and push.status == "sent" and push.message_id:
+            return push.message_id
+        if push is not None and push.status == "sending":
+            # The push is on its way, perhaps with the old text: correct it once recorded.
+            await self._storage.outbox.retry_at(
+                item,
+                self._clock() + timedelta(seconds=EDIT_WAIT_SECONDS),
+                "waiting for the push to be recorded",
+                count_attempt=False,
+            )
+        elif push is not None and push.status == "pending":
+            await self._storage.outbox.give_up(
+                item, "the push has not gone out; it will carry the correction", dropped=True
+            )
+        else:
+            await self._storage.outbox.give_up(item, "the push was never delivered", dropped=True)
+        return None
+
+    async def _record(self, write: Callable[[], Awaitable[T]]) -> T | None:
+        """Store an outcome, trying again while the database is busy, until it is stored.
+
+        Giving up would be worse: a sent row not recorded is sent again when its claim runs
+        out. When stopping, the tries end after the pauses are used up once.
+        """
+        pauses = iter(RECORD_PAUSES)
+        while True:
+            try:
+                return await write()
+            except Exception as error:
+                if not _is_busy(error):
+                    logger.exception("recording a delivery failed")
+                    return None
+                pause = next(pauses, None)
+                if pause is None:
+                    if self._stopping.is_set():
+                        logger.error(
+                            "could not record a delivery before stopping: the database stays "
+                            "busy; it may be sent once more"
+                        )
+                        return None
+                    pause = RECORD_PAUSES[-1]
+                logger.warning("recording a delivery: the database is busy; trying again")
+                await asyncio.sleep(pause)
+
+    async def _handle_failure(self, item: OutboxItem, error: DeliveryError) -> None:
+        now = self._clock()
+        reason = str(error) or type(error).__name__
+        outbox = self._storage.outbox
+        if isinstance(error, OutputClosed):
+            # Nothing was seen: the row is as it was, for whoever delivers next.
+            await outbox.retry_at(item, now, reason, count_attempt=False)
+            self._stopping.set()
+        elif isinstance(error, RetryAfter):
+            # Not the chat's fault and not a failed attempt: the chat waits exactly as long as
+            # asked, its row at the head of its queue.
+            self._adapter.budget.hold(item.chat, error.seconds)
+            await outbox.retry_at(
+                item, now + timedelta(seconds=error.seconds), reason, count_attempt=False
+            )
+        elif isinstance(error, UnknownOutcome):
+            if item.unknown_outcomes >= 1:
+                logger.warning("outbox row %d: outcome unknown twice; not sent again", item.id)
+                await outbox.give_up(item, f"outcome unknown twice ({reason}); may have arrived")
+                return
+            # Perhaps it arrived: one more try, marked a possible duplicate.
+            await outbox.retry_at(
+                item,
+                now + timedelta(seconds=UNKNOWN_RETRY_SECONDS),
+                f"outcome unknown: {reason}",
+                count_attempt=False,
+                outcome_unknown=True,
+            )
+        elif isinstance(error, ChatGone):
+            logger.info("%s is gone (%s): deactivating its subscriptions", item.chat, reason)
+            await outbox.give_up(item, f"chat gone: {reason}", dropped=True)
+            await self._storage.chats.deactivate(item.chat, reason, now=now)
+        elif isinstance(error, ChatMoved) and item.attempts + 1 < self._max_attempts:
+            new_chat = ChatRef(item.chat.platform, error.new_chat_id)
+            logger.info("%s moved to %s: moving its subscriptions", item.chat, new_chat)
+            await self._storage.chats.move(item.chat, new_chat, now=now)
+            # The row now belongs to the new id; counting the attempt bounds a chain of moves.
+            await outbox.retry_at(item, now, reason, count_attempt=True)
+        elif isinstance(error, PermanentError):
+            logger.warning("outbox row %d to %s refused: %s", item.id, item.chat, reason)
+            await outbox.give_up(item, f"refused: {reason}")
+        else:
+            attempt = item.attempts + 1
+            if attempt >= self._max_attempts:
+                logger.warning("giving up outbox row %d after %d attempts", item.id, attempt)
+                await outbox.give_up(item, f"gave up after {attempt} attempts: {reason}")
+                return
+            delay = backoff_seconds(attempt, self._rng)
+            await outbox.retry_at(item, now + timedelta(seconds=delay), reason, count_attempt=True)
