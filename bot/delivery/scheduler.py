@@ -62,8 +62,8 @@ RECORD_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0)
 # How often a delivering process renews its lease on the platform, and how long it lasts.
 LEASE_RENEW_SECONDS = 5.0
 LEASE_SECONDS = 20.0
-# How often claims of dead processes of this host are looked for.
-DEAD_CLAIMS_EVERY_SECONDS = 10.0
+# How often claims of dead processes of this host, and unfinished fan-outs, are looked for.
+RECOVER_EVERY_SECONDS = 10.0
 
 T = TypeVar("T")
 
@@ -134,13 +134,13 @@ class DeliveryScheduler:
         platform = adapter.platform.value
         self._scope = platform if chat_id is None else f"{platform}:{chat_id}"
         self._holder = f"{PROCESS}{uuid.uuid4().hex}"
-        self._dead_claims_checked = float("-inf")
+        self._recovered_at = float("-inf")
 
     async def deliver_due(self) -> int:
         """Deliver every row due now, and the rows behind them in their chats' queues, then
         return; how many rows were handled. Rows that fall due later are left for later."""
         self._handled = 0
-        await self._release_dead_claims()
+        await self._recover()
         await self._pump(until_idle=True)
         return self._handled
 
@@ -170,7 +170,7 @@ class DeliveryScheduler:
             if standing_by:
                 logger.info("delivering for %s", self._scope)
                 standing_by = False
-            await self._release_dead_claims()
+            await self._recover()
             await self._pump(until_idle=False, lease_every=LEASE_RENEW_SECONDS)
         await self._finish_in_flight()
         with contextlib.suppress(Exception):
@@ -252,19 +252,24 @@ class DeliveryScheduler:
         if pending:
             await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
 
-    async def _release_dead_claims(self) -> None:
-        if time.monotonic() - self._dead_claims_checked < DEAD_CLAIMS_EVERY_SECONDS:
+    async def _recover(self) -> None:
+        """Now and then, take back what a dead process left: its claims (on this host), and
+        fan-outs it had not finished."""
+        if time.monotonic() - self._recovered_at < RECOVER_EVERY_SECONDS:
             return
-        self._dead_claims_checked = time.monotonic()
+        self._recovered_at = time.monotonic()
         try:
             released = await self._storage.outbox.release_claims_of_dead_processes(
                 self._adapter.platform, now=self._clock()
             )
+            finished = await self._storage.articles.fan_out(now=self._clock())
         except Exception as error:
-            self._log_storage_trouble("taking back a dead process's claims", error)
+            self._log_storage_trouble("taking back what a dead process left", error)
             return
         if released:
             logger.info("took back %d deliveries claimed by a process that died", released)
+        if finished:
+            logger.info("finished the fan-out of %d stories", len(finished))
 
     def _log_storage_trouble(self, doing: str, error: Exception) -> None:
         if _is_busy(error):

@@ -17,6 +17,7 @@ from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter,
 from bot.delivery.scheduler import DeliveryScheduler, backoff_seconds
 from storage import search_text
 from storage.models import ChatRef, Platform
+from storage.sqlite import articles as articles_sql
 from storage.sqlite import outbox as sqlite_outbox
 from tests.support import START, FakeClock, FakePlatform, draft
 
@@ -339,3 +340,31 @@ async def test_a_follow_of_a_very_long_word_still_matches(app: App) -> None:
         [draft("Kata panjang", body=f"Ada {word} di sini.")]
     )
     assert result.queued == 1
+
+
+async def test_a_fan_out_is_done_in_pages_and_a_crash_between_them_loses_no_chat(
+    app: App, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for chat in range(10):
+        await _subscribe(app, str(chat), "nasional")
+    monkeypatch.setattr(articles_sql, "FANOUT_PAGE", 3)
+    articles = app.storage.articles
+    real_page = articles._fan_out_page  # type: ignore[attr-defined]  # white-box
+    pages = 0
+
+    async def crash_after_two_pages(article_id: int, *, now: object) -> int | None:
+        nonlocal pages
+        pages += 1
+        if pages > 2:
+            raise RuntimeError("killed mid fan-out")
+        return await real_page(article_id, now=now)
+
+    monkeypatch.setattr(articles, "_fan_out_page", crash_after_two_pages)
+    with pytest.raises(RuntimeError, match="killed"):
+        await app.deps.newsroom.publish([draft("Satu")])
+    assert len(await _outbox(app)) == 6  # two pages of three
+    monkeypatch.setattr(articles, "_fan_out_page", real_page)
+
+    # The next delivery pass finishes the job it finds: every chat once.
+    assert await _worker(app, platform).deliver_due() == 10
+    assert sorted(int(m.chat.chat_id) for m in platform.sent) == list(range(10))
