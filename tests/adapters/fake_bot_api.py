@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+from telegram import error as tg_error
 from telegram.request import BaseRequest, RequestData
 
 TOKEN = "123456:TEST-token-never-real"  # noqa: S105 - a made-up token for the fake API
@@ -131,6 +133,8 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    # When it came (time.monotonic()).
+    at: float = field(default_factory=time.monotonic)
 
 
 class ApiError(Exception):
@@ -591,9 +595,21 @@ class FakeBotRequest(BaseRequest):
         status, body = self._api.handle(match.group("token"), match.group("method"), form)
         chat_id = form.get("chat_id")
         if match.group("method").startswith("send") and chat_id is not None:
-            # Telegram has taken the message; its answer is slow to come back.
-            await asyncio.sleep(self._api.send_delays.get(int(chat_id), 0.0))
+            # Telegram has taken the message; its answer is slow to come back, and past the
+            # read timeout the bot stops waiting for it, as HTTPX would.
+            delay = self._api.send_delays.get(int(chat_id), 0.0)
+            patience = _seconds(read_timeout, self.read_timeout)
+            if patience is not None and delay > patience:
+                await asyncio.sleep(patience)
+                raise tg_error.TimedOut from httpx.ReadTimeout("no answer in time")
+            await asyncio.sleep(delay)
         return status, json.dumps(body).encode()
+
+
+def _seconds(timeout: Any, default: float | None) -> float | None:
+    """A PTB time-out argument as seconds: a number, or its DefaultValue's value."""
+    value = getattr(timeout, "value", timeout)
+    return float(value) if isinstance(value, int | float) else default
 
 
 async def wait_until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
