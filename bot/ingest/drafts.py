@@ -34,7 +34,7 @@ MAX_FUTURE = timedelta(minutes=15)
 MAX_BYTES = 10_000_000
 # Drafts published in one transaction: a long input is stored in batches, so no write holds the
 # database for long and memory stays bounded.
-BATCH_SIZE = 500
+BATCH_SIZE = 250
 # A summary made from the body is cut near here.
 DERIVED_SUMMARY = 300
 

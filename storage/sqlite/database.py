@@ -23,6 +23,8 @@ from storage.storage import DatabaseUnusableError
 # Several processes (a chat, an ingest, the delivery loop) share one file; a writer waits this
 # long for another's transaction before SQLite reports the database as locked.
 BUSY_TIMEOUT_MS = 15_000
+# Page cache of the connection, in KiB.
+CACHE_KIB = 64 * 1024
 
 MEMORY = ":memory:"
 
@@ -57,6 +59,9 @@ class SqliteDatabase:
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
+            # A large fan-out writes index entries all over the outbox's b-trees: with SQLite's
+            # default 2 MB of cache each page is read back from disk again and again.
+            await connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         except BaseException as error:
             await asyncio.shield(connection.close())
             if isinstance(error, sqlite3.Error):

@@ -177,6 +177,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             WHERE status = 'pending'""",
         """CREATE INDEX outbox_chat_queue ON outbox(platform, chat_id, seq, id)
             WHERE status IN ('pending', 'sending')""",
+        # Every lookup of a chat's waiting rows (a chat gone, a chat moved) is served by the
+        # queue index above; one index fewer to write for each of a fan-out's rows.
+        "DROP INDEX outbox_by_chat",
         # A fan-out page per section reads one range of this index.
         """CREATE INDEX subscriptions_fanout ON subscriptions(section, platform, chat_id)
             WHERE active = 1""",
