@@ -117,7 +117,10 @@ class SendBudget:
                 await self._wait_for_change(soonest - now)
                 continue
             self._waiting.remove(chosen)
-            self._next_any = now + self._gap
+            # The next slot follows this one's place on the timeline, not the moment the loop
+            # woke up: waking late now and then must not slow the pace below the rate. Only
+            # one slot's lateness is made up, so sends never bunch more than that.
+            self._next_any = max(self._next_any, now - self._gap) + self._gap
             self._next_for[chosen.chat] = now + self._interval(chosen.chat)
             chosen.granted.set_result(None)
             self._forget_old(now)
