@@ -55,7 +55,8 @@ def main() -> int:
 
     def report(kill: Kill) -> None:
         print(
-            f"kill {next(kills):2d} after {kill.sends_before:6d} messages: "
+            f"kill {next(kills):2d} after {kill.sends_before:6d} messages, "
+            f"{kill.unsent:6d} rows still to send: "
             f"{kill.in_flight} sends in flight that Telegram had taken unrecorded",
             flush=True,
         )

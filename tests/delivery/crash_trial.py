@@ -295,6 +295,7 @@ class Kill:
     """One SIGKILL of a delivering process."""
 
     sends_before: int  # messages Telegram had taken (all runs) when the kill landed
+    unsent: int  # outbox rows the kill left not recorded as sent: the broadcast's rest
     # Messages of the killed run that Telegram took but the outbox did not record as sent:
     # the sends in flight at the kill that reached Telegram, each of which may go again.
     in_flight: int
@@ -387,13 +388,12 @@ def crash_trial(
                 bot.kill()
                 bot.wait()
                 quiet(api)
-                recorded = {
-                    (row.chat_id, row.story)
-                    for row in read_outbox(bots.database)
-                    if row.kind == "send" and row.status == "sent"
-                }
+                pushes = [row for row in read_outbox(bots.database) if row.kind == "send"]
+                recorded = {(row.chat_id, row.story) for row in pushes if row.status == "sent"}
                 taken = {(copy.chat_id, copy.story) for copy in copies(api, first_call)}
-                kill_log.append(Kill(sends_before, len(taken - recorded)))
+                kill_log.append(
+                    Kill(sends_before, len(pushes) - len(recorded), len(taken - recorded))
+                )
                 if on_kill is not None:
                     on_kill(kill_log[-1])
             bot = bots.start()

@@ -41,7 +41,7 @@ def test_a_broadcast_killed_ten_times_loses_nothing_and_keeps_each_chats_order(
     )
     assert len(result.kills) == 10
     # Every kill landed while the broadcast still had messages to send.
-    assert all(kill.sends_before < result.tally.expected for kill in result.kills), figures
+    assert all(kill.unsent > 0 for kill in result.kills), figures
     assert result.tally.lost == 0, figures
     # At most one extra copy per send that Telegram took but the killed process had not
     # recorded; the kills did catch sends in flight, so the bound is not vacuous.
