@@ -68,11 +68,11 @@ def test_sigterm_mid_broadcast_loses_and_repeats_nothing(tmp_path: Path) -> None
             after_stop = read_outbox(bots.database)
 
             bot = bots.start()
-            bots.wait(lambda: settled(api, bots.database, chats, len(STORIES)), bot, within=60)
+            bots.wait(lambda: settled(bots.database, chats), bot, within=60)
             bots.terminate(bot)
         finally:
             bots.close()
-    final = tally(api, bots.database, chats, len(STORIES))
+    final = tally(api, bots.database, chats)
 
     assert stop_seconds <= STOP_SECONDS
     assert bots.started[0].returncode == 0, bots.output()
@@ -107,11 +107,11 @@ def test_sigterm_while_a_send_hangs_exits_within_two_seconds(tmp_path: Path) -> 
 
             api.hung_chats.clear()
             bot = bots.start()
-            bots.wait(lambda: settled(api, bots.database, chats, len(STORIES)), bot, within=60)
+            bots.wait(lambda: settled(bots.database, chats), bot, within=60)
             bots.terminate(bot)
         finally:
             bots.close()
-    final = tally(api, bots.database, chats, len(STORIES))
+    final = tally(api, bots.database, chats)
     per_chat = Counter(copy.chat_id for copy in copies(api))
 
     assert stop_seconds <= STOP_SECONDS
