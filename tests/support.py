@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import subprocess
@@ -225,14 +226,19 @@ class Newsbot:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    def start(self, *arguments: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        """`python -m bot ARGUMENTS` in the background; its output is piped."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", *arguments],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=self.directory,
-            env={**self.env, **(env or {})},
-        )
+    def start(
+        self, *arguments: str, env: dict[str, str] | None = None, output: Path | None = None
+    ) -> subprocess.Popen[str]:
+        """`python -m bot ARGUMENTS` in the background; its output is piped, or appended to
+        the file `output` (for a long run, whose output could fill a pipe nobody reads)."""
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(output.open("a", encoding="utf-8")) if output else None
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", *arguments],
+                stdin=subprocess.DEVNULL,
+                stdout=log or subprocess.PIPE,
+                stderr=subprocess.STDOUT if log else subprocess.PIPE,
+                text=True,
+                cwd=self.directory,
+                env={**self.env, **(env or {})},
+            )

@@ -55,7 +55,7 @@ EDIT_WAIT_SECONDS = 5.0
 UNKNOWN_RETRY_SECONDS = 5.0
 # On stop, sends already on the wire get this long to be answered before they are abandoned
 # (their outcome then unknown), so that stopping never hangs on a send that never answers.
-STOP_GRACE_SECONDS = 1.5
+STOP_GRACE_SECONDS = 1.0
 # Recording an outcome while the database is busy: tried again after these pauses, then
 # every last one, until it is stored.
 RECORD_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0)

@@ -1,7 +1,9 @@
 """A small Bot-API-compatible HTTP server on 127.0.0.1, answering from a `FakeBotApi`.
 
 What a self-hosted Bot API server is to `NEWSBOT_TELEGRAM_API_URL`: `newsbot run` in another
-process talks real HTTP to it, as it would to Telegram.
+process talks real HTTP to it, as it would to Telegram. The API's `send_latency`, `send_delays`
+and `hung_chats` hold each answer back in the request's own thread, so other requests go on
+meanwhile; closing the server releases hung sends.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class BotApiServer:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.api.release_hung()  # so that no request thread is left waiting
         self._server.shutdown()
         self._server.server_close()
 
@@ -59,7 +62,13 @@ class BotApiServer:
                     self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                     return
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
+                raw = self.rfile.read(length)
+                if len(raw) < length:
+                    # The bot died while writing the request (a kill): Telegram acts on no
+                    # half a request, and there is nobody left to answer.
+                    self.close_connection = True
+                    return
+                body = raw.decode()
                 if (
                     not self.headers.get("Content-Type", "").startswith(
                         "application/x-www-form-urlencoded"
@@ -75,6 +84,8 @@ class BotApiServer:
                         int(form.get("offset") or 0), min(timeout, LONG_POLL_CAP_SECONDS)
                     )
                 status, answer = api.handle(match.group("token"), match.group("method"), form)
+                # Telegram has handled the request; its answer may be slow to come back.
+                api.hold_answer(match.group("method"), form.get("chat_id"))
                 self._reply(status, answer)
 
             def _reply(self, status: int, answer: dict[str, object]) -> None:

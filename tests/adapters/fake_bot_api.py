@@ -1,21 +1,22 @@
 """A Bot API server's behaviour in memory, for the Telegram tests.
 
 `FakeBotApi` answers Bot API methods with the JSON Telegram sends, records every call, parses
-HTML the way Telegram does (refusing what Telegram would refuse), and fails sends as a test
-scripts. Two transports use it: `FakeBotRequest`, a PTB `BaseRequest` in the test's own event
-loop, and `BotApiServer` (in `bot_api_server.py`), real HTTP on 127.0.0.1 for a `newsbot run`
-process.
+HTML the way Telegram does (refusing what Telegram would refuse), and fails sends, or answers
+them late or never (`send_latency`, `send_delays`, `hung_chats`), as a test scripts. Two
+transports use it: `FakeBotRequest`, a PTB `BaseRequest` in the test's own event loop, and
+`BotApiServer` (in `bot_api_server.py`), real HTTP on 127.0.0.1 for a `newsbot run` process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,6 +166,15 @@ class FakeBotApi:
     flood_nth: dict[int, tuple[int, int]] = field(default_factory=dict)
     # chat id -> seconds a send there takes to answer after Telegram has taken it.
     send_delays: dict[int, float] = field(default_factory=dict)
+    # Seconds every other send takes to answer after Telegram has taken it: a round trip, so
+    # that sends are in flight for a while (a process killed then leaves them unrecorded).
+    send_latency: float = 0.0
+    # Chats whose sends Telegram takes (they count as sent) but never answers, until
+    # `release_hung` (a BotApiServer releases them as it closes). Clearing the set changes
+    # later sends only.
+    hung_chats: set[int] = field(default_factory=set)
+    # The most sends that were ever awaiting their answer at once (see `awaiting_answer`).
+    most_awaiting_answer: int = 0
     # URLs the bot tried to reach that are not this Bot API's (must stay empty).
     unexpected_urls: list[str] = field(default_factory=list)
     _send_counts: dict[int, int] = field(default_factory=dict)
@@ -176,6 +186,9 @@ class FakeBotApi:
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+    # chat id -> how many of its sends are taken but not answered yet.
+    _awaiting: dict[int, int] = field(default_factory=dict)
+    _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _new_update: threading.Condition = field(init=False)
 
@@ -302,6 +315,14 @@ class FakeBotApi:
         with self._lock:
             return len(self._updates)
 
+    def awaiting_answer(self, chat_id: int | None = None) -> int:
+        """Sends Telegram has handled whose answer has not gone back yet (to one chat, or all):
+        what a bot killed now would never hear about."""
+        with self._lock:
+            if chat_id is None:
+                return sum(self._awaiting.values())
+            return self._awaiting.get(chat_id, 0)
+
     # Serving ---------------------------------------------------------------------------
 
     def handle(self, token: str, method: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -333,6 +354,59 @@ class FakeBotApi:
         if isinstance(result, dict) and "message_id" in result:
             params["_message_id"] = result["message_id"]  # for tests that edit what was sent
         return 200, {"ok": True, "result": result}
+
+    def answer_delay(self, method: str, chat_id: object) -> float | None:
+        """How long the answer to a request takes once it is handled: seconds, or None for a
+        send to a hung chat (answered only when released)."""
+        if not method.startswith("send"):
+            return 0.0
+        try:
+            chat = int(str(chat_id))
+        except ValueError:
+            return 0.0  # an @username, or no chat at all
+        if chat in self.hung_chats:
+            return None
+        return self.send_delays.get(chat, self.send_latency)
+
+    def hold_answer(self, method: str, chat_id: object) -> None:
+        """Block the calling server thread until the answer to this request may go back."""
+        delay = self.answer_delay(method, chat_id)
+        if delay == 0.0:
+            return
+        with self._awaiting_answer(int(str(chat_id))):
+            self._released.wait(delay)
+
+    async def hold_answer_async(self, method: str, chat_id: object) -> None:
+        """`hold_answer` in an event loop; a hung send waits until released or cancelled."""
+        delay = self.answer_delay(method, chat_id)
+        if delay == 0.0:
+            return
+        with self._awaiting_answer(int(str(chat_id))):
+            if delay is not None:
+                await asyncio.sleep(delay)
+                return
+            # The release comes from another thread: look for it now and then.
+            while not self._released.is_set():  # noqa: ASYNC110 - a threading.Event
+                await asyncio.sleep(0.01)
+
+    def release_hung(self) -> None:
+        """Answer every hung send now, and from now on answer sends to hung chats at once."""
+        self._released.set()
+
+    @contextlib.contextmanager
+    def _awaiting_answer(self, chat_id: int) -> Iterator[None]:
+        with self._lock:
+            self._awaiting[chat_id] = self._awaiting.get(chat_id, 0) + 1
+            self.most_awaiting_answer = max(
+                self.most_awaiting_answer, sum(self._awaiting.values())
+            )
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._awaiting[chat_id] -= 1
+                if not self._awaiting[chat_id]:
+                    del self._awaiting[chat_id]
 
     def wait_for_updates(self, offset: int, timeout: float) -> None:
         """Block (a server thread) until an update at or after `offset` is queued."""
@@ -593,16 +667,16 @@ class FakeBotRequest(BaseRequest):
             # A long poll with nothing to deliver: come back empty after a moment.
             await asyncio.sleep(0.02)
         status, body = self._api.handle(match.group("token"), match.group("method"), form)
-        chat_id = form.get("chat_id")
-        if match.group("method").startswith("send") and chat_id is not None:
-            # Telegram has taken the message; its answer is slow to come back, and past the
-            # read timeout the bot stops waiting for it, as HTTPX would.
-            delay = self._api.send_delays.get(int(chat_id), 0.0)
-            patience = _seconds(read_timeout, self.read_timeout)
-            if patience is not None and delay > patience:
-                await asyncio.sleep(patience)
-                raise tg_error.TimedOut from httpx.ReadTimeout("no answer in time")
-            await asyncio.sleep(delay)
+        # Telegram has taken the message; its answer may be slow to come back, and past the
+        # read timeout the bot stops waiting for it, as HTTPX would.
+        patience = _seconds(read_timeout, self.read_timeout)
+        try:
+            await asyncio.wait_for(
+                self._api.hold_answer_async(match.group("method"), form.get("chat_id")),
+                patience,
+            )
+        except TimeoutError:
+            raise tg_error.TimedOut from httpx.ReadTimeout("no answer in time")
         return status, json.dumps(body).encode()
 
 

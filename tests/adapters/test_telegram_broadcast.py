@@ -95,7 +95,6 @@ async def test_a_chat_told_to_retry_after_3_s_gets_its_story_then_not_at_the_end
     assert refused.params.get("_refused")
     assert 3.0 <= delivered.at - refused.at <= 4.0
     assert delivered.at < last - 1.0  # mid-broadcast, not behind everybody else
-    assert api.refused == 0
 
 
 async def test_two_stories_reach_every_chat_in_order_even_after_a_429(
