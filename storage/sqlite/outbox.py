@@ -18,6 +18,12 @@ _WORKER = f"{socket.gethostname()}:{os.getpid()}"
 _STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
 
 
+def new_claim_token() -> str:
+    """A token for one claim, not one process: it tells this claim from a later one of the
+    same rows by anybody, this process included; it starts with the claimer's host and pid."""
+    return f"{_WORKER}:{uuid.uuid4().hex}"
+
+
 class SqliteOutboxRepository:
     """Deliveries waiting, claimed, sent or given up."""
 
@@ -35,9 +41,7 @@ class SqliteOutboxRepository:
     ) -> list[OutboxItem]:
         """Claim up to `limit` due rows for `lease_seconds`, oldest due first."""
         now_epoch = to_epoch(now)
-        # One token per claim, not per process: it tells this claim from a later one of the
-        # same row by anybody, this process included.
-        claim = f"{_WORKER}:{uuid.uuid4().hex}"
+        claim = new_claim_token()
         async with self._db.transaction() as connection:
             await connection.execute(
                 """UPDATE outbox SET status = 'failed',
@@ -118,6 +122,16 @@ class SqliteOutboxRepository:
             await connection.execute(
                 f"UPDATE outbox SET status = ?, last_error = ? WHERE {_STILL_CLAIMED}",  # noqa: S608 - a constant condition
                 ("dropped" if dropped else "failed", reason, item.id, item.claim),
+            )
+
+    async def hold(self, item: OutboxItem, until: datetime) -> None:
+        """Keep a claimed push for the chat's next digest: status 'held', due at `until`."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                f"""UPDATE outbox SET status = 'held', due_at = ?, claims = 0, claimed_by = NULL,
+                       last_error = NULL
+                   WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
+                (to_epoch(until), item.id, item.claim),
             )
 
     async def push_record(self, push_id: int) -> PushRecord | None:
