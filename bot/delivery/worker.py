@@ -20,6 +20,7 @@ from bot.delivery.errors import (
     TransientError,
 )
 from bot.delivery.pacing import Pacer
+from bot.delivery.policy import DeliveryPolicy
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
@@ -65,6 +66,7 @@ class DeliveryWorker:
         storage: Storage,
         adapter: PlatformAdapter,
         renderer: ArticleRenderer,
+        policy: DeliveryPolicy,
         default_language: str,
         lease_seconds: float,
         max_attempts: int,
@@ -76,6 +78,7 @@ class DeliveryWorker:
         self._storage = storage
         self._adapter = adapter
         self._renderer = renderer
+        self._policy = policy
         self._default_language = default_language
         self._lease = lease_seconds
         self._max_attempts = max_attempts
@@ -203,6 +206,13 @@ class DeliveryWorker:
         if item.kind is DeliveryKind.EDIT:
             replaces = await self._message_to_correct(item)
             if replaces is None:
+                return None
+        elif not article.breaking:
+            held_until = await self._policy.hold_until(item.chat, self._clock())
+            if held_until is not None:
+                # The chat takes its regular pushes in a digest, or is in its quiet hours:
+                # the digest sender sends this one with the others when the hold ends.
+                await self._storage.outbox.hold(item, held_until)
                 return None
         language = await self._storage.chats.language(item.chat)
         message = self._renderer.push(article, language or self._default_language)
