@@ -75,6 +75,11 @@ async def digest(cmd: Command, deps: Deps) -> Reply:
         changed = replace(mode, digest_at=at)
         lines = [translate(cmd.language, "digest.set", time=clock_label(at, deps))]
         lines += _digest_in_quiet_hours(cmd, deps, changed)
+        if not await deps.storage.subscriptions.sections_of(
+            cmd.chat
+        ) and not await deps.storage.subscriptions.follows_of(cmd.chat):
+            # A digest of nothing would never come: say what fills it.
+            lines.append(translate(cmd.language, "subscriptions.none"))
         detail = f"{at:%H:%M}"
     lines += await _apply(cmd, deps, changed, action="digest", detail=detail)
     return Reply.text("\n".join(lines))

@@ -55,7 +55,10 @@ class SqliteChatRepository:
         if row is None:
             return DeliveryMode()
         start, end = _time(row["quiet_start_minute"]), _time(row["quiet_end_minute"])
-        quiet = QuietHours(start, end) if start is not None and end is not None else None
+        quiet = None
+        # Equal ends are never stored (QuietHours refuses them); read as none, not as a crash.
+        if start is not None and end is not None and start != end:
+            quiet = QuietHours(start, end)
         return DeliveryMode(digest_at=_time(row["digest_minute"]), quiet=quiet)
 
     async def set_delivery_mode(

@@ -198,3 +198,25 @@ async def test_help_lists_digest_and_quiet(platform: FakePlatform) -> None:
         "tiap berita"
     ) in shown
     assert "/quiet <mulai-selesai, misalnya 22:00-06:00> atau /quiet off — Jam tenang" in shown
+
+
+async def test_a_digest_for_a_chat_with_nothing_to_digest_says_what_fills_it(
+    platform: FakePlatform,
+) -> None:
+    answer = await platform.say_text("/digest 07:00")
+    assert answer.endswith(
+        "\nChat ini belum berlangganan apa pun. Contoh: /subscribe internasional atau /follow "
+        "nato."
+    )
+    await platform.say("/follow nato")
+    assert "belum berlangganan" not in await platform.say_text("/digest 08:00")
+
+
+async def test_quiet_hours_stored_with_equal_ends_read_as_none(app: App) -> None:
+    database = app.storage.chats._db  # type: ignore[attr-defined]  # white-box
+    async with database.transaction() as connection:
+        await connection.execute(
+            "INSERT INTO chats (platform, chat_id, quiet_start_minute, quiet_end_minute, "
+            "updated_at) VALUES ('telegram', '100', 360, 360, 'x')"
+        )
+    assert await app.storage.chats.delivery_mode(CHAT) == DeliveryMode()
