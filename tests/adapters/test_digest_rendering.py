@@ -3,8 +3,11 @@ escaped, within Telegram's limits, split between lines when long; and end to end
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -279,3 +282,45 @@ def test_a_digest_reads_the_same_in_a_group_its_commands_tappable_there_too() ->
     [in_group] = render_reply(small_digest(), group)
     [in_private] = render_reply(small_digest(), STYLE)
     assert in_group == in_private
+
+
+async def test_an_open_console_chat_shows_its_digest_when_its_quiet_hours_are_turned_off(
+    settings: Settings,
+) -> None:
+    clock = FakeClock(wib(24, 10))
+    async with open_app(settings, clock=clock) as app:
+        read_end, write_end = os.pipe()
+        stdin = os.fdopen(read_end, "r", encoding="utf-8")
+        typing = os.fdopen(write_end, "w", encoding="utf-8")
+        output = io.StringIO()
+        chat = asyncio.create_task(
+            app.chat(ConsoleIdentity(chat_id="meja"), stdin=stdin, stdout=output, interactive=True)
+        )
+        typing.write("/subscribe nasional\n/quiet 09:00-11:00\n")
+        typing.flush()
+        await _until(lambda: "Jam tenang 09:00" in output.getvalue())
+        await app.deps.newsroom.publish(
+            [draft("Kabar dari Senayan", section="nasional", published_at=clock())]
+        )
+        async with asyncio.timeout(10):
+            # The outbox signals nothing either: poll it until the chat's delivery held the row.
+            while await app.storage.outbox.status_counts() != {"held": 1}:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert "Kabar dari Senayan" not in output.getvalue()
+
+        typing.write("/quiet off\n")
+        typing.flush()
+        await _until(lambda: "Ringkasan berita" in output.getvalue())
+        typing.close()
+        await asyncio.wait_for(chat, 10)
+        stdin.close()
+    shown = output.getvalue()
+    assert shown.count("Kabar dari Senayan") == 1
+    assert "Nasional\n  • 10:00 Kabar dari Senayan [Baca: /read 1]" in shown
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    # Polling is the point here: the output is a plain StringIO that signals nothing.
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110 - see above
+            await asyncio.sleep(0.02)
