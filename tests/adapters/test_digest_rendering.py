@@ -95,6 +95,17 @@ def test_the_console_shows_a_digest_as_sections_of_one_line_stories() -> None:
     )
 
 
+def test_a_digest_as_plain_text_for_logs_and_tests() -> None:
+    assert small_digest().plain_text() == (
+        "Ringkasan berita, 25 Nov 2026 07:00 WIB: 3 berita\n\n"
+        "Internasional\n"
+        '• 24 Nov 15:30 NATO & "Tokyo" <sepakat> (/read 2)\n\n'
+        "Ekonomi\n"
+        "• 06:45 Harga beras turun (/read 3)\n"
+        "• 24 Nov 10:00 Rupiah menguat (/read 1)"
+    )
+
+
 def test_telegram_shows_a_short_digest_as_one_message_of_linked_lines() -> None:
     [message] = render_reply(small_digest(), STYLE)
     assert message.html == (
