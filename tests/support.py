@@ -7,6 +7,7 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -219,14 +220,41 @@ class Newsbot:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    def start(self, *arguments: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        """`python -m bot ARGUMENTS` in the background; its output is piped."""
-        return subprocess.Popen(
+    def start(self, *arguments: str, env: dict[str, str] | None = None) -> BackgroundNewsbot:
+        """`python -m bot ARGUMENTS` in the background; its output is discarded, its stderr
+        collected."""
+        process = subprocess.Popen(
             [sys.executable, "-m", "bot", *arguments],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
             cwd=self.directory,
             env={**self.env, **(env or {})},
         )
+        return BackgroundNewsbot(process)
+
+
+class BackgroundNewsbot:
+    """A newsbot process running beside the test, its stderr read as it comes.
+
+    Read on a thread, not at the end: a pipe nobody reads holds 64 KiB, and a process logging
+    at DEBUG level fills it within seconds and then stops at its next log line.
+    """
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, name="newsbot-stderr", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._lines.append(line)
+
+    def finish(self, timeout: float) -> str:
+        """Wait for the process to end; everything it wrote to stderr."""
+        self.process.wait(timeout=timeout)
+        self._reader.join(timeout)
+        return "".join(self._lines)

@@ -82,11 +82,19 @@ class DigestSender:
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         # Set while stopping: `run`'s stop event, once it runs.
         self._stopping = asyncio.Event()
+        # When the earliest held row falls due, as the last pass found it.
+        self._next_due: datetime | None = None
 
     async def send_due(self) -> int:
         """Send every digest due now; how many were sent."""
         sent = 0
         while not self._stopping.is_set():
+            # A read first: an idle pass, every second, must not take the write lock.
+            self._next_due = await self._storage.digests.next_due(
+                self._adapter.platform, self._chat_id
+            )
+            if self._next_due is None or self._next_due > self._clock():
+                return sent
             claims = await self._storage.digests.claim(
                 self._adapter.platform,
                 now=self._clock(),
@@ -118,11 +126,9 @@ class DigestSender:
             delay = POLL_SECONDS
             try:
                 await self.send_due()
-                next_due = await self._storage.digests.next_due(
-                    self._adapter.platform, self._chat_id
-                )
-                if next_due is not None:
-                    delay = min(delay, max((next_due - self._clock()).total_seconds(), 0.05))
+                if self._next_due is not None:
+                    wait = (self._next_due - self._clock()).total_seconds()
+                    delay = min(delay, max(wait, 0.05))
             except Exception:
                 # The database was busy past its timeout, or the like: log and try again.
                 logger.exception("digest pass for %s failed", self._adapter.platform)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ import pytest
 
 from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import TOKEN, FakeBotApi
-from tests.support import Newsbot
+from tests.support import BackgroundNewsbot, Newsbot
 
 READER = 62001
 NEW_STORY = "Menlu Bertemu Sekjen NATO di Jakarta, Bahas Keamanan Laut Natuna"
@@ -32,20 +31,18 @@ def server(api: FakeBotApi) -> Iterator[BotApiServer]:
         yield running
 
 
-def _wait(
-    condition: Callable[[], bool], process: subprocess.Popen[str], within: float = 20.0
-) -> None:
+def _wait(condition: Callable[[], bool], bot: BackgroundNewsbot, within: float = 20.0) -> None:
     """Wait for `condition`; fail with the bot's output if it never comes or the bot exits."""
     deadline = time.monotonic() + within
     while not condition():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            _, stderr = process.communicate()
+        if bot.process.poll() is not None or time.monotonic() > deadline:
+            bot.process.kill()
+            stderr = bot.finish(timeout=30)
             raise AssertionError(f"newsbot run did not get there; its stderr:\n{stderr}")
         time.sleep(0.05)
 
 
-def _ask(api: FakeBotApi, process: subprocess.Popen[str], text: str) -> str:
+def _ask(api: FakeBotApi, process: BackgroundNewsbot, text: str) -> str:
     before = len(api.texts(READER))
     api.message_update(READER, text, user_id=READER)
     _wait(lambda: len(api.texts(READER)) > before, process)
@@ -88,15 +85,15 @@ def test_newsbot_run_answers_and_pushes_through_a_bot_api_server(
         assert ingested.returncode == 0, ingested.stderr
         _wait(lambda: any(NEW_STORY in text for text in api.texts(READER)), bot)
     finally:
-        bot.send_signal(signal.SIGTERM)
-        _, stderr = bot.communicate(timeout=30)
+        bot.process.send_signal(signal.SIGTERM)
+        stderr = bot.finish(timeout=30)
 
     assert "Halo! Saya newsbot" in greeting
     assert "Internasional" in subscribed
     assert "Sekjen NATO Kunjungi Tokyo" in found
     pushes = [text for text in api.texts(READER) if NEW_STORY in text]
     assert len(pushes) == 1
-    assert bot.returncode == 0, stderr
+    assert bot.process.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert TOKEN not in stderr
     assert TOKEN.split(":")[1] not in stderr
@@ -131,10 +128,10 @@ def test_the_start_banner_names_the_absolute_database_path(
     try:
         _wait(lambda: bool(api.of_method("getUpdates")), bot)
     finally:
-        bot.send_signal(signal.SIGTERM)
-        _, stderr = bot.communicate(timeout=30)
+        bot.process.send_signal(signal.SIGTERM)
+        stderr = bot.finish(timeout=30)
 
     database = workdir / "data" / "berita.db"
     assert f"newsbot: connecting to Telegram; database {database}\n" in stderr
     assert database.is_file()
-    assert bot.returncode == 0, stderr
+    assert bot.process.returncode == 0, stderr
