@@ -90,7 +90,7 @@ class StoryLine:
 class StoryList:
     """A headed list of stories, one short line each (a section of a digest).
 
-    `footer` is a last line under the stories (how many more there are, and where).
+    `footer` is a last line under the stories (how many older ones were left out).
     """
 
     heading: str

@@ -105,7 +105,7 @@ def render_reply(reply: Reply, style: ButtonStyle) -> list[TelegramMessage]:
             blocks.extend(_text_blocks(part.content, TEXT_LIMIT))
             continue
         if isinstance(part, StoryList):
-            blocks.extend(story_list_blocks(part, TEXT_LIMIT))
+            blocks.extend(_story_list_blocks(part, TEXT_LIMIT))
             continue
         show_command = f"/read {part.article_id}" not in button_commands
         if part is photo_card and not messages and not blocks:
@@ -145,7 +145,7 @@ def render_card(card: ArticleCard, *, show_command: bool, summary: str | None = 
     return "\n".join(lines)
 
 
-def story_list_blocks(story_list: StoryList, limit: int) -> list[str]:
+def _story_list_blocks(story_list: StoryList, limit: int) -> list[str]:
     """A list of stories (a digest's section) in HTML: the bold heading, then a line per story.
 
     A list too long for one message is cut between lines into blocks within `limit`, each
@@ -154,7 +154,7 @@ def story_list_blocks(story_list: StoryList, limit: int) -> list[str]:
     """
     heading = f"<b>{_fit_plain(story_list.heading, limit // 4)}</b>"
     room = limit - utf16_length(heading) - 1
-    lines = [render_story_line(story, room) for story in story_list.stories]
+    lines = [_story_line(story, room) for story in story_list.stories]
     if story_list.footer:
         lines.append(_fit_plain(story_list.footer, room))
     blocks: list[str] = []
@@ -169,7 +169,7 @@ def story_list_blocks(story_list: StoryList, limit: int) -> list[str]:
     return blocks
 
 
-def render_story_line(story: StoryLine, limit: int) -> str:
+def _story_line(story: StoryLine, limit: int) -> str:
     """`• 06:10 Title /read_42`, the title linked to the story's page; within `limit` (the
     link, then the title's end, give way first)."""
     command = f"/read_{story.article_id}"
