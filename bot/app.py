@@ -19,6 +19,8 @@ from bot.adapters.console import (
     StreamLines,
     terminal_console,
 )
+from bot.delivery.digest import DigestSender
+from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.i18n import translate
@@ -91,12 +93,28 @@ class App:
             storage=self.storage,
             adapter=adapter,
             renderer=self.deps.renderer,
+            policy=ChatDeliveryPolicy(self.storage.chats, self.settings.tz()),
             default_language=self.settings.language,
             lease_seconds=self.settings.delivery_lease_seconds,
             max_attempts=self.settings.delivery_max_attempts,
             clock=self.clock,
             chat_id=chat_id,
             wake=self.deps.newsroom.pushes_queued,
+        )
+
+    def digest_sender(
+        self, adapter: PlatformAdapter, *, chat_id: str | None = None
+    ) -> DigestSender:
+        """The digest sender for `adapter`'s platform (and, for the console, one chat)."""
+        return DigestSender(
+            storage=self.storage,
+            adapter=adapter,
+            renderer=self.deps.renderer,
+            default_language=self.settings.language,
+            lease_seconds=self.settings.delivery_lease_seconds,
+            max_attempts=self.settings.delivery_max_attempts,
+            clock=self.clock,
+            chat_id=chat_id,
         )
 
     async def chat(
@@ -120,6 +138,7 @@ class App:
         if not interactive:
             await adapter.run(asyncio.Event())
             await self.delivery_worker(adapter, chat_id=identity.chat_id).deliver_due()
+            await self.digest_sender(adapter, chat_id=identity.chat_id).send_due()
             return
         await self._live_chat(adapter, asyncio.Event())
 
@@ -137,9 +156,13 @@ class App:
                 await self._live_chat(adapter, stop)
 
     async def _live_chat(self, adapter: ConsoleAdapter, stop: asyncio.Event) -> None:
-        """Answer the adapter's lines while its chat's pushes are delivered, until either ends."""
-        worker = self.delivery_worker(adapter, chat_id=adapter.chat.chat_id)
-        delivery = asyncio.create_task(worker.run(stop))
+        """Answer the adapter's lines while its chat's pushes and digests are delivered, until
+        either ends."""
+        chat_id = adapter.chat.chat_id
+        delivery = asyncio.gather(
+            self.delivery_worker(adapter, chat_id=chat_id).run(stop),
+            self.digest_sender(adapter, chat_id=chat_id).run(stop),
+        )
         try:
             await adapter.run(stop)
         finally:
@@ -190,7 +213,9 @@ class App:
     async def serve(self, adapter: ConnectedPlatform, stop: asyncio.Event) -> None:
         """Connect `adapter`, then receive and deliver until `stop` is set."""
         async with adapter:
-            delivery = asyncio.create_task(self.delivery_worker(adapter).run(stop))
+            delivery = asyncio.gather(
+                self.delivery_worker(adapter).run(stop), self.digest_sender(adapter).run(stop)
+            )
             try:
                 await adapter.run(stop)
             finally:

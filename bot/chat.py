@@ -76,7 +76,29 @@ class Button:
     command: str
 
 
-Part = Text | ArticleCard
+@dataclass(frozen=True, slots=True)
+class StoryLine:
+    """A story as one short line of a list: its time, its title, and how to read it whole."""
+
+    article_id: int
+    title: str
+    time_label: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryList:
+    """A headed list of stories, one short line each (a section of a digest).
+
+    `footer` is a last line under the stories (how many older ones were left out).
+    """
+
+    heading: str
+    stories: tuple[StoryLine, ...]
+    footer: str = ""
+
+
+Part = Text | ArticleCard | StoryList
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +119,13 @@ class Reply:
         for part in self.parts:
             if isinstance(part, Text):
                 chunks.append(part.content)
+            elif isinstance(part, StoryList):
+                lines = [part.heading]
+                lines += [
+                    f"• {story.time_label} {story.title} (/read {story.article_id})"
+                    for story in part.stories
+                ]
+                chunks.append("\n".join([*lines, part.footer] if part.footer else lines))
             else:
                 chunks.append(f"{part.title} ({part.section_name}, {part.time_label})")
         return "\n\n".join(chunks)

@@ -33,6 +33,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.unfollow.usage": "/unfollow <kata kunci> atau /unfollow all",
         "cmd.lang.description": "Bahasa bot di chat ini (id/en)",
         "cmd.lang.usage": "/lang id atau /lang en",
+        "cmd.digest.description": "Satu ringkasan berita sehari, bukan tiap berita",
+        "cmd.digest.usage": "/digest <jam, misalnya 07:00> atau /digest off",
+        "cmd.quiet.description": "Jam tenang: tahan berita biasa pada jam itu",
+        "cmd.quiet.usage": "/quiet <mulai-selesai, misalnya 22:00-06:00> atau /quiet off",
         "cmd.breaking.description": "Kirim berita terkini (khusus admin)",
         "cmd.breaking.usage": "/breaking [#rubrik] <judul> | <isi> [| <tautan>]",
         "error.unknown_command": "Perintah /{name} tidak dikenal. Ketik /help untuk daftar "
@@ -95,6 +99,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unfollow.nothing": "Chat ini tidak mengikuti kata kunci apa pun.",
         "unfollow.absent": 'Chat ini tidak mengikuti "{words}". Lihat /subscriptions.',
         "lang.set": "Chat ini sekarang memakai Bahasa Indonesia.",
+        "error.bad_time": 'Jam "{time}" tidak dapat dibaca. Tulis jam dari 00:00 sampai 23:59, '
+        "misalnya 07:00.",
+        "digest.set": "Chat ini sekarang menerima satu ringkasan berita setiap hari pukul {time}, "
+        "berisi berita baru dari langganan dan kata kunci chat ini. Berita terkini tetap "
+        "dikirim langsung. Matikan dengan /digest off.",
+        "digest.off": "Ringkasan harian dimatikan: berita baru kembali dikirim langsung.",
+        "digest.in_quiet": "Pukul {time} termasuk jam tenang chat ini, jadi ringkasan datang "
+        "saat jam tenang berakhir, pukul {end}.",
+        "quiet.set": "Jam tenang {hours}: pada jam itu hanya berita terkini yang dikirim; berita "
+        "lain ditahan dan datang sesudahnya sebagai satu ringkasan. Matikan dengan /quiet off.",
+        "quiet.off": "Jam tenang dimatikan.",
+        "quiet.same_time": "Jam mulai dan jam selesai harus berbeda, misalnya /quiet 22:00-06:00.",
+        "mode.instant": "Pengiriman: langsung, setiap ada berita baru.",
+        "mode.digest": "Pengiriman: satu ringkasan setiap hari pukul {time}; berita terkini "
+        "langsung.",
+        "mode.quiet": "Jam tenang: {hours}.",
+        "mode.held_now": "{count} berita yang tertahan segera dikirim sebagai satu ringkasan.",
+        "mode.held_until": "{count} berita yang tertahan akan dikirim dalam ringkasan pukul "
+        "{time}.",
+        "digest.header": "Ringkasan berita, {time}: {count} berita",
+        "digest.older": "… dan {count} berita lain yang lebih lama.",
         "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan akan dikirim "
         "ke {count} chat.",
         "breaking.stored:0": "Berita terkini #{id} disimpan di rubrik {section}; belum ada chat "
@@ -153,6 +178,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.unfollow.usage": "/unfollow <keywords> or /unfollow all",
         "cmd.lang.description": "The bot's language in this chat (id/en)",
         "cmd.lang.usage": "/lang id or /lang en",
+        "cmd.digest.description": "One news digest a day instead of every story",
+        "cmd.digest.usage": "/digest <time, e.g. 07:00> or /digest off",
+        "cmd.quiet.description": "Quiet hours: hold regular news during those hours",
+        "cmd.quiet.usage": "/quiet <start-end, e.g. 22:00-06:00> or /quiet off",
         "cmd.breaking.description": "Post breaking news (admins only)",
         "cmd.breaking.usage": "/breaking [#section] <headline> | <text> [| <link>]",
         "error.unknown_command": "Unknown command /{name}. Type /help for the list of commands.",
@@ -212,6 +241,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unfollow.nothing": "This chat follows no keywords.",
         "unfollow.absent": 'This chat does not follow "{words}". See /subscriptions.',
         "lang.set": "This chat's language is now English.",
+        "error.bad_time": 'Cannot read "{time}" as a time. Write a time from 00:00 to 23:59, '
+        "for example 07:00.",
+        "digest.set": "This chat now gets one news digest a day at {time}, with the new stories "
+        "of its subscriptions and keywords. Breaking news still arrives at once. Turn it off "
+        "with /digest off.",
+        "digest.off": "Daily digest turned off: new stories arrive as they come again.",
+        "digest.in_quiet": "{time} falls in this chat's quiet hours, so the digest comes when "
+        "they end, at {end}.",
+        "quiet.set": "Quiet hours {hours}: only breaking news arrives in those hours; other "
+        "stories are held and come afterwards as one digest. Turn them off with /quiet off.",
+        "quiet.off": "Quiet hours turned off.",
+        "quiet.same_time": "Quiet hours must start and end at different times, for example "
+        "/quiet 22:00-06:00.",
+        "mode.instant": "Delivery: at once, as each new story comes.",
+        "mode.digest": "Delivery: one digest a day at {time}; breaking news at once.",
+        "mode.quiet": "Quiet hours: {hours}.",
+        "mode.held_now": "{count} held stories are on their way as one digest.",
+        "mode.held_now:1": "1 held story is on its way.",
+        "mode.held_until": "{count} held stories will come in the digest at {time}.",
+        "mode.held_until:1": "1 held story will come in the digest at {time}.",
+        "digest.header": "News digest, {time}: {count} stories",
+        "digest.header:1": "News digest, {time}: 1 story",
+        "digest.older": "… and {count} older stories.",
+        "digest.older:1": "… and 1 older story.",
         "breaking.stored": "Breaking story #{id} stored in {section} and queued for {count} "
         "chats.",
         "breaking.stored:0": "Breaking story #{id} stored in {section}; no chat subscribes to "

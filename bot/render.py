@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, tzinfo
 
-from bot.chat import ArticleCard, Button, Reply, Text
+from bot.chat import ArticleCard, Button, Part, Reply, StoryLine, StoryList, Text
 from bot.i18n import month_abbreviation, translate
 from bot.sections import SectionCatalog
 from storage.models import Article
 
 SUMMARY_CHARS = 280
+# A digest line shows this much of a headline: the whole story is a /read away.
+DIGEST_TITLE_CHARS = 120
+# A digest lists this many stories of a section, the newest; it counts the older ones, so
+# that a busy day is a few messages, not dozens.
+DIGEST_STORIES_PER_SECTION = 15
 
 
 class ArticleRenderer:
@@ -66,6 +72,44 @@ class ArticleRenderer:
             parts=(self.card(article, language, with_summary=True),),
             buttons=(Button(translate(language, "button.read"), f"/read {article.id}"),),
         )
+
+    def digest(self, articles: Sequence[Article], language: str, at: datetime) -> Reply:
+        """Held stories as one digest sent at `at`: a header with the time and the count, then
+        the stories of each section (in the configured order), newest first, a line each."""
+        by_section: dict[str, list[Article]] = {}
+        for article in sorted(articles, key=lambda a: (a.published_at, a.id), reverse=True):
+            by_section.setdefault(article.section, []).append(article)
+        configured = [section.slug for section in self._sections.all()]
+        order = [slug for slug in configured if slug in by_section]
+        order += sorted(slug for slug in by_section if slug not in configured)
+        header = translate(
+            language, "digest.header", time=self.time_label(at, language), count=len(articles)
+        )
+        parts: list[Part] = [Text(header)]
+        day = self._local(at).date()
+        for slug in order:
+            stories = by_section[slug]
+            shown = stories[:DIGEST_STORIES_PER_SECTION]
+            older = len(stories) - len(shown)
+            lines = tuple(
+                StoryLine(
+                    article_id=article.id,
+                    title=shorten(article.title, DIGEST_TITLE_CHARS),
+                    time_label=self._clock_label(article.published_at, day, language),
+                    url=article.url,
+                )
+                for article in shown
+            )
+            footer = translate(language, "digest.older", count=older) if older else ""
+            parts.append(StoryList(self._sections.name(slug, language), lines, footer))
+        return Reply(parts=tuple(parts))
+
+    def _clock_label(self, moment: datetime, day: date, language: str) -> str:
+        """`14:05` on `day`, `23 Nov 14:05` on another."""
+        local = self._local(moment)
+        if local.date() == day:
+            return f"{local:%H:%M}"
+        return f"{local.day} {month_abbreviation(language, local.month)} {local:%H:%M}"
 
     def full(self, article: Article, language: str) -> Reply:
         """The whole story: its card, then the body, author and source."""

@@ -7,8 +7,9 @@ from bot.deps import Deps
 from bot.i18n import translate
 from bot.render import shorten
 from bot.router import Permission, Router, UsageError
+from handlers.chat_settings import delivery_mode_lines
 from storage import search_text
-from storage.models import AuditEntry, KeywordFollow, SubscriptionChange
+from storage.models import AuditEntry, DeliveryMode, KeywordFollow, SubscriptionChange
 
 router = Router()
 
@@ -133,11 +134,15 @@ async def unsubscribe(cmd: Command, deps: Deps) -> Reply:
 
 @router.command("subscriptions", chat_settings=True)
 async def subscriptions(cmd: Command, deps: Deps) -> Reply:
-    """This chat's sections and keyword follows."""
+    """This chat's sections, keyword follows, and how it takes its news (instant or a daily
+    digest, quiet hours)."""
     slugs = await deps.storage.subscriptions.sections_of(cmd.chat)
     follows = await deps.storage.subscriptions.follows_of(cmd.chat)
+    mode = await deps.storage.chats.delivery_mode(cmd.chat)
+    delivery = Text("\n".join(delivery_mode_lines(mode, deps, cmd.language)))
     if not slugs and not follows:
-        return Reply.text(translate(cmd.language, "subscriptions.none"))
+        none = Text(translate(cmd.language, "subscriptions.none"))
+        return Reply(parts=(none,) if mode == DeliveryMode() else (none, delivery))
     parts = []
     if slugs:
         parts.append(
@@ -153,6 +158,7 @@ async def subscriptions(cmd: Command, deps: Deps) -> Reply:
         parts.append(
             Text(translate(cmd.language, "subscriptions.follows", follows=_quoted(follows)))
         )
+    parts.append(delivery)
     return Reply(parts=tuple(parts))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 
 class Platform(enum.StrEnum):
@@ -139,6 +139,47 @@ class OutboxItem:
     lane: int = 3
     # Sends of this row whose outcome was never known (a timeout after the request went out).
     unknown_outcomes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DigestClaim:
+    """One chat's held pushes, claimed together under `claim` to go out as one digest."""
+
+    chat: ChatRef
+    claim: str
+    items: tuple[OutboxItem, ...]
+
+    @property
+    def attempts(self) -> int:
+        """The failed attempts of the row tried most often: what bounds the digest's retries."""
+        return max((item.attempts for item in self.items), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local hours during which a chat takes no regular pushes: `start` up to `end`.
+
+    `end` before `start` is a range across midnight (22:00-06:00); the two are never equal.
+    """
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise ValueError("quiet hours must start and end at different times")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryMode:
+    """How a chat takes regular (non-breaking) pushes.
+
+    `digest_at` None: each story as it comes; else one digest a day at that local time.
+    `quiet`: hours during which nothing but breaking news is sent.
+    """
+
+    digest_at: time | None = None
+    quiet: QuietHours | None = None
 
 
 @dataclass(frozen=True, slots=True)

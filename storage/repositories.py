@@ -11,6 +11,8 @@ from storage.models import (
     ArticleDraft,
     AuditEntry,
     ChatRef,
+    DeliveryMode,
+    DigestClaim,
     KeywordFollow,
     OutboxItem,
     Platform,
@@ -105,7 +107,8 @@ class SubscriptionRepository(Protocol):
 
 
 class ChatRepository(Protocol):
-    """Per-chat state: UI language, and what happens when a chat is gone or moved."""
+    """Per-chat state: UI language, delivery mode, and what happens when a chat is gone or
+    moved."""
 
     async def language(self, chat: ChatRef) -> str | None:
         """The language the chat chose, if it chose one."""
@@ -113,8 +116,18 @@ class ChatRepository(Protocol):
     async def set_language(self, chat: ChatRef, language: str, *, now: datetime) -> None:
         """Remember the chat's UI language."""
 
+    async def delivery_mode(self, chat: ChatRef) -> DeliveryMode:
+        """How the chat takes regular pushes (instant, no quiet hours, unless it chose)."""
+
+    async def set_delivery_mode(
+        self, chat: ChatRef, mode: DeliveryMode, *, now: datetime, held_until: datetime
+    ) -> int:
+        """Set the chat's delivery mode, and in the same transaction make its held pushes due
+        at `held_until` (when the new mode releases them). Returns how many are held."""
+
     async def deactivate(self, chat: ChatRef, reason: str, *, now: datetime) -> int:
-        """The chat is gone: stop its subscriptions and follows, drop its pending deliveries.
+        """The chat is gone: stop its subscriptions and follows, drop its pending deliveries
+        (held ones too).
 
         Returns how many pending deliveries were dropped.
         """
@@ -179,6 +192,9 @@ class OutboxRepository(Protocol):
     async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:
         """Never send this row: failed (bad request, out of retries) or dropped (chat gone)."""
 
+    async def hold(self, item: OutboxItem, until: datetime) -> None:
+        """Keep a claimed push for the chat's next digest: status 'held', due at `until`."""
+
     async def push_record(self, push_id: int) -> PushRecord | None:
         """The status and message id of the push row `push_id` (what an edit corrects)."""
 
@@ -196,6 +212,45 @@ class OutboxRepository(Protocol):
 
     async def release_lease(self, scope: str, holder: str) -> None:
         """Stop delivering for `scope`, so that a process standing by takes over at once."""
+
+
+class DigestRepository(Protocol):
+    """Pushes held for digests (see `OutboxRepository.hold`), claimed and sent chat by chat.
+
+    Like outbox claims, a digest claim has a lease: a claimer that dies leaves its rows to come
+    due again when the lease runs out, so a crash between sending a digest and recording it
+    repeats that digest and loses nothing. Each call below acts only on rows still under the
+    claim given.
+    """
+
+    async def claim(
+        self,
+        platform: Platform,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        chat_id: str | None = None,
+    ) -> list[DigestClaim]:
+        """Claim the due held rows of up to `limit` chats, one claim per chat, earliest due
+        chat first."""
+
+    async def renew(self, claim: DigestClaim, *, now: datetime, lease_seconds: float) -> bool:
+        """Extend the claim just before sending; False when it was lost."""
+
+    async def mark_sent(self, claim: DigestClaim, message_id: str, *, now: datetime) -> None:
+        """Record the digest: every row of the claim sent, with the digest's message id."""
+
+    async def put_back(
+        self, claim: DigestClaim, due_at: datetime, reason: str, *, count_attempt: bool
+    ) -> None:
+        """Hold the claim's rows again, due at `due_at`."""
+
+    async def give_up(self, claim: DigestClaim, reason: str, *, dropped: bool = False) -> None:
+        """Never send the claim's rows: failed, or dropped (chat gone, story gone)."""
+
+    async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
+        """When the earliest held (or claimed) row of this platform (and chat) falls due."""
 
 
 class AuditRepository(Protocol):

@@ -10,6 +10,7 @@ from storage.repositories import (
     ArticleRepository,
     AuditRepository,
     ChatRepository,
+    DigestRepository,
     OutboxRepository,
     SectionRepository,
     SubscriptionRepository,
@@ -25,6 +26,7 @@ class Storage:
     subscriptions: SubscriptionRepository
     chats: ChatRepository
     outbox: OutboxRepository
+    digests: DigestRepository
     audit: AuditRepository
     close: Callable[[], Awaitable[None]]
 

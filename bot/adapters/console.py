@@ -30,7 +30,17 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from bot.chat import ArticleCard, ChatKind, Command, Reply, Text, UserRef, parse_command_text
+from bot.chat import (
+    ArticleCard,
+    ChatKind,
+    Command,
+    Part,
+    Reply,
+    StoryList,
+    Text,
+    UserRef,
+    parse_command_text,
+)
 from bot.delivery.budget import SendBudget
 from bot.delivery.errors import OutputClosed, TransientError
 from bot.i18n import LANGUAGES, translate
@@ -75,7 +85,9 @@ def render(reply: Reply, language: str = LANGUAGES[0]) -> str:
     """A reply as console text: parts in order, cards as numbered blocks, buttons as hints.
 
     Every card says how to read its story (`[Baca: /read 7]`, as a push's button does), unless
-    a button already says it or the story itself follows the card (the answer to /read).
+    a button already says it or the story itself follows the card (the answer to /read). A
+    list of stories (a digest's section) is its heading, then a line per story, each with how
+    to read it.
     """
     button_commands = {button.command for button in reply.buttons}
     read_label = translate(language, "button.read")
@@ -83,6 +95,9 @@ def render(reply: Reply, language: str = LANGUAGES[0]) -> str:
     for index, part in enumerate(reply.parts):
         if isinstance(part, Text):
             blocks.append(part.content)
+            continue
+        if isinstance(part, StoryList):
+            blocks.append(_render_story_list(part, read_label=read_label))
             continue
         read_command = f"/read {part.article_id}"
         opened = isinstance(_next_part(reply, index), Text)
@@ -93,8 +108,19 @@ def render(reply: Reply, language: str = LANGUAGES[0]) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-def _next_part(reply: Reply, index: int) -> Text | ArticleCard | None:
+def _next_part(reply: Reply, index: int) -> Part | None:
     return reply.parts[index + 1] if index + 1 < len(reply.parts) else None
+
+
+def _render_story_list(story_list: StoryList, *, read_label: str) -> str:
+    lines = [story_list.heading]
+    lines += [
+        f"  • {story.time_label} {story.title} [{read_label}: /read {story.article_id}]"
+        for story in story_list.stories
+    ]
+    if story_list.footer:
+        lines.append(f"  {story_list.footer}")
+    return "\n".join(lines)
 
 
 def _render_card(card: ArticleCard, *, read_hint: str | None, read_label: str) -> str:

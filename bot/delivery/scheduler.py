@@ -25,25 +25,21 @@ from typing import TypeVar
 from bot.chat import Reply
 from bot.delivery.budget import Lane
 from bot.delivery.errors import (
-    ChatGone,
-    ChatMoved,
     DeliveryError,
-    OutputClosed,
-    PermanentError,
-    RetryAfter,
     TransientError,
     UnknownOutcome,
 )
+from bot.delivery.outcomes import DeliveryRules
+from bot.delivery.policy import DeliveryPolicy
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
 from storage.models import ChatRef, DeliveryKind, OutboxItem
+from storage.repositories import OutboxRepository
 from storage.sqlite.outbox import PROCESS
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 900.0
 # Chat heads out at once: enough to keep a platform's pace with slow round trips, while a hung
 # send holds one of them, never the others.
 MAX_IN_FLIGHT = 64
@@ -51,8 +47,6 @@ MAX_IN_FLIGHT = 64
 POLL_SECONDS = 1.0
 # An edit whose push is still being sent waits this long before it looks again.
 EDIT_WAIT_SECONDS = 5.0
-# A send whose outcome is unknown is tried again this much later (once).
-UNKNOWN_RETRY_SECONDS = 5.0
 # On stop, sends already on the wire get this long to be answered before they are abandoned
 # (their outcome then unknown), so that stopping never hangs on a send that never answers.
 STOP_GRACE_SECONDS = 1.0
@@ -66,12 +60,6 @@ LEASE_SECONDS = 20.0
 RECOVER_EVERY_SECONDS = 10.0
 
 T = TypeVar("T")
-
-
-def backoff_seconds(attempt: int, rng: random.Random) -> float:
-    """Jittered exponential backoff before attempt number `attempt + 1` (attempt >= 1)."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-    return rng.uniform(ceiling / 2, ceiling)
 
 
 def _is_busy(error: BaseException) -> bool:
@@ -105,6 +93,7 @@ class DeliveryScheduler:
         storage: Storage,
         adapter: PlatformAdapter,
         renderer: ArticleRenderer,
+        policy: DeliveryPolicy,
         default_language: str,
         lease_seconds: float,
         max_attempts: int,
@@ -117,16 +106,24 @@ class DeliveryScheduler:
         self._storage = storage
         self._adapter = adapter
         self._renderer = renderer
+        self._policy = policy
         self._default_language = default_language
         self._lease = lease_seconds
-        self._max_attempts = max_attempts
         self._clock = clock
         self._chat_id = chat_id
         self._max_in_flight = max_in_flight
         # Set by this process's newsroom when it queues pushes (/breaking): deliver at once
         # instead of at the next poll.
         self._wake = wake
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        self._rules = DeliveryRules(
+            chats=storage.chats,
+            budget=adapter.budget,
+            max_attempts=max_attempts,
+            clock=clock,
+            rng=rng or random.Random(),  # noqa: S311 - jitter, not a secret
+            # `run` swaps in its own stop event: look it up when the time comes.
+            stop=lambda: self._stopping.set(),  # noqa: PLW0108 - see above
+        )
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._handled = 0
@@ -296,22 +293,19 @@ class DeliveryScheduler:
                 count_attempt=False,
             )
         except DeliveryError as error:
-            outcome = functools.partial(self._handle_failure, item, error)
+            outcome = functools.partial(self._rules.failed, self._row(item), error)
         except _Abandoned:
             # Stopping while the send was on the wire: it may have arrived.
+            abandoned = UnknownOutcome("abandoned when stopping")
             await asyncio.shield(
-                self._record(
-                    functools.partial(
-                        self._handle_failure, item, UnknownOutcome("abandoned when stopping")
-                    )
-                )
+                self._record(functools.partial(self._rules.failed, self._row(item), abandoned))
             )
             raise asyncio.CancelledError from None
         except Exception as error:
             # A bug or a database hiccup must not lose the row: a transient failure.
             logger.exception("delivering outbox row %d to %s failed", item.id, item.chat)
             transient = TransientError(f"delivery failed: {error!r}")
-            outcome = functools.partial(self._handle_failure, item, transient)
+            outcome = functools.partial(self._rules.failed, self._row(item), transient)
         else:
             outcome = functools.partial(
                 self._storage.outbox.mark_sent,
@@ -323,6 +317,9 @@ class DeliveryScheduler:
         # Shielded: a stop must not cut the recording of what already happened.
         await asyncio.shield(self._record(outcome))
 
+    def _row(self, item: OutboxItem) -> _OutboxRow:
+        return _OutboxRow(item, self._storage.outbox)
+
     async def _prepare(self, item: OutboxItem) -> _Outgoing | None:
         """The message for a row; None when there is none to send (the row is settled)."""
         article = await self._storage.articles.get(item.article_id)
@@ -333,6 +330,13 @@ class DeliveryScheduler:
         if item.kind is DeliveryKind.EDIT:
             replaces = await self._message_to_correct(item, article.version)
             if replaces is None:
+                return None
+        elif not article.breaking:
+            held_until = await self._policy.hold_until(item.chat, self._clock())
+            if held_until is not None:
+                # The chat takes its regular pushes in a digest, or is in its quiet hours:
+                # the digest sender sends this one with the others when the hold ends.
+                await self._storage.outbox.hold(item, held_until)
                 return None
         language = await self._storage.chats.language(item.chat) or self._default_language
         return _Outgoing(self._renderer.push(article, language), article.version, replaces)
@@ -412,52 +416,32 @@ class DeliveryScheduler:
                 logger.warning("recording a delivery: the database is busy; trying again")
                 await asyncio.sleep(pause)
 
-    async def _handle_failure(self, item: OutboxItem, error: DeliveryError) -> None:
-        now = self._clock()
-        reason = str(error) or type(error).__name__
-        outbox = self._storage.outbox
-        if isinstance(error, OutputClosed):
-            # Nothing was seen: the row is as it was, for whoever delivers next.
-            await outbox.retry_at(item, now, reason, count_attempt=False)
-            self._stopping.set()
-        elif isinstance(error, RetryAfter):
-            # Not the chat's fault and not a failed attempt: the chat waits exactly as long as
-            # asked, its row at the head of its queue.
-            self._adapter.budget.hold(item.chat, error.seconds)
-            await outbox.retry_at(
-                item, now + timedelta(seconds=error.seconds), reason, count_attempt=False
-            )
-        elif isinstance(error, UnknownOutcome):
-            if item.unknown_outcomes >= 1:
-                logger.warning("outbox row %d: outcome unknown twice; not sent again", item.id)
-                await outbox.give_up(item, f"outcome unknown twice ({reason}); may have arrived")
-                return
-            # Perhaps it arrived: one more try, marked a possible duplicate.
-            await outbox.retry_at(
-                item,
-                now + timedelta(seconds=UNKNOWN_RETRY_SECONDS),
-                f"outcome unknown: {reason}",
-                count_attempt=False,
-                outcome_unknown=True,
-            )
-        elif isinstance(error, ChatGone):
-            logger.info("%s is gone (%s): deactivating its subscriptions", item.chat, reason)
-            await outbox.give_up(item, f"chat gone: {reason}", dropped=True)
-            await self._storage.chats.deactivate(item.chat, reason, now=now)
-        elif isinstance(error, ChatMoved) and item.attempts + 1 < self._max_attempts:
-            new_chat = ChatRef(item.chat.platform, error.new_chat_id)
-            logger.info("%s moved to %s: moving its subscriptions", item.chat, new_chat)
-            await self._storage.chats.move(item.chat, new_chat, now=now)
-            # The row now belongs to the new id; counting the attempt bounds a chain of moves.
-            await outbox.retry_at(item, now, reason, count_attempt=True)
-        elif isinstance(error, PermanentError):
-            logger.warning("outbox row %d to %s refused: %s", item.id, item.chat, reason)
-            await outbox.give_up(item, f"refused: {reason}")
-        else:
-            attempt = item.attempts + 1
-            if attempt >= self._max_attempts:
-                logger.warning("giving up outbox row %d after %d attempts", item.id, attempt)
-                await outbox.give_up(item, f"gave up after {attempt} attempts: {reason}")
-                return
-            delay = backoff_seconds(attempt, self._rng)
-            await outbox.retry_at(item, now + timedelta(seconds=delay), reason, count_attempt=True)
+
+@dataclass(frozen=True)
+class _OutboxRow:
+    """An outbox row under this process's claim, as the delivery rules see it."""
+
+    item: OutboxItem
+    outbox: OutboxRepository
+
+    @property
+    def chat(self) -> ChatRef:
+        return self.item.chat
+
+    @property
+    def attempts(self) -> int:
+        return self.item.attempts
+
+    @property
+    def unknown_outcomes(self) -> int:
+        return self.item.unknown_outcomes
+
+    async def retry_at(
+        self, due_at: datetime, reason: str, *, count_attempt: bool, outcome_unknown: bool
+    ) -> None:
+        await self.outbox.retry_at(
+            self.item, due_at, reason, count_attempt=count_attempt, outcome_unknown=outcome_unknown
+        )
+
+    async def give_up(self, reason: str, *, dropped: bool) -> None:
+        await self.outbox.give_up(self.item, reason, dropped=dropped)

@@ -10,6 +10,7 @@ from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionReposi
 from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository
 from storage.sqlite.database import SqliteDatabase, unusable
+from storage.sqlite.digests import SqliteDigestRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
@@ -37,6 +38,7 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         subscriptions=SqliteSubscriptionRepository(database),
         chats=SqliteChatRepository(database),
         outbox=SqliteOutboxRepository(database),
+        digests=SqliteDigestRepository(database),
         audit=SqliteAuditRepository(database),
         close=database.close,
     )

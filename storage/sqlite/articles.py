@@ -72,7 +72,8 @@ LANE_PUSH = 3
 # A correction: one edit for every push of the article that went out (or is going out, and
 # may carry the old text) to a chat that is not gone, unless one is already waiting; it
 # renders the article as it is when its turn comes, so a waiting edit carries later
-# corrections too.
+# corrections too. A push delivered in a digest is left alone: its message is the digest,
+# which an edit would replace with this one story.
 _QUEUE_EDITS = """
 INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, due_at,
                     created_at)
@@ -80,6 +81,7 @@ SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, 2, s.seq, 'pending', :
        :created_at
   FROM outbox AS s
  WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
+   AND s.in_digest = 0
    AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.edit_of = s.id AND e.status = 'pending')
    AND NOT EXISTS (SELECT 1 FROM chats AS c WHERE c.platform = s.platform
                       AND c.chat_id = s.chat_id AND c.gone_reason IS NOT NULL)

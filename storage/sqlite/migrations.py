@@ -201,6 +201,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             expires_at REAL NOT NULL
         )""",
     ),
+    # 4: digests and quiet hours: how each chat takes its regular pushes, as local minutes of the
+    # day (NULL: instant, no quiet hours). A push held for a digest waits in the outbox as
+    # 'held' until due_at, then goes out with the chat's other held pushes as one message
+    # ('digesting' while claimed, due_at then being when the claim runs out, as for
+    # 'sending'). in_digest marks pushes delivered that way: their message is the digest, which
+    # a correction of one story must not overwrite.
+    (
+        """ALTER TABLE chats ADD COLUMN digest_minute INTEGER
+            CHECK (digest_minute BETWEEN 0 AND 1439)""",
+        """ALTER TABLE chats ADD COLUMN quiet_start_minute INTEGER
+            CHECK (quiet_start_minute BETWEEN 0 AND 1439)""",
+        """ALTER TABLE chats ADD COLUMN quiet_end_minute INTEGER
+            CHECK (quiet_end_minute BETWEEN 0 AND 1439)""",
+        "ALTER TABLE outbox ADD COLUMN in_digest INTEGER NOT NULL DEFAULT 0",
+        """CREATE INDEX outbox_held ON outbox(platform, due_at)
+            WHERE status IN ('held', 'digesting')""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

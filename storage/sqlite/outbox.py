@@ -59,6 +59,12 @@ def _process_is_dead(claimed_by: str) -> bool:
     return False
 
 
+def new_claim_token() -> str:
+    """A token for one claim, not one process: it tells this claim from a later one of the
+    same rows by anybody, this process included; it starts with the claimer's host and pid."""
+    return f"{PROCESS}{uuid.uuid4().hex}"
+
+
 class SqliteOutboxRepository:
     """Deliveries waiting, claimed, sent or given up, and who delivers for each platform."""
 
@@ -80,9 +86,7 @@ class SqliteOutboxRepository:
         claims never run out here: it knows which of them are still being sent.
         """
         now_epoch = to_epoch(now)
-        # One token per claim, not per process: it tells this claim from a later one of the
-        # same row by anybody, this process included.
-        claim = f"{PROCESS}{uuid.uuid4().hex}"
+        claim = new_claim_token()
         async with self._db.transaction() as connection:
             await connection.execute(
                 """UPDATE outbox SET status = 'failed',
@@ -128,24 +132,33 @@ class SqliteOutboxRepository:
 
     async def release_claims_of_dead_processes(self, platform: Platform, *, now: datetime) -> int:
         """Rows claimed by a process of this host that is gone are due again at once, not
-        when their lease runs out; how many."""
+        when their lease runs out (a digest's rows held again); how many."""
         async with self._db.connection.execute(
             """SELECT DISTINCT claimed_by FROM outbox
-               WHERE platform = ? AND status = 'sending' AND claimed_by LIKE ? || ':%'""",
+               WHERE platform = ? AND status IN ('sending', 'digesting')
+                 AND claimed_by LIKE ? || ':%'""",
             (platform.value, _HOST),
         ) as cursor:
             claims = [row[0] for row in await cursor.fetchall()]
-        dead = [claim for claim in claims if _process_is_dead(claim)]
+        dead = [(to_epoch(now), claim) for claim in claims if _process_is_dead(claim)]
         if not dead:
             return 0
         async with self._db.transaction() as connection:
-            cursor = await connection.executemany(
+            # A claimed push is due again; a claimed digest's rows are held again, due at once.
+            pushes = await connection.executemany(
                 """UPDATE outbox SET status = 'pending', due_at = ?, claimed_by = NULL
                    WHERE status = 'sending' AND claimed_by = ?""",
-                [(to_epoch(now), claim) for claim in dead],
+                dead,
             )
-            released = max(cursor.rowcount, 0)
-            await cursor.close()
+            released = max(pushes.rowcount, 0)
+            await pushes.close()
+            digests = await connection.executemany(
+                """UPDATE outbox SET status = 'held', due_at = ?, claimed_by = NULL
+                   WHERE status = 'digesting' AND claimed_by = ?""",
+                dead,
+            )
+            released += max(digests.rowcount, 0)
+            await digests.close()
         return released
 
     # Each call below acts only while `item` is still under its own claim: a worker whose lease
@@ -225,6 +238,16 @@ class SqliteOutboxRepository:
             await connection.execute(
                 f"UPDATE outbox SET status = ?, last_error = ? WHERE {_STILL_CLAIMED}",  # noqa: S608 - a constant condition
                 ("dropped" if dropped else "failed", reason, item.id, item.claim),
+            )
+
+    async def hold(self, item: OutboxItem, until: datetime) -> None:
+        """Keep a claimed push for the chat's next digest: status 'held', due at `until`."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                f"""UPDATE outbox SET status = 'held', due_at = ?, claims = 0, claimed_by = NULL,
+                       last_error = NULL
+                   WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
+                (to_epoch(until), item.id, item.claim),
             )
 
     async def push_record(self, push_id: int) -> PushRecord | None:

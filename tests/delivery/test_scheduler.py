@@ -14,7 +14,8 @@ import pytest
 
 from bot.app import App
 from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
-from bot.delivery.scheduler import DeliveryScheduler, backoff_seconds
+from bot.delivery.outcomes import backoff_seconds
+from bot.delivery.scheduler import DeliveryScheduler
 from storage import search_text
 from storage.models import ChatRef, Platform
 from storage.sqlite import articles as articles_sql

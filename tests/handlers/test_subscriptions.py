@@ -24,7 +24,9 @@ async def test_subscribe_lists_and_unsubscribe(platform: FakePlatform, app: App)
     assert await platform.say_text("/subscribe world") == (
         "Chat ini sudah berlangganan rubrik Internasional."
     )
-    assert await platform.say_text("/subscriptions") == "Langganan: Ekonomi, Internasional"
+    assert await platform.say_text("/subscriptions") == (
+        "Langganan: Ekonomi, Internasional\n\nPengiriman: langsung, setiap ada berita baru."
+    )
     assert await platform.say_text("/unsubscribe ekonomi") == (
         "Langganan rubrik Ekonomi dihentikan."
     )
@@ -215,7 +217,8 @@ async def test_a_quoted_follow_is_not_quoted_twice(platform: FakePlatform, app: 
         'Setiap berita baru tentang "Jum\'at berkah" akan dikirim ke sini.'
     )
     assert await platform.say_text("/subscriptions") == (
-        'Kata kunci yang diikuti: "harga beras", "gempa bumi", "Jum\'at berkah"'
+        'Kata kunci yang diikuti: "harga beras", "gempa bumi", "Jum\'at berkah"\n\n'
+        "Pengiriman: langsung, setiap ada berita baru."
     )
     assert [f.words for f in await app.storage.subscriptions.follows_of(CHAT)] == [
         "harga beras",

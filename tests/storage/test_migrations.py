@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.models import Platform
+from storage.models import ChatRef, DeliveryMode, Platform
 from storage.sqlite import open_sqlite_storage
 from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
 from tests.support import START
@@ -72,3 +72,35 @@ async def test_a_version_1_database_is_upgraded_with_every_row_kept(tmp_path: Pa
                 "INSERT INTO outbox (article_id, platform, chat_id, due_at, created_at) "
                 "VALUES (1, 'telegram', '5', 0, 'x')"
             )
+
+
+async def test_a_version_2_database_gains_delivery_modes_with_every_row_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "versi2.db"
+    _version_1_database(path)
+    with sqlite3.connect(path) as connection:
+        for statement in MIGRATIONS[1]:
+            connection.execute(statement)
+        connection.execute("PRAGMA user_version = 2")
+        connection.execute(
+            "INSERT INTO chats (platform, chat_id, language, updated_at) "
+            "VALUES ('telegram', '5', 'en', 'x')"
+        )
+    storage = await open_sqlite_storage(path)
+    try:
+        five = ChatRef(Platform.TELEGRAM, "5")
+        assert await storage.chats.language(five) == "en"
+        assert await storage.chats.delivery_mode(five) == DeliveryMode()
+        assert await storage.chats.delivery_mode(ChatRef(Platform.TELEGRAM, "6")) == (
+            DeliveryMode()
+        )
+        assert await storage.outbox.status_counts() == {"sent": 1, "pending": 1}
+        assert await storage.digests.next_due(Platform.TELEGRAM) is None
+    finally:
+        await storage.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert connection.execute("SELECT SUM(in_digest) FROM outbox").fetchone() == (0,)
+        with pytest.raises(sqlite3.IntegrityError):  # a digest time past the end of the day
+            connection.execute("UPDATE chats SET digest_minute = 1440")

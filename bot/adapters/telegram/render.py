@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.chat import ArticleCard, Button, Reply, Text
+from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ def render_reply(reply: Reply, style: ButtonStyle) -> list[TelegramMessage]:
         if isinstance(part, Text):
             blocks.extend(_text_blocks(part.content, TEXT_LIMIT))
             continue
+        if isinstance(part, StoryList):
+            blocks.extend(_story_list_blocks(part, TEXT_LIMIT))
+            continue
         show_command = f"/read {part.article_id}" not in button_commands
         if part is photo_card and not messages and not blocks:
             caption = _fitted_card(part, CAPTION_LIMIT, show_command=show_command)
@@ -140,6 +143,48 @@ def render_card(card: ArticleCard, *, show_command: bool, summary: str | None = 
     if show_command:
         lines.append(f"#{card.article_id} · /read_{card.article_id}")
     return "\n".join(lines)
+
+
+def _story_list_blocks(story_list: StoryList, limit: int) -> list[str]:
+    """A list of stories (a digest's section) in HTML: the bold heading, then a line per story.
+
+    A list too long for one message is cut between lines into blocks within `limit`, each
+    starting with the heading, so that a list carried over to the next message still says
+    what it is.
+    """
+    heading = f"<b>{_fit_plain(story_list.heading, limit // 4)}</b>"
+    room = limit - utf16_length(heading) - 1
+    lines = [_story_line(story, room) for story in story_list.stories]
+    if story_list.footer:
+        lines.append(_fit_plain(story_list.footer, room))
+    blocks: list[str] = []
+    current = heading
+    for line in lines:
+        candidate = f"{current}\n{line}"
+        if utf16_length(candidate) > limit:
+            blocks.append(current)
+            candidate = f"{heading}\n{line}"
+        current = candidate
+    blocks.append(current)
+    return blocks
+
+
+def _story_line(story: StoryLine, limit: int) -> str:
+    """`• 06:10 Title /read_42`, the title linked to the story's page; within `limit` (the
+    link, then the title's end, give way first)."""
+    command = f"/read_{story.article_id}"
+    time_label = escape(story.time_label)
+    title = escape(story.title)
+    if _is_web_url(story.url):
+        link = f'<a href="{escape_attribute(story.url or "")}">{title}</a>'
+        linked = f"• {time_label} {link} {command}"
+        if utf16_length(linked) <= limit:
+            return linked
+    plain = f"• {time_label} {title} {command}"
+    if utf16_length(plain) <= limit:
+        return plain
+    room = limit - utf16_length(f"• {time_label}  {command}")
+    return f"• {time_label} {_fit_plain(story.title, room)} {command}"
 
 
 def _fitted_card(card: ArticleCard, limit: int, *, show_command: bool) -> str:
