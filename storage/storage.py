@@ -10,6 +10,7 @@ from storage.repositories import (
     ArticleRepository,
     AuditRepository,
     ChatRepository,
+    DraftRepository,
     OutboxRepository,
     SectionRepository,
     SubscriptionRepository,
@@ -26,6 +27,7 @@ class Storage:
     chats: ChatRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    drafts: DraftRepository
     close: Callable[[], Awaitable[None]]
 
 

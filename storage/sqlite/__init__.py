@@ -10,6 +10,7 @@ from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionReposi
 from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository
 from storage.sqlite.database import SqliteDatabase, unusable
+from storage.sqlite.drafts import SqliteDraftRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
@@ -38,5 +39,6 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         chats=SqliteChatRepository(database),
         outbox=SqliteOutboxRepository(database),
         audit=SqliteAuditRepository(database),
+        drafts=SqliteDraftRepository(database),
         close=database.close,
     )

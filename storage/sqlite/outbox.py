@@ -7,7 +7,14 @@ import socket
 import uuid
 from datetime import datetime
 
-from storage.models import ChatRef, DeliveryKind, OutboxItem, Platform, PushRecord
+from storage.models import (
+    ChatRef,
+    DeliveryKind,
+    DeliveryTally,
+    OutboxItem,
+    Platform,
+    PushRecord,
+)
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
 
 # A row claimed this many times without an answer is poison (it kills whoever sends it);
@@ -15,6 +22,25 @@ from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_e
 MAX_CLAIMS = 10
 
 _WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+# A story's pushes (found through the one-push index), then the edits and deletions of them
+# (through the index on edit_of): two index walks, never a scan of the outbox.
+_TALLY = """
+SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
+       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone
+  FROM outbox AS o
+  LEFT JOIN chats AS c ON c.platform = o.platform AND c.chat_id = o.chat_id
+ WHERE o.article_id = :article_id AND o.kind = 'send'
+ GROUP BY o.platform, o.kind, o.status
+UNION ALL
+SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
+       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone
+  FROM outbox AS s
+  JOIN outbox AS o ON o.edit_of = s.id
+  LEFT JOIN chats AS c ON c.platform = o.platform AND c.chat_id = o.chat_id
+ WHERE s.article_id = :article_id AND s.kind = 'send'
+ GROUP BY o.platform, o.kind, o.status
+"""
 _STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
 
 
@@ -145,3 +171,18 @@ class SqliteOutboxRepository:
             "SELECT status, COUNT(*) FROM outbox GROUP BY status"
         ) as cursor:
             return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    async def tally(self, article_id: int) -> list[DeliveryTally]:
+        """How the deliveries of one story stand, by platform, kind and status."""
+        async with self._db.connection.execute(_TALLY, {"article_id": article_id}) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DeliveryTally(
+                platform=Platform(row["platform"]),
+                kind=DeliveryKind(row["kind"]),
+                status=row["status"],
+                count=int(row["count"]),
+                chats_gone=int(row["gone"] or 0),
+            )
+            for row in rows
+        ]
