@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.chat import ArticleCard, Button, Reply, Text
 from bot.i18n import month_abbreviation, translate
 from bot.sections import SectionCatalog
-from storage.models import Article
+from storage.models import Article, ArticleDraft
 
 SUMMARY_CHARS = 280
 
@@ -66,6 +67,24 @@ class ArticleRenderer:
             parts=(self.card(article, language, with_summary=True),),
             buttons=(Button(translate(language, "button.read"), f"/read {article.id}"),),
         )
+
+    def preview(self, draft: ArticleDraft, language: str, *, now: datetime) -> ArticleCard:
+        """The card a push of `draft` will show once it is stored, marked as a preview."""
+        unstored = Article(
+            id=0,
+            identity=draft.identity,
+            title=draft.title,
+            body=draft.body,
+            section=draft.section,
+            published_at=draft.published_at or now,
+            url=draft.url,
+            summary=draft.summary,
+            author=draft.author,
+            image_url=draft.image_url,
+            source=draft.source,
+            breaking=draft.breaking,
+        )
+        return replace(self.card(unstored, language, with_summary=True), preview=True)
 
     def full(self, article: Article, language: str) -> Reply:
         """The whole story: its card, then the body, author and source."""

@@ -69,8 +69,9 @@ class Article:
     breaking: bool
     # When what readers see of it last changed after it was first stored (a correction).
     revised_at: datetime | None = None
-    # When an admin withdrew it (/retract): readers no longer find it.
+    # When an admin withdrew it (/retract), and why: readers no longer find it.
     retracted_at: datetime | None = None
+    retraction_reason: str | None = None
 
 
 class PublishOutcome(enum.StrEnum):

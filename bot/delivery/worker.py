@@ -44,10 +44,12 @@ class _Released(DeliveryError):
 
 @dataclass(frozen=True)
 class _Outgoing:
-    """A message ready to go: a new push, or the corrected text of the message `replaces`."""
+    """A message ready to go: a new push, the corrected text of the message `replaces`, or
+    (`delete`) the removal of that message."""
 
     reply: Reply
     replaces: str | None = None
+    delete: bool = False
 
 
 def backoff_seconds(attempt: int, rng: random.Random) -> float:
@@ -182,6 +184,9 @@ class DeliveryWorker:
             try:
                 if prepared.replaces is None:
                     message_id = await self._adapter.send(item.chat, prepared.reply)
+                elif prepared.delete:
+                    await self._adapter.delete(item.chat, prepared.replaces)
+                    message_id = prepared.replaces
                 else:
                     await self._adapter.edit(item.chat, prepared.replaces, prepared.reply)
                     message_id = prepared.replaces
@@ -195,17 +200,21 @@ class DeliveryWorker:
 
     async def _prepare(self, item: OutboxItem) -> _Outgoing | _Released | None:
         """The message for a row once it is the chat's turn; None if there is none to send."""
-        article = await self._storage.articles.get(item.article_id)
-        if article is None:
+        delete = item.kind is DeliveryKind.DELETE
+        # A deletion shows nothing: it needs no story (a retracted one is not found).
+        article = None if delete else await self._storage.articles.get(item.article_id)
+        if article is None and not delete:
             await self._storage.outbox.give_up(item, "article no longer stored")
             return None
         replaces = None
-        if item.kind is DeliveryKind.EDIT:
+        if item.kind in (DeliveryKind.EDIT, DeliveryKind.DELETE):
             replaces = await self._message_to_correct(item)
             if replaces is None:
                 return None
-        language = await self._storage.chats.language(item.chat)
-        message = self._renderer.push(article, language or self._default_language)
+        message = Reply()
+        if article is not None:
+            language = await self._storage.chats.language(item.chat)
+            message = self._renderer.push(article, language or self._default_language)
         if not await self._wait_turn(item.chat):
             released = _Released("delivery stopped before sending")
             await self._storage.outbox.retry_at(
@@ -219,11 +228,11 @@ class DeliveryWorker:
         ):
             logger.warning("outbox row %d was claimed by another worker", item.id)
             return None
-        return _Outgoing(message, replaces)
+        return _Outgoing(message, replaces, delete=delete)
 
     async def _message_to_correct(self, item: OutboxItem) -> str | None:
-        """The message id an edit row corrects; None when there is none (yet), the row then
-        put back or dropped."""
+        """The message id an edit (or deletion) row acts on; None when there is none (yet),
+        the row then put back or dropped."""
         push = await self._storage.outbox.push_record(item.edit_of) if item.edit_of else None
         if push is not None and push.status == "sent" and push.message_id:
             return push.message_id

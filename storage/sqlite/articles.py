@@ -29,7 +29,7 @@ KEY_SHIFT = 20
 # Qualified: the search join has title, body and section on both sides.
 _ARTICLE_COLUMNS = (
     "a.id, a.identity, a.title, a.body, a.summary, a.section, a.url, a.author, a.image_url,"
-    " a.source, a.breaking, a.published_at, a.revised_at, a.retracted_at"
+    " a.source, a.breaking, a.published_at, a.revised_at, a.retracted_at, a.retraction_reason"
 )
 
 # The chats a new story reaches: subscribers of its section (or of `breaking`), and follows
@@ -165,6 +165,7 @@ def _article(row: aiosqlite.Row) -> Article:
         published_at=from_db_time(row["published_at"]),
         revised_at=from_db_time(row["revised_at"]) if row["revised_at"] else None,
         retracted_at=from_db_time(row["retracted_at"]) if row["retracted_at"] else None,
+        retraction_reason=row["retraction_reason"],
     )
 
 
