@@ -176,11 +176,14 @@ class FakeLiveMessage:
     min_interval: float = 0.0
     updates: list[tuple[str, bool]] = field(default_factory=list)
     fail_with: BaseException | None = None
+    _finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def update(self, reply: Reply, *, final: bool) -> None:
         if self.fail_with is not None:
             raise self.fail_with
         self.updates.append((reply.plain_text(), final))
+        if final:
+            self._finished.set()
 
     @property
     def final(self) -> str | None:
@@ -189,9 +192,7 @@ class FakeLiveMessage:
 
     async def until_final(self, *, within: float = 10.0) -> str:
         """Wait for the last update (the desk works in the background); its text."""
-        async with asyncio.timeout(within):
-            while self.final is None:
-                await asyncio.sleep(0.01)
+        await asyncio.wait_for(self._finished.wait(), within)
         assert self.final is not None
         return self.final
 
