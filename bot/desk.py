@@ -468,18 +468,19 @@ class Desk:
         final = state is not LiveState.RUNNING
         if text == followed.shown and not final:
             return True
-        try:
-            await followed.message.update(Reply.text(text), final=final)
-        except RetryAfter as error:
-            # Shown at the next turn instead, after the wait the platform asked for.
-            await asyncio.sleep(error.seconds)
+        while True:
+            try:
+                await followed.message.update(Reply.text(text), final=final)
+            except RetryAfter as error:
+                # Shown after the wait the platform asked for: the last update must arrive.
+                await asyncio.sleep(error.seconds)
+                continue
+            except DeliveryError as error:
+                # The message was deleted, the chat left: nobody sees the counters any more.
+                logger.info("stopped the live counters of #%d: %s", followed.article_id, error)
+                return False
+            followed.shown = text
             return True
-        except DeliveryError as error:
-            # The message was deleted, the chat left: nobody sees the counters any more.
-            logger.info("stopped the live counters of #%d: %s", followed.article_id, error)
-            return False
-        followed.shown = text
-        return True
 
     async def finish(self) -> None:
         """Give every live answer its last update now (a console chat ending prints them)."""

@@ -171,29 +171,43 @@ def console_draft_code(printed: str) -> str:
 
 @dataclass
 class FakeLiveMessage:
-    """An answer shown on a fake platform that records the desk's updates of it."""
+    """An answer shown on a fake platform that records the desk's updates of it.
+
+    `failures` are raised by the next updates, in order, as a platform would.
+    """
 
     min_interval: float = 0.0
     updates: list[tuple[str, bool]] = field(default_factory=list)
-    fail_with: BaseException | None = None
-    _finished: asyncio.Event = field(default_factory=asyncio.Event)
+    failures: list[BaseException] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def update(self, reply: Reply, *, final: bool) -> None:
-        if self.fail_with is not None:
-            raise self.fail_with
+        if self.failures:
+            raise self.failures.pop(0)
         self.updates.append((reply.plain_text(), final))
-        if final:
-            self._finished.set()
+        self._changed.set()
 
     @property
     def final(self) -> str | None:
         """The text of the last update, once it came."""
         return self.updates[-1][0] if self.updates and self.updates[-1][1] else None
 
+    async def until(self, text: str, *, within: float = 10.0) -> str:
+        """Wait for an update that contains `text` (the desk works in the background)."""
+        async with asyncio.timeout(within):
+            while True:
+                for shown, _final in self.updates:
+                    if text in shown:
+                        return shown
+                self._changed.clear()
+                await self._changed.wait()
+
     async def until_final(self, *, within: float = 10.0) -> str:
-        """Wait for the last update (the desk works in the background); its text."""
-        await asyncio.wait_for(self._finished.wait(), within)
-        assert self.final is not None
+        """Wait for the last update; its text."""
+        async with asyncio.timeout(within):
+            while self.final is None:
+                self._changed.clear()
+                await self._changed.wait()
         return self.final
 
 
