@@ -161,6 +161,8 @@ class FakeBotApi:
     flood_nth: dict[int, tuple[int, int]] = field(default_factory=dict)
     # chat id -> seconds a send there takes to answer after Telegram has taken it.
     send_delays: dict[int, float] = field(default_factory=dict)
+    # chat id -> the description of the 400 Bad Request every send there gets.
+    bad_requests: dict[int, str] = field(default_factory=dict)
     # URLs the bot tried to reach that are not this Bot API's (must stay empty).
     unexpected_urls: list[str] = field(default_factory=list)
     _send_counts: dict[int, int] = field(default_factory=dict)
@@ -455,6 +457,10 @@ class FakeBotApi:
         return chat_id
 
     def _api_delete_message(self, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.message_kinds.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.message_contents.pop(key, None)
         return True
 
     # Helpers ---------------------------------------------------------------------------
@@ -487,6 +493,8 @@ class FakeBotApi:
                 "Bad Request: group chat was upgraded to a supergroup chat",
                 migrate_to_chat_id=self.migrated[chat_id],
             )
+        if chat_id in self.bad_requests:
+            raise ApiError(400, f"Bad Request: {self.bad_requests[chat_id]}")
         count = self._send_counts[chat_id] = self._send_counts.get(chat_id, 0) + 1
         retry_after = self.flood.pop(chat_id, None)
         if retry_after is None and self.flood_nth.get(chat_id, (0, 0))[0] == count:
