@@ -202,6 +202,8 @@ class App:
             finally:
                 stop.set()
                 await delivery
+                # Live counters edit through the adapter: stopped while it is still connected.
+                await self.deps.desk.close()
 
     async def ingest(
         self, locations: Sequence[str], *, section: str | None, progress: ProgressSink

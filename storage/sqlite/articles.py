@@ -87,6 +87,7 @@ SELECT s.id, s.article_id, s.platform, s.chat_id,
   FROM outbox AS s
  WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
 """
+_NOT_OUT = "status NOT IN ('sending', 'sent', 'failed', 'dropped')"
 _GONE_CHAT = "chat gone"
 _TOO_OLD = "too old to delete"
 _QUEUE_DELETES = f"""
@@ -394,15 +395,17 @@ class SqliteArticleRepository:
                 (to_db_time(now), reason, article_id),
             )
             # Corrections of it waiting to go out, then the pushes themselves: none go now.
+            # Whatever is not out, nor on its way, nor settled is waiting (pending, or held
+            # for a digest): all of it.
             await connection.execute(
-                """UPDATE outbox SET status = 'dropped', last_error = 'story retracted'
-                    WHERE status = 'pending' AND edit_of IN (
-                          SELECT id FROM outbox WHERE article_id = ? AND kind = 'send')""",
+                f"""UPDATE outbox SET status = 'dropped', last_error = 'story retracted'
+                     WHERE {_NOT_OUT} AND edit_of IN (
+                           SELECT id FROM outbox WHERE article_id = ? AND kind = 'send')""",  # noqa: S608 - constant SQL
                 (article_id,),
             )
             cursor = await connection.execute(
-                """UPDATE outbox SET status = 'dropped', last_error = 'story retracted'
-                    WHERE article_id = ? AND kind = 'send' AND status = 'pending'""",
+                f"""UPDATE outbox SET status = 'dropped', last_error = 'story retracted'
+                     WHERE article_id = ? AND kind = 'send' AND {_NOT_OUT}""",  # noqa: S608 - constant SQL
                 (article_id,),
             )
             cancelled = cursor.rowcount

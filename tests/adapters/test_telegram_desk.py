@@ -3,15 +3,22 @@ Cancel are button presses (callback queries); the live counters are editMessageT
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.app import open_app
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from tests.adapters.fake_bot_api import FakeBotApi, wait_until
-from tests.adapters.telegram_harness import TelegramHarness, running_bot, telegram_settings
+from tests.adapters.telegram_harness import (
+    TelegramHarness,
+    make_adapter,
+    running_bot,
+    telegram_settings,
+)
 from tests.support import FakeClock
 
 ADMIN = 1
@@ -249,3 +256,26 @@ async def test_admins_see_every_desk_command_in_their_menu(settings: Settings) -
     assert desk <= {command["command"] for command in scoped.params["commands"]}
     for everyone in (call for call in menus if "scope" not in call.params):
         assert not desk & {command["command"] for command in everyone.params["commands"]}
+
+
+async def test_stopping_the_bot_mid_delivery_stops_its_counters_with_it(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBotApi()
+    api.flood[READER] = 600  # the delivery cannot end while the bot runs
+    async with open_app(telegram_settings(settings)) as app:
+        stop = asyncio.Event()
+        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop))
+        await wait_until(lambda: bool(api.of_method("getUpdates")))
+        tg = TelegramHarness(api=api, app=app, adapter=make_adapter(app, api))
+        await subscribe(tg, READER, "breaking")
+        await tg.post_breaking(ADMIN, DEMAK)
+        await tg.outbox_becomes({"pending": 1})
+        assert app.deps.desk._followed  # white-box: the answer is being kept current
+
+        stop.set()
+        await asyncio.wait_for(serving, 10)
+
+        # Stopped with the platform, not left to edit through a disconnected adapter.
+        assert not app.deps.desk._followed
+    assert "Traceback" not in caplog.text

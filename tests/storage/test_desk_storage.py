@@ -202,3 +202,32 @@ async def test_per_story_queries_walk_indexes_and_never_scan_the_outbox(tmp_path
 
 def _deletion_params() -> dict[str, object]:
     return {"article_id": 1, "cutoffs": "{}", "due_at": 0.0, "created_at": "x"}
+
+
+async def test_retracting_cancels_every_push_not_yet_out_held_ones_too(tmp_path: Path) -> None:
+    storage = await open_sqlite_storage(tmp_path / "newsbot.db")
+    database = storage.outbox._db  # type: ignore[attr-defined]  # white-box: a held row
+    try:
+        await storage.sections.sync([Section("nasional", "Nasional", "National")])
+        for chat in ("1", "2", "3"):
+            await storage.subscriptions.subscribe(
+                ChatRef(Platform.TELEGRAM, chat), ["nasional"], now=START
+            )
+        [result] = await storage.articles.publish(
+            [ArticleDraft("test:h", "Judul", "Isi", "nasional", START)],
+            now=START,
+            push_since=None,
+            breaking_section="breaking",
+        )
+        async with database.transaction() as connection:
+            # As quiet hours leave a push: held for a digest, not yet out.
+            await connection.execute("UPDATE outbox SET status = 'held' WHERE chat_id = '2'")
+            await connection.execute("UPDATE outbox SET status = 'failed' WHERE chat_id = '3'")
+        retraction = await storage.articles.retract(
+            result.article_id, reason="", now=START, delete_sent_after={}
+        )
+        assert retraction is not None
+        assert retraction.cancelled == 2
+        assert await storage.outbox.status_counts() == {"dropped": 2, "failed": 1}
+    finally:
+        await storage.close()
