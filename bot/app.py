@@ -23,6 +23,7 @@ from bot.delivery.digest import DigestSender
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
+from bot.desk import Desk
 from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
@@ -139,6 +140,9 @@ class App:
             await adapter.run(asyncio.Event())
             await self.delivery_worker(adapter, chat_id=identity.chat_id).deliver_due()
             await self.digest_sender(adapter, chat_id=identity.chat_id).send_due()
+            # A console cannot change what it printed: a story sent here shows its counters
+            # once, last.
+            await self.deps.desk.finish()
             return
         await self._live_chat(adapter, asyncio.Event())
 
@@ -168,6 +172,8 @@ class App:
         finally:
             stop.set()
             await delivery
+            # Counters of a story sent here that were still running: printed as they stand.
+            await self.deps.desk.finish()
 
     async def run(
         self,
@@ -221,6 +227,8 @@ class App:
             finally:
                 stop.set()
                 await delivery
+                # Live counters edit through the adapter: stopped while it is still connected.
+                await self.deps.desk.close()
 
     async def ingest(
         self, locations: Sequence[str], *, section: str | None, progress: ProgressSink
@@ -264,21 +272,31 @@ async def open_app(
         )
         await storage.sections.sync(catalog.all())
         table = build_router()
+        renderer = ArticleRenderer(catalog, settings.tz())
+        newsroom = Newsroom(storage.articles, settings, clock)
+        desk = Desk(
+            storage=storage, newsroom=newsroom, renderer=renderer, settings=settings, clock=clock
+        )
         deps = Deps(
             settings=settings,
             storage=storage,
             sections=catalog,
-            renderer=ArticleRenderer(catalog, settings.tz()),
-            newsroom=Newsroom(storage.articles, settings, clock),
+            renderer=renderer,
+            newsroom=newsroom,
+            desk=desk,
             commands=table.specs(),
             clock=clock,
         )
-        yield App(
-            settings=settings,
-            storage=storage,
-            deps=deps,
-            dispatcher=Dispatcher(table, deps),
-            clock=clock,
-        )
+        try:
+            yield App(
+                settings=settings,
+                storage=storage,
+                deps=deps,
+                dispatcher=Dispatcher(table, deps),
+                clock=clock,
+            )
+        finally:
+            # Before the database closes: live counters read it.
+            await desk.close()
     finally:
         await storage.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from storage.models import ChatRef
 
@@ -56,7 +57,11 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class ArticleCard:
-    """An article as a card: what a push or a search result shows of it."""
+    """An article as a card: what a push or a search result shows of it.
+
+    A `preview` card is a story not stored yet (a /breaking draft): it has no number, and
+    nothing to read, so adapters show neither.
+    """
 
     article_id: int
     title: str
@@ -66,6 +71,7 @@ class ArticleCard:
     summary: str = ""
     image_url: str | None = None
     badge: str = ""
+    preview: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +107,42 @@ class StoryList:
 Part = Text | ArticleCard | StoryList
 
 
+class LiveMessage(Protocol):
+    """A message the bot has shown and may keep up to date (the desk's delivery counters).
+
+    Each adapter decides how: one that can edit a sent message (Telegram) replaces it at each
+    update; one that cannot change what it has shown (the console) shows only the last one.
+    """
+
+    @property
+    def min_interval(self) -> float:
+        """The least time between two updates, in seconds (the platform's limit for the chat)."""
+
+    async def update(self, reply: Reply, *, final: bool) -> None:
+        """Show `reply` in place of what the message shows; `final` for the last update.
+
+        Raises `bot.delivery.errors.DeliveryError` subclasses, never the SDK's own errors.
+        """
+
+
+class FollowUp(Protocol):
+    """Work a reply starts once it is shown: it is given the message the reply became."""
+
+    def shown(self, message: LiveMessage) -> None:
+        """The reply is on screen as `message`; called by the adapter that showed it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a handler answers: parts in order, and buttons under them."""
+    """What a handler answers: parts in order, and buttons under them.
+
+    `follow_up`, when set, asks the adapter to report the message the reply became, so that
+    it can be kept up to date (the adapter calls `follow_up.shown` after sending it).
+    """
 
     parts: tuple[Part, ...] = ()
     buttons: tuple[Button, ...] = field(default=())
+    follow_up: FollowUp | None = field(default=None, compare=False)
 
     @classmethod
     def text(cls, content: str) -> Reply:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.desk import Desk
 from bot.newsroom import Newsroom
 from bot.render import ArticleRenderer
 from bot.router import CommandSpec
@@ -23,5 +24,6 @@ class Deps:
     sections: SectionCatalog
     renderer: ArticleRenderer
     newsroom: Newsroom
+    desk: Desk
     commands: tuple[CommandSpec, ...]
     clock: Callable[[], datetime]

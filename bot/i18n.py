@@ -39,6 +39,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.quiet.usage": "/quiet <mulai-selesai, misalnya 22:00-06:00> atau /quiet off",
         "cmd.breaking.description": "Kirim berita terkini (khusus admin)",
         "cmd.breaking.usage": "/breaking [#rubrik] <judul> | <isi> [| <tautan>]",
+        "cmd.confirm.description": "Kirim draf berita terkini (khusus admin)",
+        "cmd.confirm.usage": "/confirm <kode draf>",
+        "cmd.cancel.description": "Batalkan draf berita terkini (khusus admin)",
+        "cmd.cancel.usage": "/cancel <kode draf>",
+        "cmd.correct.description": "Ralat judul atau isi berita; salinan terkirim disunting "
+        "(khusus admin)",
+        "cmd.correct.usage": "/correct <nomor> <judul baru> | <isi baru>",
+        "cmd.retract.description": "Tarik berita dan hapus salinan terkirimnya (khusus admin)",
+        "cmd.retract.usage": "/retract <nomor> [alasan]",
+        "cmd.status.description": "Status pengiriman satu berita per platform (khusus admin)",
+        "cmd.status.usage": "/status <nomor>",
+        "cmd.audit.description": "Tindakan admin terakhir (khusus admin)",
+        "cmd.audit.usage": "/audit [jumlah]",
         "error.unknown_command": "Perintah /{name} tidak dikenal. Ketik /help untuk daftar "
         "perintah.",
         "error.not_command": "Kirim perintah yang diawali garis miring, misalnya /latest nato. "
@@ -130,6 +143,69 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.updated:0": "Berita #{id} dengan judul yang sama diperbarui. Belum ada pesan "
         "terkirim yang perlu disunting.",
         "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
+        "error.admin_only": "Hanya admin bot yang dapat memakai /{name}.",
+        "read.retracted": "Berita nomor {id} telah ditarik oleh redaksi.",
+        "button.send": "Kirim",
+        "button.cancel": "Batal",
+        "platform.console": "konsol",
+        "platform.telegram": "Telegram",
+        "platform.discord": "Discord",
+        "draft.reach": "Akan dikirim ke {count} chat: {platforms}.",
+        "draft.reach:0": "Belum ada chat yang akan menerimanya; berita tetap disimpan dan bisa "
+        "dicari.",
+        "draft.correction": "Judul ini sudah dikirim hari ini sebagai berita #{id}, jadi ini "
+        "ralat: {count} pesan terkirim akan disunting, bukan dikirim ulang.",
+        "draft.correction:0": "Judul ini sudah dikirim hari ini sebagai berita #{id}, jadi ini "
+        "ralat; belum ada pesan terkirim yang perlu disunting.",
+        "draft.pending": "Draf {code}, belum dikirim. Kirim atau batalkan sebelum {time}; "
+        "setelah itu draf kedaluwarsa dan tidak ada yang dikirim.",
+        "draft.retracted": "Berita dengan judul ini (#{id}) sudah ditarik. Ganti judulnya untuk "
+        "mengirim berita baru.",
+        "draft.unknown": 'Tidak ada draf "{code}". Buat draf dengan /breaking.',
+        "draft.expired": "Draf {code} kedaluwarsa pada {time} dan tidak dikirim. Kirim /breaking "
+        "lagi untuk membuat draf baru.",
+        "draft.sent": "Draf {code} sudah dikirim sebagai berita #{id}. Lihat /status {id}, atau "
+        "tarik dengan /retract {id}.",
+        "draft.sending": "Draf {code} sedang dikirim.",
+        "draft.cancelled": "Draf {code} sudah dibatalkan; tidak ada yang dikirim.",
+        "cancel.done": "Draf {code} dibatalkan; tidak ada yang dikirim.",
+        "live.progress": "Antre {waiting} · terkirim {sent} · gagal {failed} · chat hilang {gone}",
+        "live.done": "Selesai: terkirim {sent} · gagal {failed} · chat hilang {gone}. Rincian: "
+        "/status {id}",
+        "live.cancelled": " · dibatalkan {count}",
+        "live.stopped": "Pengiriman masih berjalan; lihat /status {id}.",
+        "correct.done": "Berita #{id} diralat. Pesan yang sudah terkirim ke {count} chat akan "
+        "disunting.",
+        "correct.done:0": "Berita #{id} diralat. Belum ada pesan terkirim yang perlu disunting.",
+        "correct.unchanged": "Berita #{id} sudah seperti itu; tidak ada yang berubah.",
+        "correct.retracted": "Berita #{id} sudah ditarik, jadi tidak dapat diralat.",
+        "retract.done": 'Berita #{id} "{title}" ditarik: tidak lagi muncul di /latest dan /read.',
+        "retract.deleting": "{count} salinan terkirim akan dihapus.",
+        "retract.deleting:0": "Tidak ada salinan terkirim yang bisa dihapus.",
+        "retract.cannot": "{count} salinan tidak dapat dihapus: {reasons}.",
+        "retract.too_old": "{count} di {platform} terkirim lebih dari {hours} jam lalu (batas "
+        "{platform})",
+        "retract.gone": "{count} di chat yang sudah memblokir atau mengeluarkan bot",
+        "retract.cancelled": "{count} kiriman yang belum terkirim dibatalkan.",
+        "retract.already": "Berita #{id} sudah ditarik pada {time}.",
+        "status.header": "#{id} {title}",
+        "status.meta": "{section} · {time}",
+        "status.retracted": "Ditarik {time}.",
+        "status.retracted_reason": "Ditarik {time}: {reason}",
+        "status.line": "{platform}, {kind}: {total} — terkirim {sent} · antre {waiting} · gagal "
+        "{failed} · dibatalkan {dropped}",
+        "status.gone": " (chat hilang {gone})",
+        "status.kind.send": "kiriman",
+        "status.kind.edit": "suntingan",
+        "status.kind.delete": "penghapusan",
+        "status.none": "Berita ini belum dikirim ke chat mana pun.",
+        "audit.header": "Tindakan admin terakhir:",
+        "audit.none": "Belum ada tindakan admin yang tercatat.",
+        "audit.action.draft": "membuat draf",
+        "audit.action.breaking": "mengirim berita terkini",
+        "audit.action.cancel": "membatalkan draf",
+        "audit.action.correct": "meralat",
+        "audit.action.retract": "menarik",
         "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
         "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
         "menyambung ke Telegram atau Discord.",
@@ -184,6 +260,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.quiet.usage": "/quiet <start-end, e.g. 22:00-06:00> or /quiet off",
         "cmd.breaking.description": "Post breaking news (admins only)",
         "cmd.breaking.usage": "/breaking [#section] <headline> | <text> [| <link>]",
+        "cmd.confirm.description": "Send a breaking news draft (admins only)",
+        "cmd.confirm.usage": "/confirm <draft code>",
+        "cmd.cancel.description": "Cancel a breaking news draft (admins only)",
+        "cmd.cancel.usage": "/cancel <draft code>",
+        "cmd.correct.description": "Correct a story's headline or text; delivered copies are "
+        "edited (admins only)",
+        "cmd.correct.usage": "/correct <number> <new headline> | <new text>",
+        "cmd.retract.description": "Withdraw a story and delete its delivered copies (admins "
+        "only)",
+        "cmd.retract.usage": "/retract <number> [reason]",
+        "cmd.status.description": "How one story's delivery stands, per platform (admins only)",
+        "cmd.status.usage": "/status <number>",
+        "cmd.audit.description": "The latest admin actions (admins only)",
+        "cmd.audit.usage": "/audit [count]",
         "error.unknown_command": "Unknown command /{name}. Type /help for the list of commands.",
         "error.not_command": "Send a command starting with a slash, such as /latest nato. "
         "Type /help for the list of commands.",
@@ -278,6 +368,78 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.updated:0": "Story #{id} with the same headline was updated. No delivered "
         "message needs editing.",
         "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
+        "error.admin_only": "Only the bot's admins can use /{name}.",
+        "read.retracted": "Story number {id} was withdrawn by the newsroom.",
+        "button.send": "Send",
+        "button.cancel": "Cancel",
+        "platform.console": "console",
+        "platform.telegram": "Telegram",
+        "platform.discord": "Discord",
+        "draft.reach": "It will go to {count} chats: {platforms}.",
+        "draft.reach:1": "It will go to 1 chat: {platforms}.",
+        "draft.reach:0": "No chat will receive it yet; the story is still stored and can be "
+        "searched.",
+        "draft.correction": "This headline was sent today as story #{id}, so this is a "
+        "correction: {count} delivered messages will be edited, not sent again.",
+        "draft.correction:1": "This headline was sent today as story #{id}, so this is a "
+        "correction: 1 delivered message will be edited, not sent again.",
+        "draft.correction:0": "This headline was sent today as story #{id}, so this is a "
+        "correction; no delivered message needs editing.",
+        "draft.pending": "Draft {code}, not sent yet. Send or cancel it before {time}; after "
+        "that the draft expires and nothing is sent.",
+        "draft.retracted": "A story with this headline (#{id}) was withdrawn. Change the headline "
+        "to send a new story.",
+        "draft.unknown": 'There is no draft "{code}". Write one with /breaking.',
+        "draft.expired": "Draft {code} expired at {time} and was not sent. Post /breaking again "
+        "for a new draft.",
+        "draft.sent": "Draft {code} was already sent as story #{id}. See /status {id}, or "
+        "withdraw it with /retract {id}.",
+        "draft.sending": "Draft {code} is being sent.",
+        "draft.cancelled": "Draft {code} was cancelled; nothing was sent.",
+        "cancel.done": "Draft {code} cancelled; nothing was sent.",
+        "live.progress": "Queued {waiting} · sent {sent} · failed {failed} · chats gone {gone}",
+        "live.done": "Done: sent {sent} · failed {failed} · chats gone {gone}. Details: "
+        "/status {id}",
+        "live.cancelled": " · cancelled {count}",
+        "live.stopped": "Delivery is still going on; see /status {id}.",
+        "correct.done": "Story #{id} corrected. The messages already delivered to {count} chats "
+        "will be edited.",
+        "correct.done:1": "Story #{id} corrected. The message already delivered to 1 chat will "
+        "be edited.",
+        "correct.done:0": "Story #{id} corrected. No delivered message needs editing.",
+        "correct.unchanged": "Story #{id} already reads like that; nothing changed.",
+        "correct.retracted": "Story #{id} was withdrawn, so it cannot be corrected.",
+        "retract.done": 'Story #{id} "{title}" withdrawn: it no longer shows in /latest and '
+        "/read.",
+        "retract.deleting": "{count} delivered copies will be deleted.",
+        "retract.deleting:1": "1 delivered copy will be deleted.",
+        "retract.deleting:0": "No delivered copy can be deleted.",
+        "retract.cannot": "{count} copies cannot be deleted: {reasons}.",
+        "retract.cannot:1": "1 copy cannot be deleted: {reasons}.",
+        "retract.too_old": "{count} on {platform} sent more than {hours} hours ago ({platform}'s "
+        "limit)",
+        "retract.gone": "{count} in chats that blocked or removed the bot",
+        "retract.cancelled": "{count} pushes not yet delivered were cancelled.",
+        "retract.cancelled:1": "1 push not yet delivered was cancelled.",
+        "retract.already": "Story #{id} was already withdrawn at {time}.",
+        "status.header": "#{id} {title}",
+        "status.meta": "{section} · {time}",
+        "status.retracted": "Withdrawn {time}.",
+        "status.retracted_reason": "Withdrawn {time}: {reason}",
+        "status.line": "{platform}, {kind}: {total} — sent {sent} · queued {waiting} · failed "
+        "{failed} · dropped {dropped}",
+        "status.gone": " (chats gone {gone})",
+        "status.kind.send": "pushes",
+        "status.kind.edit": "edits",
+        "status.kind.delete": "deletions",
+        "status.none": "This story has not been sent to any chat.",
+        "audit.header": "Latest admin actions:",
+        "audit.none": "No admin action is recorded yet.",
+        "audit.action.draft": "wrote a draft",
+        "audit.action.breaking": "sent breaking news",
+        "audit.action.cancel": "cancelled a draft",
+        "audit.action.correct": "corrected",
+        "audit.action.retract": "withdrew",
         "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
         "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "
         "Telegram or Discord.",

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.settings import BREAKING_SLUG, Settings
-from storage.models import ArticleDraft, PublishResult
+from storage.models import ArticleDraft, PublishPreview, PublishResult
 from storage.repositories import ArticleRepository
 
 
@@ -29,18 +29,30 @@ class Newsroom:
 
         A story published longer ago than `push_max_age_hours` (an archive imported late) is
         stored and searchable but pushed to nobody. A story filed in the breaking section is
-        breaking news, however it came in.
+        breaking news (see `_marked`).
         """
         now = self._clock()
-        marked = [
-            replace(draft, breaking=True)
-            if draft.section == BREAKING_SLUG and not draft.breaking
-            else draft
-            for draft in drafts
-        ]
         results = await self._articles.publish(
-            marked, now=now, push_since=now - self._max_age, breaking_section=BREAKING_SLUG
+            [_marked(draft) for draft in drafts],
+            now=now,
+            push_since=now - self._max_age,
+            breaking_section=BREAKING_SLUG,
         )
         if any(result.queued for result in results):
             self.pushes_queued.set()
         return results
+
+    async def preview(self, draft: ArticleDraft) -> PublishPreview:
+        """What `publish` would do with `draft` now: whom it would reach, or what it would
+        correct; nothing is stored."""
+        now = self._clock()
+        return await self._articles.preview(
+            _marked(draft), push_since=now - self._max_age, breaking_section=BREAKING_SLUG
+        )
+
+
+def _marked(draft: ArticleDraft) -> ArticleDraft:
+    """A story filed in the breaking section is breaking news, however it came in."""
+    if draft.section == BREAKING_SLUG and not draft.breaking:
+        return replace(draft, breaking=True)
+    return draft

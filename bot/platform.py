@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Protocol, Self
 
 from bot.chat import Command, Reply
 from bot.delivery.budget import SendBudget
 from storage.models import ChatRef, Platform
+
+# How long after sending a message each platform still lets a bot delete it; a platform that is
+# absent sets no limit. A retraction, in whichever process it is typed, counts the copies past
+# it as beyond deleting.
+DELETE_WINDOW: Mapping[Platform, timedelta] = {
+    # Bot API deleteMessage: "a message can only be deleted if it was sent less than 48 hours
+    # ago", in private chats, groups and channels alike.
+    Platform.TELEGRAM: timedelta(hours=48),
+}
 
 
 class CommandSink(Protocol):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 
 from bot.chat import ArticleCard, Button, Part, Reply, StoryLine, StoryList, Text
 from bot.i18n import month_abbreviation, translate
 from bot.sections import SectionCatalog
-from storage.models import Article
+from storage.models import Article, ArticleDraft
 
 SUMMARY_CHARS = 280
 # A digest line shows this much of a headline: the whole story is a /read away.
@@ -110,6 +111,24 @@ class ArticleRenderer:
         if local.date() == day:
             return f"{local:%H:%M}"
         return f"{local.day} {month_abbreviation(language, local.month)} {local:%H:%M}"
+
+    def preview(self, draft: ArticleDraft, language: str, *, now: datetime) -> ArticleCard:
+        """The card a push of `draft` will show once it is stored, marked as a preview."""
+        unstored = Article(
+            id=0,
+            identity=draft.identity,
+            title=draft.title,
+            body=draft.body,
+            section=draft.section,
+            published_at=draft.published_at or now,
+            url=draft.url,
+            summary=draft.summary,
+            author=draft.author,
+            image_url=draft.image_url,
+            source=draft.source,
+            breaking=draft.breaking,
+        )
+        return replace(self.card(unstored, language, with_summary=True), preview=True)
 
     def full(self, article: Article, language: str) -> Reply:
         """The whole story: its card, then the body, author and source."""

@@ -52,6 +52,8 @@ class CommandSpec:
     # The command reads or changes the chat's own settings (subscriptions, follows, language),
     # so an adapter may aim it at another chat that the user manages (a Telegram channel).
     chat_settings: bool = False
+    # What a user who may not run it is told (the i18n key; it may name the command).
+    refusal_key: str | None = None
 
     def description(self, language: str) -> str:
         """The one-line description shown by /help and the platforms' command menus."""
@@ -75,8 +77,13 @@ class Router:
         permission: Permission = Permission.ANYONE,
         usage: bool = False,
         chat_settings: bool = False,
+        refusal_key: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Register the decorated handler as `/name`; its texts are `cmd.<name>.*` in i18n."""
+        """Register the decorated handler as `/name`; its texts are `cmd.<name>.*` in i18n.
+
+        `refusal_key` replaces the permission's usual refusal (`error.not_admin`, which speaks of
+        posting breaking news, and `error.not_manager`).
+        """
 
         def register(handler: Handler) -> Handler:
             self.specs.append(
@@ -87,6 +94,7 @@ class Router:
                     description_key=f"cmd.{name}.description",
                     usage_key=f"cmd.{name}.usage" if usage else None,
                     chat_settings=chat_settings,
+                    refusal_key=refusal_key,
                 )
             )
             return handler
@@ -132,7 +140,7 @@ class Dispatcher:
         refusal = self._refusal(spec, command)
         if refusal is not None:
             logger.info("refused /%s for %s in %s", command.name, command.actor, command.chat)
-            return Reply.text(translate(command.language, refusal))
+            return Reply.text(translate(command.language, refusal, name=spec.name))
         try:
             return await spec.handler(command, self._deps)
         except UsageError:
@@ -161,12 +169,12 @@ class Dispatcher:
 
     def _refusal(self, spec: CommandSpec, command: Command) -> str | None:
         if spec.permission is Permission.CHAT_MANAGER and not command.can_manage_chat:
-            return "error.not_manager"
+            return spec.refusal_key or "error.not_manager"
         if (
             spec.permission is Permission.BOT_ADMIN
             and command.actor not in self._deps.settings.admins
         ):
-            return "error.not_admin"
+            return spec.refusal_key or "error.not_admin"
         return None
 
 

@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     breaking_default_section: str = "nasional"
     fallback_section: str = "umum"
     push_max_age_hours: float = Field(default=48.0, gt=0)
+    draft_ttl_minutes: float = Field(default=10.0, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
     delivery_max_attempts: int = Field(default=12, ge=1)
     ingest_timeout_seconds: float = Field(default=20.0, gt=0)

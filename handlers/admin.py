@@ -1,85 +1,292 @@
-"""/breaking: newsroom admins post breaking news."""
+"""The breaking-news desk: bot admins draft, send, correct and withdraw stories.
+
+`/breaking` answers with a preview and Send/Cancel buttons (`/confirm CODE`, `/cancel CODE`);
+`/correct` and `/retract` change stories already out; `/status` and `/audit` report. The work
+behind them (drafts, live counters, retractions) is `bot.desk`'s; these handlers talk.
+"""
 
 from __future__ import annotations
 
-from bot.chat import Command, Reply, UserError
+from collections.abc import Callable
+
+from bot.chat import Button, Command, Reply, Text, UserError
 from bot.deps import Deps
+from bot.desk import DESK_ACTIONS, DeliveryCounts, LiveState, counters_text, parse_breaking
 from bot.i18n import translate
-from bot.ingest.drafts import IngestLimits, build_draft
-from bot.ingest.identity import canonical_url
-from bot.router import Permission, Router, UsageError
-from storage.models import AuditEntry, PublishOutcome
+from bot.platform import DELETE_WINDOW
+from bot.render import shorten
+from bot.router import Handler, Permission, Router, UsageError
+from handlers.news import find_story
+from storage.models import Article, AuditEntry, DeliveryKind, PublishOutcome, Retraction
 
 router = Router()
+
+AUDIT_DEFAULT = 10
+AUDIT_MAX = 50
+# How much of a headline the desk's answers quote.
+TITLE_CHARS = 80
+
+
+def _desk_command(name: str) -> Callable[[Handler], Handler]:
+    """A desk command: for bot admins only; a refusal names the command."""
+    return router.command(
+        name, permission=Permission.BOT_ADMIN, usage=True, refusal_key="error.admin_only"
+    )
 
 
 @router.command("breaking", permission=Permission.BOT_ADMIN, usage=True)
 async def breaking(cmd: Command, deps: Deps) -> Reply:
-    """Store a breaking story and queue it for its section's and `breaking`'s subscribers.
+    """Draft a breaking story: a preview as readers will see it, whom it will reach, and
+    Send/Cancel buttons. Nothing is stored as a story until it is sent.
 
     `/breaking [#section] <headline> | <text> [| <link>]`; without `#section` the story goes
-    to the configured default section.
+    to the configured default section. The same headline again the same day is a correction
+    of the story sent under it.
     """
-    fields = [field.strip() for field in cmd.args.split("|")]
-    if len(fields) not in (2, 3) or not all(fields[:2]):
-        raise UsageError
-    headline, text = fields[0], fields[1]
-    link = fields[2] if len(fields) == 3 and fields[2] else None
-    section_slug = deps.settings.breaking_default_section
-    first, _, rest = headline.partition(" ")
-    if first.startswith("#") and len(first) > 1:
-        section = deps.sections.find(first[1:])
-        if section is None:
-            known = ", ".join(section.slug for section in deps.sections.all())
-            raise UserError("error.unknown_section", word=first[1:40], slugs=known)
-        section_slug, headline = section.slug, rest.strip()
-        if not headline:
-            raise UsageError
-    url = None
-    if link is not None:
-        url = canonical_url(link)
-        if url is None:
-            raise UserError("breaking.bad_link", link=link[:100])
-    now = deps.clock()
-    built = build_draft(
-        title=headline,
-        body=text,
-        summary="",
-        section=section_slug,
-        published=now,
-        now=now,
-        limits=IngestLimits.from_settings(deps.settings),
-        url=url,
-        source=f"breaking:{cmd.actor}",
-        breaking=True,
+    request = parse_breaking(cmd.args, deps.sections, deps.settings.breaking_default_section)
+    drafted = await deps.desk.draft(request, actor=cmd.actor, chat=cmd.chat)
+    preview, language = drafted.preview, cmd.language
+    if preview.retracted:
+        raise UserError("draft.retracted", id=preview.article_id)
+    if drafted.draft is None:
+        return Reply.text(translate(language, "breaking.duplicate", id=preview.article_id))
+    total = sum(preview.reach.values())
+    if preview.outcome is PublishOutcome.UPDATED:
+        effect = translate(language, "draft.correction", id=preview.article_id, count=total)
+    else:
+        platforms = ", ".join(
+            f"{translate(language, f'platform.{platform.value}')} {count}"
+            for platform, count in sorted(preview.reach.items())
+        )
+        effect = translate(language, "draft.reach", count=total, platforms=platforms)
+    code = drafted.draft.code
+    pending = translate(
+        language,
+        "draft.pending",
+        code=code,
+        time=deps.renderer.time_label(drafted.draft.expires_at, language),
     )
-    [result] = await deps.newsroom.publish([built.draft])
-    if result.outcome is PublishOutcome.DUPLICATE:
-        return Reply.text(translate(cmd.language, "breaking.duplicate", id=result.article_id))
-    if result.outcome is PublishOutcome.UPDATED:
-        # Same headline the same day, new text: a correction. It is not pushed again; the
-        # copies already delivered are edited in place.
-        await deps.storage.audit.record(
-            AuditEntry(
-                actor=cmd.actor, chat=cmd.chat, action="correct", detail=f"#{result.article_id}"
-            ),
-            now=now,
-        )
-        return Reply.text(
-            translate(cmd.language, "breaking.updated", id=result.article_id, count=result.queued)
-        )
-    await deps.storage.audit.record(
-        AuditEntry(
-            actor=cmd.actor, chat=cmd.chat, action="breaking", detail=f"#{result.article_id}"
+    return Reply(
+        parts=(
+            deps.renderer.preview(drafted.story, language, now=drafted.draft.created_at),
+            Text(f"{effect}\n{pending}"),
         ),
-        now=now,
+        buttons=(
+            Button(translate(language, "button.send"), f"/confirm {code}"),
+            Button(translate(language, "button.cancel"), f"/cancel {code}"),
+        ),
     )
-    return Reply.text(
-        translate(
-            cmd.language,
-            "breaking.stored",
-            id=result.article_id,
-            section=deps.sections.name(section_slug, cmd.language),
-            count=result.queued,
+
+
+@_desk_command("confirm")
+async def confirm(cmd: Command, deps: Deps) -> Reply:
+    """Send a draft. The answer then shows the story's delivery counters as they change."""
+    if not cmd.args.strip():
+        raise UsageError
+    language = cmd.language
+    confirmed = await deps.desk.confirm(
+        cmd.args, actor=cmd.actor, chat=cmd.chat, language=language
+    )
+    result, story = confirmed.result, confirmed.story
+    if result.outcome is PublishOutcome.DUPLICATE:
+        article = await deps.storage.articles.get(result.article_id, include_retracted=True)
+        if article is not None and article.retracted_at is not None:
+            raise UserError("draft.retracted", id=result.article_id)
+        return Reply.text(translate(language, "breaking.duplicate", id=result.article_id))
+    if result.outcome is PublishOutcome.UPDATED:
+        return Reply.text(
+            translate(language, "breaking.updated", id=result.article_id, count=result.queued)
         )
+    heading = translate(
+        language,
+        "breaking.stored",
+        id=result.article_id,
+        section=deps.sections.name(story.section, language),
+        count=result.queued,
     )
+    if not result.queued:
+        return Reply.text(heading)
+    counts = await deps.desk.push_counts(result.article_id)
+    state = LiveState.DONE if counts.done else LiveState.RUNNING
+    shown = counters_text(heading, counts, state, result.article_id, language)
+    if counts.done:
+        return Reply.text(shown)
+    return Reply(
+        parts=(Text(shown),),
+        follow_up=deps.desk.live_counters(
+            result.article_id, heading=heading, language=language, shown=shown
+        ),
+    )
+
+
+@_desk_command("cancel")
+async def cancel(cmd: Command, deps: Deps) -> Reply:
+    """Cancel a draft: it will never be sent."""
+    if not cmd.args.strip():
+        raise UsageError
+    draft = await deps.desk.cancel(cmd.args, actor=cmd.actor, chat=cmd.chat, language=cmd.language)
+    return Reply.text(translate(cmd.language, "cancel.done", code=draft.code))
+
+
+@_desk_command("correct")
+async def correct(cmd: Command, deps: Deps) -> Reply:
+    """`/correct ID new headline | new text`: every delivered copy is edited.
+
+    Either side of the `|` may be left empty to keep what the story has.
+    """
+    number, _, rest = cmd.args.strip().partition(" ")
+    headline, bar, text = rest.partition("|")
+    headline, text = headline.strip(), text.strip()
+    if not number or not bar or not (headline or text):
+        raise UsageError
+    article = await find_story(number, deps, include_retracted=True)
+    if article.retracted_at is not None:
+        raise UserError("correct.retracted", id=article.id)
+    result = await deps.desk.correct(
+        article, headline=headline, text=text, actor=cmd.actor, chat=cmd.chat
+    )
+    if result.outcome is PublishOutcome.DUPLICATE:
+        return Reply.text(translate(cmd.language, "correct.unchanged", id=article.id))
+    return Reply.text(translate(cmd.language, "correct.done", id=article.id, count=result.queued))
+
+
+@_desk_command("retract")
+async def retract(cmd: Command, deps: Deps) -> Reply:
+    """`/retract ID [reason]`: the story leaves /latest and /read, its copies are deleted where
+    the platform still allows it, and the answer says how many could not be."""
+    number, _, reason = cmd.args.strip().partition(" ")
+    if not number:
+        raise UsageError
+    article = await find_story(number, deps, include_retracted=True)
+    language = cmd.language
+    if article.retracted_at is not None:
+        when = deps.renderer.time_label(article.retracted_at, language)
+        return Reply.text(translate(language, "retract.already", id=article.id, time=when))
+    retraction = await deps.desk.retract(
+        article, reason=reason.strip(), actor=cmd.actor, chat=cmd.chat
+    )
+    if retraction.already is not None:
+        when = deps.renderer.time_label(retraction.already, language)
+        return Reply.text(translate(language, "retract.already", id=article.id, time=when))
+    return Reply.text(_retraction_text(article, retraction, language))
+
+
+def _retraction_text(article: Article, retraction: Retraction, language: str) -> str:
+    title = shorten(article.title, TITLE_CHARS)
+    lines = [
+        translate(language, "retract.done", id=article.id, title=title),
+        translate(language, "retract.deleting", count=sum(retraction.deleting.values())),
+    ]
+    reasons = [
+        translate(
+            language,
+            "retract.too_old",
+            count=count,
+            platform=translate(language, f"platform.{platform.value}"),
+            hours=f"{DELETE_WINDOW[platform].total_seconds() / 3600:g}",
+        )
+        for platform, count in sorted(retraction.too_old.items())
+    ]
+    gone = sum(retraction.in_gone_chats.values())
+    if gone:
+        reasons.append(translate(language, "retract.gone", count=gone))
+    cannot = sum(retraction.too_old.values()) + gone
+    if cannot:
+        lines.append(
+            translate(language, "retract.cannot", count=cannot, reasons="; ".join(reasons))
+        )
+    if retraction.cancelled:
+        lines.append(translate(language, "retract.cancelled", count=retraction.cancelled))
+    return "\n".join(lines)
+
+
+@_desk_command("status")
+async def status(cmd: Command, deps: Deps) -> Reply:
+    """The delivery of one story per platform: pushes, edits and deletions, by state."""
+    number = cmd.args.strip()
+    if not number or " " in number:
+        raise UsageError
+    article = await find_story(number, deps, include_retracted=True)
+    language = cmd.language
+    lines = [
+        translate(language, "status.header", id=article.id, title=article.title),
+        translate(
+            language,
+            "status.meta",
+            section=deps.sections.name(article.section, language),
+            time=deps.renderer.time_label(article.published_at, language),
+        ),
+    ]
+    if article.retracted_at is not None:
+        when = deps.renderer.time_label(article.retracted_at, language)
+        if article.retraction_reason:
+            lines.append(
+                translate(
+                    language,
+                    "status.retracted_reason",
+                    time=when,
+                    reason=article.retraction_reason,
+                )
+            )
+        else:
+            lines.append(translate(language, "status.retracted", time=when))
+    tallies = await deps.storage.outbox.tally(article.id)
+    if not tallies:
+        lines.append(translate(language, "status.none"))
+    for platform in sorted({tally.platform for tally in tallies}):
+        for kind in DeliveryKind:
+            counts = DeliveryCounts.of(
+                t for t in tallies if t.platform is platform and t.kind is kind
+            )
+            if not counts.total:
+                continue
+            line = translate(
+                language,
+                "status.line",
+                platform=translate(language, f"platform.{platform.value}"),
+                kind=translate(language, f"status.kind.{kind.value}"),
+                total=counts.total,
+                sent=counts.sent,
+                waiting=counts.waiting,
+                failed=counts.failed,
+                dropped=counts.dropped,
+            )
+            if counts.gone:
+                line += translate(language, "status.gone", gone=counts.gone)
+            lines.append(line)
+    return Reply.text("\n".join(lines))
+
+
+@_desk_command("audit")
+async def audit(cmd: Command, deps: Deps) -> Reply:
+    """The last desk actions, newest first: when, who, what, on which story."""
+    argument = cmd.args.strip()
+    if argument and not (argument.isascii() and argument.isdigit() and int(argument) > 0):
+        raise UsageError
+    limit = min(int(argument), AUDIT_MAX) if argument else AUDIT_DEFAULT
+    entries = await deps.storage.audit.recent(limit, actions=DESK_ACTIONS)
+    language = cmd.language
+    if not entries:
+        return Reply.text(translate(language, "audit.none"))
+    titles: dict[int, str] = {}
+    for entry in entries:
+        if entry.article_id is not None and entry.article_id not in titles:
+            article = await deps.storage.articles.get(entry.article_id, include_retracted=True)
+            titles[entry.article_id] = shorten(article.title, TITLE_CHARS) if article else ""
+    lines = [translate(language, "audit.header")]
+    lines.extend(_audit_line(entry, titles, deps, language) for entry in entries)
+    return Reply.text("\n".join(lines))
+
+
+def _audit_line(entry: AuditEntry, titles: dict[int, str], deps: Deps, language: str) -> str:
+    fields = [
+        deps.renderer.time_label(entry.at, language) if entry.at else "",
+        entry.actor,
+        translate(language, f"audit.action.{entry.action}"),
+    ]
+    if entry.article_id is not None:
+        fields.append(f'#{entry.article_id} "{titles.get(entry.article_id, "")}"')
+    # Entries from before stories were named in their own column say "#42" in their detail.
+    if entry.detail and entry.detail != f"#{entry.article_id}":
+        fields.append(entry.detail)
+    return " · ".join(field for field in fields if field)

@@ -9,6 +9,7 @@ from bot.render import shorten
 from bot.router import Router, UsageError
 from bot.settings import BREAKING_SLUG
 from storage import search_text
+from storage.models import Article
 
 router = Router()
 
@@ -71,8 +72,21 @@ async def latest(cmd: Command, deps: Deps) -> Reply:
 
 @router.command("read", usage=True)
 async def read(cmd: Command, deps: Deps) -> Reply:
-    """The whole story with this number."""
-    argument = cmd.args.strip().lstrip("#")
+    """The whole story with this number; a withdrawn one is said to be withdrawn."""
+    article = await find_story(cmd.args, deps, include_retracted=True)
+    if article.retracted_at is not None:
+        raise UserError("read.retracted", id=article.id)
+    return deps.renderer.full(article, cmd.language)
+
+
+async def find_story(text: str, deps: Deps, *, include_retracted: bool = False) -> Article:
+    """The stored story a typed number (`42`, `#42`, `0042`) names.
+
+    Raises:
+        UsageError: no number was typed.
+        UserError: what was typed is not a number, or no story has that number.
+    """
+    argument = text.strip().lstrip("#")
     if not argument:
         raise UsageError
     if not (argument.isascii() and argument.isdigit()):
@@ -80,10 +94,10 @@ async def read(cmd: Command, deps: Deps) -> Reply:
     # A number past what the database can hold is a number all the same: no such story.
     digits = argument.lstrip("0") or "0"
     article = (
-        await deps.storage.articles.get(int(digits))
+        await deps.storage.articles.get(int(digits), include_retracted=include_retracted)
         if len(digits) <= MAX_ARTICLE_ID_DIGITS
         else None
     )
     if article is None:
         raise UserError("read.not_found", id=shorten(argument, ID_ECHO_CHARS))
-    return deps.renderer.full(article, cmd.language)
+    return article

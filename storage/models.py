@@ -69,6 +69,9 @@ class Article:
     breaking: bool
     # When what readers see of it last changed after it was first stored (a correction).
     revised_at: datetime | None = None
+    # When an admin withdrew it (/retract), and why: readers no longer find it.
+    retracted_at: datetime | None = None
+    retraction_reason: str | None = None
 
     @property
     def version(self) -> str:
@@ -94,6 +97,22 @@ class PublishResult:
     queued: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PublishPreview:
+    """What publishing one draft would do now, found without writing anything.
+
+    NEW: `reach` is how many chats of each platform the story would be pushed to (the same
+    matching as the fan-out). UPDATED: the story `article_id` would be corrected, and `reach`
+    counts the delivered copies that would be edited. DUPLICATE: nothing readers see would
+    change; `retracted` when the story it matches was withdrawn (it stays withdrawn).
+    """
+
+    outcome: PublishOutcome
+    article_id: int | None = None
+    reach: dict[Platform, int] = field(default_factory=dict)
+    retracted: bool = False
+
+
 class SubscriptionChange(enum.StrEnum):
     """What a subscribe or unsubscribe call changed for one section."""
 
@@ -114,17 +133,19 @@ class KeywordFollow:
 
 
 class DeliveryKind(enum.StrEnum):
-    """What an outbox row does: push a story, or edit a push already delivered."""
+    """What an outbox row does: push a story, or edit or delete a push already delivered."""
 
     SEND = "send"
     EDIT = "edit"
+    DELETE = "delete"
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One claimed delivery: this article to this chat, under the claim token `claim`.
 
-    An edit row carries `edit_of`, the id of the push row whose message it corrects.
+    An edit or delete row carries `edit_of`, the id of the push row whose message it corrects
+    or deletes.
     """
 
     id: int
@@ -193,14 +214,76 @@ class PushRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryTally:
+    """How many outbox rows of one story, on one platform and of one kind, are in one status.
+
+    `chats_gone` counts, of dropped rows, those whose chat is gone (blocked or removed the bot).
+    """
+
+    platform: Platform
+    kind: DeliveryKind
+    status: str
+    count: int
+    chats_gone: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Retraction:
+    """What withdrawing a story did, per platform.
+
+    `deleting`: delivered copies queued for deletion. `too_old`: copies the platform no longer
+    lets the bot delete. `in_gone_chats`: copies in chats that blocked or removed the bot.
+    `cancelled`: pushes not yet out, which now never go. `already`: when it had been withdrawn
+    before (nothing else was done then).
+    """
+
+    deleting: dict[Platform, int] = field(default_factory=dict)
+    too_old: dict[Platform, int] = field(default_factory=dict)
+    in_gone_chats: dict[Platform, int] = field(default_factory=dict)
+    cancelled: int = 0
+    already: datetime | None = None
+
+
+class DraftState(enum.StrEnum):
+    """Where a /breaking draft stands. An open draft past its time has expired."""
+
+    OPEN = "open"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakingDraft:
+    """A breaking story an admin wrote but has not sent yet: their words, kept until confirmed.
+
+    The story itself is built from these words when it is sent, so nothing is stored as an
+    article before then. `code` names the draft in `/confirm CODE` and `/cancel CODE`.
+    """
+
+    code: str
+    actor: str
+    chat: ChatRef
+    section: str
+    headline: str
+    text: str
+    link: str | None
+    created_at: datetime
+    expires_at: datetime
+    state: DraftState = DraftState.OPEN
+    settled_by: str | None = None
+    article_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One admin or chat-management action."""
+    """One admin or chat-management action, and the story it concerned if any."""
 
     actor: str
     chat: ChatRef
     action: str
     detail: str = ""
     at: datetime | None = field(default=None)
+    article_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

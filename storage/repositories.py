@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -10,14 +10,19 @@ from storage.models import (
     Article,
     ArticleDraft,
     AuditEntry,
+    BreakingDraft,
     ChatRef,
     DeliveryMode,
+    DeliveryTally,
     DigestClaim,
+    DraftState,
     KeywordFollow,
     OutboxItem,
     Platform,
+    PublishPreview,
     PublishResult,
     PushRecord,
+    Retraction,
     Section,
     SubscriptionChange,
 )
@@ -49,7 +54,7 @@ class ArticleRepository(Protocol):
         to push it. An undated draft is stamped `now`. A known identity with changed content is
         updated (no new pushes); when what readers see changed (a correction), an edit is queued
         for every copy already delivered and the result counts them. Unchanged, it is a
-        duplicate.
+        duplicate; so is a draft of a retracted story, which stays as it was, withdrawn.
         """
 
     async def fan_out(
@@ -59,8 +64,33 @@ class ArticleRepository(Protocol):
         transactions; how many pushes each queued in all. `publish` does its own; this picks
         up what a crash left."""
 
-    async def get(self, article_id: int) -> Article | None:
-        """The stored article with this id."""
+    async def preview(
+        self, draft: ArticleDraft, *, push_since: datetime | None, breaking_section: str
+    ) -> PublishPreview:
+        """What `publish` would do with `draft` now, by the same rules, writing nothing.
+
+        A known story whose visible content would not change is a duplicate here, whatever
+        else (its date) would be updated.
+        """
+
+    async def retract(
+        self,
+        article_id: int,
+        *,
+        reason: str,
+        now: datetime,
+        delete_sent_after: Mapping[Platform, datetime],
+    ) -> Retraction | None:
+        """Withdraw a story, in one transaction; None when there is no such story.
+
+        It leaves search and `get`; its pushes and edits not yet out are dropped; a deletion is
+        queued for every copy delivered (or being delivered), except those in chats that are
+        gone and those sent before `delete_sent_after[platform]` (the platform no longer lets
+        the bot delete them), which are recorded as dropped.
+        """
+
+    async def get(self, article_id: int, *, include_retracted: bool = False) -> Article | None:
+        """The stored article with this id; a retracted one only if asked for."""
 
     async def latest(
         self, *, section: str | None, terms: Sequence[str], limit: int, breaking: bool = False
@@ -213,6 +243,10 @@ class OutboxRepository(Protocol):
     async def release_lease(self, scope: str, holder: str) -> None:
         """Stop delivering for `scope`, so that a process standing by takes over at once."""
 
+    async def tally(self, article_id: int) -> list[DeliveryTally]:
+        """How the deliveries of one story stand: its pushes, and the edits and deletions of
+        them, counted by platform, kind and status."""
+
 
 class DigestRepository(Protocol):
     """Pushes held for digests (see `OutboxRepository.hold`), claimed and sent chat by chat.
@@ -259,5 +293,32 @@ class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry, *, now: datetime) -> None:
         """Append one entry."""
 
-    async def recent(self, limit: int) -> list[AuditEntry]:
-        """The newest entries, newest first."""
+    async def recent(
+        self, limit: int, *, actions: Collection[str] | None = None
+    ) -> list[AuditEntry]:
+        """The newest entries (of these actions, if given), newest first."""
+
+
+class DraftRepository(Protocol):
+    """Breaking stories written but not sent yet (the desk's drafts)."""
+
+    async def add(self, draft: BreakingDraft) -> bool:
+        """Keep a new open draft; False (and nothing kept) when its code is already taken."""
+
+    async def find(self, code: str) -> BreakingDraft | None:
+        """The draft with this code, whatever its state."""
+
+    async def settle(
+        self, code: str, state: DraftState, *, by: str, now: datetime
+    ) -> BreakingDraft | None:
+        """Move an open draft that has not expired by `now` to `state`, atomically.
+
+        Returns the draft so settled, or None when it was not open (sent, cancelled, expired
+        or unknown): of two admins pressing Send at once, one sends.
+        """
+
+    async def reopen(self, code: str) -> None:
+        """Open a draft settled as sent again, when sending it failed."""
+
+    async def sent_as(self, code: str, article_id: int) -> None:
+        """Record the story a sent draft became."""

@@ -11,6 +11,7 @@ from storage.repositories import (
     AuditRepository,
     ChatRepository,
     DigestRepository,
+    DraftRepository,
     OutboxRepository,
     SectionRepository,
     SubscriptionRepository,
@@ -28,6 +29,7 @@ class Storage:
     outbox: OutboxRepository
     digests: DigestRepository
     audit: AuditRepository
+    drafts: DraftRepository
     close: Callable[[], Awaitable[None]]
 
 

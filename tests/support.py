@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class FakePlatform:
     budget: SendBudget = field(init=False)
     sent: list[SentMessage] = field(default_factory=list)
     edited: list[SentMessage] = field(default_factory=list)
+    deleted: list[tuple[ChatRef, str]] = field(default_factory=list)
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
@@ -123,6 +125,11 @@ class FakePlatform:
         reply = await self.say(text, **options)  # type: ignore[arg-type]  # test convenience
         return reply.plain_text()
 
+    async def post_breaking(self, text: str, *, user: str = "1", chat: str = "100") -> Reply:
+        """`/breaking ...` by `user`, then its Send button pressed: the answer to the press."""
+        preview = await self.say(f"/breaking {text}", user=user, chat=chat)
+        return await self.say(f"/confirm {draft_code(preview)}", user=user, chat=chat)
+
     async def run(self, stop: asyncio.Event) -> None:
         await stop.wait()
 
@@ -142,11 +149,73 @@ class FakePlatform:
         self.edited.append(SentMessage(chat, reply, message_id))
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        raise NotImplementedError
+        queued = self.failures.get(chat.chat_id)
+        if queued:
+            raise queued.pop(0)
+        self.deleted.append((chat, message_id))
 
     def sent_to(self, chat_id: str) -> list[SentMessage]:
         """The messages sent to one chat."""
         return [message for message in self.sent if message.chat.chat_id == chat_id]
+
+
+def draft_code(preview: Reply) -> str:
+    """The code of the draft a /breaking answer shows, from its Send button."""
+    [send] = [button for button in preview.buttons if button.command.startswith("/confirm ")]
+    return send.command.removeprefix("/confirm ")
+
+
+# `[Kirim: /confirm 7f3a9c]` (or `[Send: ...]`) as a console prints a draft's Send button.
+_CONSOLE_SEND_BUTTON = re.compile(r"\[(?:Kirim|Send): /confirm ([0-9a-f]+)\]")
+
+
+def console_draft_code(printed: str) -> str:
+    """The code of the draft a console printed."""
+    match = _CONSOLE_SEND_BUTTON.search(printed)
+    assert match is not None, f"no Send button in {printed!r}"
+    return match.group(1)
+
+
+@dataclass
+class FakeLiveMessage:
+    """An answer shown on a fake platform that records the desk's updates of it.
+
+    `failures` are raised by the next updates, in order, as a platform would.
+    """
+
+    min_interval: float = 0.0
+    updates: list[tuple[str, bool]] = field(default_factory=list)
+    failures: list[BaseException] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def update(self, reply: Reply, *, final: bool) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.updates.append((reply.plain_text(), final))
+        self._changed.set()
+
+    @property
+    def final(self) -> str | None:
+        """The text of the last update, once it came."""
+        return self.updates[-1][0] if self.updates and self.updates[-1][1] else None
+
+    async def until(self, text: str, *, within: float = 10.0) -> str:
+        """Wait for an update that contains `text` (the desk works in the background)."""
+        async with asyncio.timeout(within):
+            while True:
+                for shown, _final in self.updates:
+                    if text in shown:
+                        return shown
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def until_final(self, *, within: float = 10.0) -> str:
+        """Wait for the last update; its text."""
+        async with asyncio.timeout(within):
+            while self.final is None:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.final
 
 
 # Run as `python -c _WITHOUT_ROOT_POWERS COMMAND...`: empties the capability bounding set
@@ -221,10 +290,17 @@ class Newsbot:
             check=False,
         )
 
-    def chat(self, lines: str, *options: str) -> str:
-        result = self("chat", *options, stdin=lines)
+    def chat(self, lines: str, *options: str, env: dict[str, str] | None = None) -> str:
+        result = self("chat", *options, stdin=lines, env=env)
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+    def post_breaking(self, text: str, *options: str) -> tuple[str, str]:
+        """`/breaking TEXT` in an admin's console chat, then `/confirm CODE` in another run, as
+        an admin who reads the preview first would: what each run printed."""
+        preview = self.chat(f"/breaking {text}\n", "--admin", *options)
+        sent = self.chat(f"/confirm {console_draft_code(preview)}\n", "--admin", *options)
+        return preview, sent
 
     def start(
         self, *arguments: str, env: dict[str, str] | None = None, output: Path | None = None

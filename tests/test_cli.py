@@ -99,7 +99,7 @@ def test_breaking_news_from_the_console(newsbot: Newsbot) -> None:
     newsbot.chat("/subscribe breaking\n", "--chat", "redaksi")
     refused = newsbot.chat("/breaking Gempa | Gempa M6 di Palu.\n")
     assert "Hanya admin bot" in refused
-    stored = newsbot.chat("/breaking #nasional Gempa | Gempa M6 di Palu.\n", "--admin")
+    _preview, stored = newsbot.post_breaking("#nasional Gempa | Gempa M6 di Palu.")
     assert "disimpan di rubrik Nasional dan akan dikirim ke 1 chat" in stored
     pushed = newsbot.chat("", "--chat", "redaksi")
     assert "[BERITA TERKINI] Gempa" in pushed

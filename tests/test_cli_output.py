@@ -97,7 +97,7 @@ def test_pushes_for_a_reader_who_left_wait_for_the_next_chat(newsbot: Newsbot) -
     assert newsbot("sample-news").returncode == 0
     newsbot.chat("/subscribe breaking\n", "--chat", "meja")
     for n in range(3):
-        stored = newsbot.chat(f"/breaking Kabar ke-{n} | Isi kabar ke-{n}.\n", "--admin")
+        _preview, stored = newsbot.post_breaking(f"Kabar ke-{n} | Isi kabar ke-{n}.")
         assert f"Kabar ke-{n}" not in stored
     reader, writer = os.pipe()
     os.close(reader)  # gone before the pushes are written

@@ -85,9 +85,9 @@ def render(reply: Reply, language: str = LANGUAGES[0]) -> str:
     """A reply as console text: parts in order, cards as numbered blocks, buttons as hints.
 
     Every card says how to read its story (`[Baca: /read 7]`, as a push's button does), unless
-    a button already says it or the story itself follows the card (the answer to /read). A
-    list of stories (a digest's section) is its heading, then a line per story, each with how
-    to read it.
+    a button already says it or the story itself follows the card (the answer to /read), or
+    it is a preview of a story not stored yet, which has no number. A list of stories (a
+    digest's section) is its heading, then a line per story, each with how to read it.
     """
     button_commands = {button.command for button in reply.buttons}
     read_label = translate(language, "button.read")
@@ -101,7 +101,8 @@ def render(reply: Reply, language: str = LANGUAGES[0]) -> str:
             continue
         read_command = f"/read {part.article_id}"
         opened = isinstance(_next_part(reply, index), Text)
-        hint = None if opened or read_command in button_commands else read_command
+        hidden = opened or part.preview or read_command in button_commands
+        hint = None if hidden else read_command
         blocks.append(_render_card(part, read_hint=hint, read_label=read_label))
     if reply.buttons:
         blocks.append("  ".join(f"[{button.label}: {button.command}]" for button in reply.buttons))
@@ -125,8 +126,9 @@ def _render_story_list(story_list: StoryList, *, read_label: str) -> str:
 
 def _render_card(card: ArticleCard, *, read_hint: str | None, read_label: str) -> str:
     badge = f"[{card.badge}] " if card.badge else ""
+    number = "" if card.preview else f"#{card.article_id} "
     lines = [
-        f"#{card.article_id} {badge}{card.title}",
+        f"{number}{badge}{card.title}",
         f"   {card.section_name} · {card.time_label}",
     ]
     if card.summary:
@@ -374,6 +376,10 @@ class ConsoleAdapter:
         """Print that a message was withdrawn."""
         await self._deliver(f"({message_id} withdrawn)")
 
+    async def show_update(self, reply: Reply) -> None:
+        """Print a newer state of an answer already shown (see `_PrintedAtTheEnd`)."""
+        await self._deliver(render(reply, await self.language()))
+
     async def _deliver(self, text: str) -> None:
         """Write a delivery; output nobody reads any more leaves it in the outbox."""
         try:
@@ -385,6 +391,8 @@ class ConsoleAdapter:
 
     async def _show(self, reply: Reply) -> None:
         await self.write(render(reply, await self.language()))
+        if reply.follow_up is not None:
+            reply.follow_up.shown(_PrintedAtTheEnd(self))
 
     async def write(self, text: str) -> None:
         """Print a block of text and a blank line; above the prompt while one is shown."""
@@ -396,6 +404,21 @@ class ConsoleAdapter:
         # Without a prompt on screen (piped, or while a command is answered) this writes at
         # once; with one, the prompt and the line being typed are redrawn below the text.
         await run_in_terminal(write_now)
+
+
+class _PrintedAtTheEnd:
+    """An answer the console keeps up to date: it cannot change what it printed, so it prints
+    the last update alone (the desk's counters once delivery is done, or the chat ends)."""
+
+    min_interval = 0.0
+
+    def __init__(self, adapter: ConsoleAdapter) -> None:
+        self._adapter = adapter
+
+    async def update(self, reply: Reply, *, final: bool) -> None:
+        """Print `reply` if it is the last update."""
+        if final:
+            await self._adapter.show_update(reply)
 
 
 @contextlib.asynccontextmanager

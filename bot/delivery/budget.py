@@ -37,6 +37,7 @@ class _Waiter:
     ticket: int
     chat: ChatRef = field(compare=False)
     granted: asyncio.Future[None] = field(compare=False)
+    mind_hold: bool = field(compare=False, default=True)
 
 
 class SendBudget:
@@ -65,10 +66,14 @@ class SendBudget:
         self._changed = asyncio.Event()
         self._granting: asyncio.Task[None] | None = None
 
-    async def take(self, chat: ChatRef, lane: Lane) -> None:
-        """Return when one message may be sent to `chat` now; the slot is then used up."""
+    async def take(self, chat: ChatRef, lane: Lane, *, mind_hold: bool = True) -> None:
+        """Return when one message may be sent to `chat` now; the slot is then used up.
+
+        `mind_hold` False: the caller's own schedule already waited out the chat's hold (an
+        outbox row told to retry after N seconds falls due N seconds later).
+        """
         granted = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, _Waiter(lane, next(self._tickets), chat, granted))
+        heapq.heappush(self._waiting, _Waiter(lane, next(self._tickets), chat, granted, mind_hold))
         self._changed.set()
         if self._granting is None or self._granting.done():
             self._granting = asyncio.create_task(self._grant_all(), name="send budget")
@@ -86,7 +91,7 @@ class SendBudget:
         self._changed.set()
 
     def _ready_at(self, waiter: _Waiter) -> float:
-        held = self._held_until.get(waiter.chat, 0.0)
+        held = self._held_until.get(waiter.chat, 0.0) if waiter.mind_hold else 0.0
         if waiter.lane == Lane.ANSWER:
             return held
         return max(held, self._next_for.get(waiter.chat, 0.0))

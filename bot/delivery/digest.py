@@ -224,7 +224,7 @@ class DigestSender:
         """Wait for a slot of the platform's budget (the push lane); False if stopping first."""
         if self._stopping.is_set():
             return False
-        turn = asyncio.ensure_future(self._adapter.budget.take(chat, Lane.PUSH))
+        turn = asyncio.ensure_future(self._adapter.budget.take(chat, Lane.PUSH, mind_hold=False))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({turn, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -69,11 +69,13 @@ def _is_busy(error: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class _Outgoing:
-    """A message ready to go: a new push, or the corrected text of the message `replaces`."""
+    """A message ready to go: a new push, the corrected text of the message `replaces`, or
+    (`delete`) the removal of that message."""
 
     reply: Reply
     version: str
     replaces: str | None = None
+    delete: bool = False
 
 
 class _Stopped(Exception):
@@ -322,6 +324,10 @@ class DeliveryScheduler:
 
     async def _prepare(self, item: OutboxItem) -> _Outgoing | None:
         """The message for a row; None when there is none to send (the row is settled)."""
+        if item.kind is DeliveryKind.DELETE:
+            # A deletion shows nothing: it needs no story (a retracted one is not found).
+            target = await self._message_to_correct(item, version=None)
+            return None if target is None else _Outgoing(Reply(), "", target, delete=True)
         article = await self._storage.articles.get(item.article_id)
         if article is None:
             await self._storage.outbox.give_up(item, "article no longer stored")
@@ -343,7 +349,11 @@ class DeliveryScheduler:
 
     async def _send(self, item: OutboxItem, outgoing: _Outgoing) -> str:
         """Take a slot from the budget (the last thing before the network) and send."""
-        slot = asyncio.ensure_future(self._adapter.budget.take(item.chat, Lane(item.lane)))
+        # The row fell due only when its chat's hold (a retry-after) had passed, by the clock
+        # that times the outbox.
+        slot = asyncio.ensure_future(
+            self._adapter.budget.take(item.chat, Lane(item.lane), mind_hold=False)
+        )
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({slot, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -358,16 +368,21 @@ class DeliveryScheduler:
         try:
             if outgoing.replaces is None:
                 return await self._adapter.send(item.chat, outgoing.reply)
-            await self._adapter.edit(item.chat, outgoing.replaces, outgoing.reply)
+            if outgoing.delete:
+                await self._adapter.delete(item.chat, outgoing.replaces)
+            else:
+                await self._adapter.edit(item.chat, outgoing.replaces, outgoing.reply)
         except asyncio.CancelledError:
             raise _Abandoned from None
         return outgoing.replaces
 
-    async def _message_to_correct(self, item: OutboxItem, version: str) -> str | None:
-        """The message id an edit row corrects; None when there is none (yet), the row then
-        put back or dropped."""
+    async def _message_to_correct(self, item: OutboxItem, version: str | None) -> str | None:
+        """The message id an edit (or deletion) row acts on; None when there is none (yet),
+        the row then put back or dropped. An edit to the `version` the copy already shows is
+        dropped."""
         push = await self._storage.outbox.push_record(item.edit_of) if item.edit_of else None
-        if push is not None and push.status == "sent" and push.shown_revision == version:
+        sent = push is not None and push.status == "sent"
+        if sent and version is not None and push is not None and push.shown_revision == version:
             await self._storage.outbox.give_up(
                 item, "the copy already shows this version", dropped=True
             )

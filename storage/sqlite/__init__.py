@@ -11,6 +11,7 @@ from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository
 from storage.sqlite.database import SqliteDatabase, unusable
 from storage.sqlite.digests import SqliteDigestRepository
+from storage.sqlite.drafts import SqliteDraftRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
@@ -40,5 +41,6 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         outbox=SqliteOutboxRepository(database),
         digests=SqliteDigestRepository(database),
         audit=SqliteAuditRepository(database),
+        drafts=SqliteDraftRepository(database),
         close=database.close,
     )

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 import aiosqlite
 
 from storage import search_text
-from storage.models import Article, ArticleDraft, PublishOutcome, PublishResult, Section
+from storage.models import (
+    Article,
+    ArticleDraft,
+    Platform,
+    PublishOutcome,
+    PublishPreview,
+    PublishResult,
+    Retraction,
+    Section,
+)
 from storage.sqlite.database import SqliteDatabase, from_db_time, to_db_time, to_epoch
 
 # search_key = publication second << KEY_SHIFT, plus the first free tie-breaker below it.
@@ -20,17 +29,18 @@ KEY_SHIFT = 20
 # Qualified: the search join has title, body and section on both sides.
 _ARTICLE_COLUMNS = (
     "a.id, a.identity, a.title, a.body, a.summary, a.section, a.url, a.author, a.image_url,"
-    " a.source, a.breaking, a.published_at, a.revised_at"
+    " a.source, a.breaking, a.published_at, a.revised_at, a.retracted_at, a.retraction_reason"
 )
 
 # A large fan-out is a job done a page of recipients at a time, each page its own short
 # transaction, so that no write holds the database for long.
 FANOUT_PAGE = 2_000
 
-# The next page of a story's recipients after a cursor, in (platform, chat_id) order: the chats
-# subscribed to its section or (breaking news) to the breaking section, and those following
-# words it contains. Each arm reads at most a page from its own index range; a chat matching
-# several ways appears once (UNION).
+# The chats a new story reaches, the next page of them after a cursor in (platform, chat_id)
+# order: subscribers of its section (or of `breaking`), and follows whose every term it
+# contains; each chat once, however many ways it matches. Each arm reads at most a page from
+# its own index range. The fan-out pages through it; the desk's preview of a draft counts all
+# of it (no cursor, `:page` -1: no limit).
 _RECIPIENTS = """
 SELECT platform, chat_id FROM (
     SELECT platform, chat_id FROM subscriptions
@@ -55,6 +65,8 @@ SELECT platform, chat_id FROM (
 ORDER BY platform, chat_id LIMIT :page
 """
 
+_REACH = f"""SELECT platform, COUNT(*) FROM ({_RECIPIENTS}) GROUP BY platform"""  # noqa: S608 - constant SQL
+
 # OR IGNORE on the outbox's one-push-per-(article, platform, chat) index: a chat is queued once,
 # and a job resumed after a crash adds nothing twice.
 _QUEUE_PUSH = """
@@ -69,39 +81,79 @@ LANE_BREAKING = 1
 LANE_CORRECTION = 2
 LANE_PUSH = 3
 
-# A correction: one edit for every push of the article that went out (or is going out, and
-# may carry the old text) to a chat that is not gone, unless one is already waiting; it
-# renders the article as it is when its turn comes, so a waiting edit carries later
-# corrections too. A push delivered in a digest is left alone: its message is the digest,
-# which an edit would replace with this one story.
-_QUEUE_EDITS = """
-INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, due_at,
-                    created_at)
-SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, 2, s.seq, 'pending', :due_at,
-       :created_at
+# The copies of a story a correction edits: every push of it that went out (or is going out,
+# and may carry the old text) to a chat that is not gone. A push delivered in a digest is left
+# alone: its message is the digest, which an edit would replace with this one story.
+_DELIVERED_COPIES = """
   FROM outbox AS s
  WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
    AND s.in_digest = 0
-   AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.edit_of = s.id AND e.status = 'pending')
    AND NOT EXISTS (SELECT 1 FROM chats AS c WHERE c.platform = s.platform
                       AND c.chat_id = s.chat_id AND c.gone_reason IS NOT NULL)
 """
+
+# A correction: one edit for every delivered copy, unless one is already waiting; it renders
+# the article as it is when its turn comes, so a waiting edit carries later corrections too.
+# It takes its push's place in the chat's queue.
+_QUEUE_EDITS = f"""
+INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, due_at,
+                    created_at)
+SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, {LANE_CORRECTION}, s.seq, 'pending',
+       :due_at, :created_at
+{_DELIVERED_COPIES}
+   AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.edit_of = s.id AND e.status = 'pending')
+"""  # noqa: S608 - built from constant SQL, values are bound
+
+_COPIES_TO_EDIT = f"""SELECT s.platform, COUNT(*) {_DELIVERED_COPIES} GROUP BY s.platform"""
+
+# A retraction: each copy of the story delivered (or being delivered), and whether it can still
+# be deleted. `:cutoffs` is a JSON object of platform -> the earliest send time the platform
+# still lets a bot delete (platforms without such a limit are absent).
+_COPIES_TO_DELETE = """
+SELECT s.id, s.article_id, s.platform, s.chat_id, s.seq,
+       EXISTS (SELECT 1 FROM chats AS c WHERE c.platform = s.platform
+                  AND c.chat_id = s.chat_id AND c.gone_reason IS NOT NULL) AS gone,
+       COALESCE(s.status = 'sent' AND s.sent_at < (SELECT value FROM json_each(:cutoffs)
+                                                     WHERE key = s.platform), 0) AS too_old
+  FROM outbox AS s
+ WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
+"""
+_NOT_OUT = "status NOT IN ('sending', 'sent', 'failed', 'dropped')"
+_GONE_CHAT = "chat gone"
+_TOO_OLD = "too old to delete"
+_QUEUE_DELETES = f"""
+INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, last_error,
+                    due_at, created_at)
+SELECT article_id, platform, chat_id, 'delete', id, {LANE_CORRECTION}, seq,
+       CASE WHEN gone OR too_old THEN 'dropped' ELSE 'pending' END,
+       CASE WHEN gone THEN '{_GONE_CHAT}' WHEN too_old THEN '{_TOO_OLD}' END,
+       :due_at, :created_at
+  FROM ({_COPIES_TO_DELETE})
+"""  # noqa: S608 - built from constant SQL, values are bound
+_COUNT_DELETES = f"""
+SELECT platform, SUM(gone) AS gone, SUM(too_old AND NOT gone) AS too_old,
+       SUM(NOT gone AND NOT too_old) AS deleting
+  FROM ({_COPIES_TO_DELETE}) GROUP BY platform
+"""  # noqa: S608 - constant SQL
 
 # What a reader sees of a story in a push or a list: a change to any of these is a correction
 # that the copies already delivered must show.
 _VISIBLE = ("title", "body", "summary", "section", "url", "image_url")
 
 
-# The plans of `latest`; each walks one b-tree newest first and stops at the limit.
+# The plans of `latest`; each walks one b-tree newest first and stops at the limit. A retracted
+# story is passed over on the way (there are few).
 SEARCH_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM article_search AS s
                    JOIN articles AS a ON a.search_key = s.rowid
-                  WHERE article_search MATCH ?
+                  WHERE article_search MATCH ? AND a.retracted_at IS NULL
                   ORDER BY s.rowid DESC LIMIT ?"""  # noqa: S608 - constant column list
-SECTION_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.section = ?
+SECTION_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
+                   WHERE a.section = ? AND a.retracted_at IS NULL
                    ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
-BREAKING_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.breaking = 1
+BREAKING_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
+                    WHERE a.breaking = 1 AND a.retracted_at IS NULL
                     ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
-RECENT_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
+RECENT_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.retracted_at IS NULL
                   ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
 
 
@@ -144,7 +196,49 @@ def _article(row: aiosqlite.Row) -> Article:
         breaking=bool(row["breaking"]),
         published_at=from_db_time(row["published_at"]),
         revised_at=from_db_time(row["revised_at"]) if row["revised_at"] else None,
+        retracted_at=from_db_time(row["retracted_at"]) if row["retracted_at"] else None,
+        retraction_reason=row["retraction_reason"],
     )
+
+
+def _terms(draft: ArticleDraft) -> tuple[str, str]:
+    """The processed words of a draft's title, and of its summary and body, as indexed."""
+    return (
+        search_text.index_text(draft.title),
+        search_text.index_text(f"{draft.summary}\n{draft.body}"),
+    )
+
+
+def _all_terms(terms: tuple[str, str]) -> str:
+    """Every distinct indexed word of a story, as the JSON list the follow matching reads."""
+    title_terms, body_terms = terms
+    return json.dumps(sorted(set(title_terms.split()) | set(body_terms.split())))
+
+
+def _pushed(
+    draft: ArticleDraft, published_at: datetime | None, push_since: datetime | None
+) -> bool:
+    """Whether a new story is pushed: its draft allows it and it is not too old."""
+    if not draft.push:
+        return False
+    return push_since is None or published_at is None or published_at >= push_since
+
+
+def _recipient_params(
+    draft: ArticleDraft, terms: tuple[str, str], breaking_section: str
+) -> dict[str, str | None]:
+    """The values `_RECIPIENTS` matches chats against."""
+    return {
+        "section": draft.section,
+        # NULL matches no subscription: plain stories do not reach `breaking`.
+        "breaking_section": breaking_section if draft.breaking else None,
+        "terms": _all_terms(terms),
+    }
+
+
+def _per_platform(rows: Iterable[aiosqlite.Row], column: str) -> dict[Platform, int]:
+    """`column` of each platform's row, leaving out platforms where it is 0."""
+    return {Platform(row["platform"]): int(row[column]) for row in rows if row[column]}
 
 
 class SqliteSectionRepository:
@@ -196,10 +290,7 @@ class SqliteArticleRepository:
         pages right after, each page its own transaction: a crash in between leaves the job for
         `fan_out`, and nothing is queued twice.
         """
-        terms = [
-            (search_text.index_text(d.title), search_text.index_text(f"{d.summary}\n{d.body}"))
-            for d in drafts
-        ]
+        terms = [_terms(draft) for draft in drafts]
         results: list[PublishResult] = []
         async with self._db.transaction() as connection:
             for draft, (title_terms, body_terms) in zip(drafts, terms, strict=True):
@@ -304,16 +395,11 @@ class SqliteArticleRepository:
         breaking_section: str,
     ) -> PublishResult:
         content_hash = _content_hash(draft)
-        async with connection.execute(
-            f"""SELECT id, content_hash, published_at, search_key, breaking,
-                       {", ".join(_VISIBLE)}
-                FROM articles WHERE identity = ?""",  # noqa: S608 - constant column list
-            (draft.identity,),
-        ) as cursor:
-            existing = await cursor.fetchone()
+        existing = await self._existing(connection, draft.identity)
         title_terms, body_terms = terms
         if existing is not None:
-            if existing["content_hash"] == content_hash:
+            # A retracted story stays withdrawn: a feed carrying it again changes nothing.
+            if existing["content_hash"] == content_hash or existing["retracted_at"]:
                 return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
             return await self._update(
                 connection,
@@ -357,7 +443,7 @@ class SqliteArticleRepository:
             "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
             (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
         )
-        if not draft.push or (push_since is not None and published_at < push_since):
+        if not _pushed(draft, published_at, push_since):
             return PublishResult(PublishOutcome.NEW, article_id)
         await connection.execute(
             """INSERT INTO fanout_jobs (article_id, section, breaking_section, terms, lane, seq,
@@ -367,13 +453,113 @@ class SqliteArticleRepository:
                 draft.section,
                 # NULL matches no subscription: plain stories do not reach `breaking`.
                 breaking_section if draft.breaking else None,
-                json.dumps(sorted(set(title_terms.split()) | set(body_terms.split()))),
+                _all_terms(terms),
                 LANE_BREAKING if draft.breaking else LANE_PUSH,
                 search_key,
                 to_db_time(now),
             ),
         )
         return PublishResult(PublishOutcome.NEW, article_id)
+
+    @staticmethod
+    async def _existing(connection: aiosqlite.Connection, identity: str) -> aiosqlite.Row | None:
+        """The stored story with this identity: what `publish` compares a draft with."""
+        async with connection.execute(
+            f"""SELECT id, content_hash, published_at, search_key, breaking, retracted_at,
+                       {", ".join(_VISIBLE)}
+                FROM articles WHERE identity = ?""",  # noqa: S608 - constant column list
+            (identity,),
+        ) as cursor:
+            return await cursor.fetchone()
+
+    async def preview(
+        self, draft: ArticleDraft, *, push_since: datetime | None, breaking_section: str
+    ) -> PublishPreview:
+        """What `publish` would do with `draft` now, by the same rules, writing nothing."""
+        connection = self._db.connection
+        existing = await self._existing(connection, draft.identity)
+        if existing is None:
+            if not _pushed(draft, draft.published_at, push_since):
+                return PublishPreview(PublishOutcome.NEW)
+            params = {
+                **_recipient_params(draft, _terms(draft), breaking_section),
+                # All of them, not a page: no cursor, no limit.
+                "after_platform": "",
+                "after_chat": "",
+                "page": -1,
+            }
+            return PublishPreview(
+                PublishOutcome.NEW, reach=await self._count_by_platform(_REACH, params)
+            )
+        article_id = int(existing["id"])
+        if existing["retracted_at"]:
+            return PublishPreview(PublishOutcome.DUPLICATE, article_id, retracted=True)
+        if not any(getattr(draft, column) != existing[column] for column in _VISIBLE):
+            return PublishPreview(PublishOutcome.DUPLICATE, article_id)
+        copies = await self._count_by_platform(_COPIES_TO_EDIT, {"article_id": article_id})
+        return PublishPreview(PublishOutcome.UPDATED, article_id, reach=copies)
+
+    async def _count_by_platform(
+        self, sql: str, params: Mapping[str, object]
+    ) -> dict[Platform, int]:
+        """A count query's (platform, count) rows as a mapping."""
+        async with self._db.connection.execute(sql, params) as cursor:
+            return {Platform(row[0]): int(row[1]) for row in await cursor.fetchall()}
+
+    async def retract(
+        self,
+        article_id: int,
+        *,
+        reason: str,
+        now: datetime,
+        delete_sent_after: Mapping[Platform, datetime],
+    ) -> Retraction | None:
+        """Withdraw a story, drop what has not gone out, queue deletions of what has."""
+        cutoffs = json.dumps(
+            {platform.value: to_db_time(at) for platform, at in delete_sent_after.items()}
+        )
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT retracted_at FROM articles WHERE id = ?", (article_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            if row["retracted_at"]:
+                return Retraction(already=from_db_time(row["retracted_at"]))
+            await connection.execute(
+                "UPDATE articles SET retracted_at = ?, retraction_reason = ? WHERE id = ?",
+                (to_db_time(now), reason, article_id),
+            )
+            # Corrections of it waiting to go out, then the pushes themselves: none go now.
+            # Whatever is not out, nor on its way, nor settled is waiting (pending, or held
+            # for a digest): all of it.
+            await connection.execute(
+                f"""UPDATE outbox SET status = 'dropped', last_error = 'story retracted'
+                     WHERE {_NOT_OUT} AND edit_of IN (
+                           SELECT id FROM outbox WHERE article_id = ? AND kind = 'send')""",  # noqa: S608 - constant SQL
+                (article_id,),
+            )
+            cursor = await connection.execute(
+                f"""UPDATE outbox SET status = 'dropped', last_error = 'story retracted'
+                     WHERE article_id = ? AND kind = 'send' AND {_NOT_OUT}""",  # noqa: S608 - constant SQL
+                (article_id,),
+            )
+            cancelled = cursor.rowcount
+            await cursor.close()
+            params = {"article_id": article_id, "cutoffs": cutoffs}
+            async with connection.execute(_COUNT_DELETES, params) as cursor:
+                counted = await cursor.fetchall()
+            await connection.execute(
+                _QUEUE_DELETES,
+                {**params, "due_at": to_epoch(now), "created_at": to_db_time(now)},
+            )
+        return Retraction(
+            deleting=_per_platform(counted, "deleting"),
+            too_old=_per_platform(counted, "too_old"),
+            in_gone_chats=_per_platform(counted, "gone"),
+            cancelled=cancelled,
+        )
 
     async def _update(
         self,
@@ -453,11 +639,12 @@ class SqliteArticleRepository:
         taken = row[0] if row else None
         return base if taken is None else int(taken) + 1
 
-    async def get(self, article_id: int) -> Article | None:
-        """The stored article with this id."""
+    async def get(self, article_id: int, *, include_retracted: bool = False) -> Article | None:
+        """The stored article with this id; a retracted one only if asked for."""
         async with self._db.connection.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.id = ?",  # noqa: S608 - constant column list
-            (article_id,),
+            f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
+                 WHERE a.id = ? AND (? OR a.retracted_at IS NULL)""",  # noqa: S608 - constant column list
+            (article_id, include_retracted),
         ) as cursor:
             row = await cursor.fetchone()
         return _article(row) if row else None

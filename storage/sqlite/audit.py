@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 
 from storage.models import AuditEntry, ChatRef, Platform
@@ -18,8 +20,8 @@ class SqliteAuditRepository:
         """Append one entry."""
         async with self._db.transaction() as connection:
             await connection.execute(
-                """INSERT INTO audit_log (at, actor, platform, chat_id, action, detail)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO audit_log (at, actor, platform, chat_id, action, detail, article_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 (
                     to_db_time(now),
                     entry.actor,
@@ -27,15 +29,22 @@ class SqliteAuditRepository:
                     entry.chat.chat_id,
                     entry.action,
                     entry.detail,
+                    entry.article_id,
                 ),
             )
 
-    async def recent(self, limit: int) -> list[AuditEntry]:
-        """The newest entries, newest first."""
+    async def recent(
+        self, limit: int, *, actions: Collection[str] | None = None
+    ) -> list[AuditEntry]:
+        """The newest entries (of these actions, if given), newest first."""
         async with self._db.connection.execute(
-            """SELECT at, actor, platform, chat_id, action, detail FROM audit_log
-               ORDER BY id DESC LIMIT ?""",
-            (limit,),
+            """SELECT at, actor, platform, chat_id, action, detail, article_id FROM audit_log
+                WHERE :actions IS NULL OR action IN (SELECT value FROM json_each(:actions))
+                ORDER BY id DESC LIMIT :limit""",
+            {
+                "actions": None if actions is None else json.dumps(sorted(actions)),
+                "limit": limit,
+            },
         ) as cursor:
             rows = await cursor.fetchall()
         return [
@@ -45,6 +54,7 @@ class SqliteAuditRepository:
                 action=row["action"],
                 detail=row["detail"],
                 at=from_db_time(row["at"]),
+                article_id=row["article_id"],
             )
             for row in rows
         ]

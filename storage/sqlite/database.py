@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,12 @@ from storage.storage import DatabaseUnusableError
 # Several processes (a chat, an ingest, the delivery loop) share one file; a writer waits this
 # long for another's transaction before SQLite reports the database as locked.
 BUSY_TIMEOUT_MS = 15_000
+# Write transactions closer together than this are one stretch of writing; after a stretch of
+# this long, the next one waits long enough for another process's busy handler, which polls
+# at most every 100 ms, to take the lock.
+BACK_TO_BACK_SECONDS = 0.005
+WRITE_STRETCH_SECONDS = 0.5
+YIELD_SECONDS = 0.12
 # Page cache of the connection, in KiB.
 CACHE_KIB = 64 * 1024
 
@@ -36,6 +43,8 @@ class SqliteDatabase:
         self.connection = connection
         self.location = location
         self._write_lock = asyncio.Lock()
+        self._last_write_end = float("-inf")
+        self._stretch_started = float("-inf")
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
@@ -77,6 +86,7 @@ class SqliteDatabase:
         then fail to upgrade to a write (SQLite's deadlock answer is SQLITE_BUSY at once).
         """
         async with self._write_lock:
+            await self._let_others_write()
             try:
                 await self.connection.execute("BEGIN IMMEDIATE")
                 yield self.connection
@@ -87,6 +97,19 @@ class SqliteDatabase:
                 if self.connection.in_transaction:
                     await asyncio.shield(self.connection.rollback())
                 raise
+            finally:
+                self._last_write_end = time.monotonic()
+
+    async def _let_others_write(self) -> None:
+        """After a long stretch of back-to-back writes (a big ingest's batches and fan-out
+        pages), pause once so that another process waiting for the lock gets it: SQLite's
+        waiting is polling, and a writer that takes the lock straight back would keep it."""
+        now = time.monotonic()
+        if now - self._last_write_end > BACK_TO_BACK_SECONDS:
+            self._stretch_started = now
+        elif now - self._stretch_started > WRITE_STRETCH_SECONDS:
+            await asyncio.sleep(YIELD_SECONDS)
+            self._stretch_started = time.monotonic()
 
     async def close(self) -> None:
         """Close the connection."""

@@ -218,6 +218,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX outbox_held ON outbox(platform, due_at)
             WHERE status IN ('held', 'digesting')""",
     ),
+    # 5: the breaking-news desk. A story can be withdrawn (it leaves search and /read; its
+    # copies are deleted through outbox rows of kind 'delete'); audit entries name the story
+    # they concern (earlier /breaking entries named it as "#id" in their detail); a /breaking
+    # is a draft, kept here until an admin sends or cancels it, or it expires.
+    (
+        "ALTER TABLE articles ADD COLUMN retracted_at TEXT",
+        "ALTER TABLE articles ADD COLUMN retraction_reason TEXT",
+        "ALTER TABLE audit_log ADD COLUMN article_id INTEGER",
+        """UPDATE audit_log SET article_id = CAST(substr(detail, 2) AS INTEGER)
+            WHERE action IN ('breaking', 'correct') AND detail GLOB '#[0-9]*'""",
+        """CREATE TABLE breaking_drafts (
+            code TEXT PRIMARY KEY,
+            actor TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            section TEXT NOT NULL,
+            headline TEXT NOT NULL,
+            body TEXT NOT NULL,
+            link TEXT,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open',
+            settled_by TEXT,
+            settled_at TEXT,
+            article_id INTEGER REFERENCES articles(id)
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,7 +13,14 @@ import socket
 import uuid
 from datetime import datetime
 
-from storage.models import ChatRef, DeliveryKind, OutboxItem, Platform, PushRecord
+from storage.models import (
+    ChatRef,
+    DeliveryKind,
+    DeliveryTally,
+    OutboxItem,
+    Platform,
+    PushRecord,
+)
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
 
 # A row claimed this many times without an answer is poison (it kills whoever sends it);
@@ -23,6 +30,25 @@ MAX_CLAIMS = 10
 _HOST = socket.gethostname()
 # This process, as the prefix of its claims: `host:pid:`.
 PROCESS = f"{_HOST}:{os.getpid()}:"
+
+# A story's pushes (found through the one-push index), then the edits and deletions of them
+# (through the index on edit_of): two index walks, never a scan of the outbox.
+_TALLY = """
+SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
+       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone
+  FROM outbox AS o
+  LEFT JOIN chats AS c ON c.platform = o.platform AND c.chat_id = o.chat_id
+ WHERE o.article_id = :article_id AND o.kind = 'send'
+ GROUP BY o.platform, o.kind, o.status
+UNION ALL
+SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
+       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone
+  FROM outbox AS s
+  JOIN outbox AS o ON o.edit_of = s.id
+  LEFT JOIN chats AS c ON c.platform = o.platform AND c.chat_id = o.chat_id
+ WHERE s.article_id = :article_id AND s.kind = 'send'
+ GROUP BY o.platform, o.kind, o.status
+"""
 _STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
 
 # A head: due, and no row of its chat ahead of it still waiting or out being sent.
@@ -311,3 +337,18 @@ class SqliteOutboxRepository:
             await connection.execute(
                 "DELETE FROM delivery_leases WHERE scope = ? AND holder = ?", (scope, holder)
             )
+
+    async def tally(self, article_id: int) -> list[DeliveryTally]:
+        """How the deliveries of one story stand, by platform, kind and status."""
+        async with self._db.connection.execute(_TALLY, {"article_id": article_id}) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DeliveryTally(
+                platform=Platform(row["platform"]),
+                kind=DeliveryKind(row["kind"]),
+                status=row["status"],
+                count=int(row["count"]),
+                chats_gone=int(row["gone"] or 0),
+            )
+            for row in rows
+        ]

@@ -175,6 +175,8 @@ class FakeBotApi:
     hung_chats: set[int] = field(default_factory=set)
     # The most sends that were ever awaiting their answer at once (see `awaiting_answer`).
     most_awaiting_answer: int = 0
+    # chat id -> the description of the 400 Bad Request every send there gets.
+    bad_requests: dict[int, str] = field(default_factory=dict)
     # URLs the bot tried to reach that are not this Bot API's (must stay empty).
     unexpected_urls: list[str] = field(default_factory=list)
     _send_counts: dict[int, int] = field(default_factory=dict)
@@ -533,6 +535,10 @@ class FakeBotApi:
         return chat_id
 
     def _api_delete_message(self, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.message_kinds.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.message_contents.pop(key, None)
         return True
 
     # Helpers ---------------------------------------------------------------------------
@@ -565,6 +571,8 @@ class FakeBotApi:
                 "Bad Request: group chat was upgraded to a supergroup chat",
                 migrate_to_chat_id=self.migrated[chat_id],
             )
+        if chat_id in self.bad_requests:
+            raise ApiError(400, f"Bad Request: {self.bad_requests[chat_id]}")
         count = self._send_counts[chat_id] = self._send_counts.get(chat_id, 0) + 1
         retry_after = self.flood.pop(chat_id, None)
         if retry_after is None and self.flood_nth.get(chat_id, (0, 0))[0] == count:

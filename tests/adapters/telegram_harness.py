@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
 
 from bot.adapters.telegram import TelegramAdapter
-from bot.app import App, open_app
+from bot.app import App, open_app, utc_now
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from tests.adapters.fake_bot_api import TOKEN, FakeBotApi, FakeBotRequest, wait_until
@@ -36,6 +37,26 @@ class TelegramHarness:
         before = len(self.api.texts(chat_id))
         self.api.message_update(chat_id, text, user_id=user_id)
         return (await self.answered(chat_id, before + 1))[before]
+
+    async def press(self, chat_id: int, data: str, *, user_id: int) -> str:
+        """Press an inline button carrying `data` under a bot message in `chat_id`; the answer
+        that comes back."""
+        before = len(self.api.texts(chat_id))
+        self.api.callback_update(chat_id, user_id, data)
+        return (await self.answered(chat_id, before + 1))[before]
+
+    def buttons(self, chat_id: int) -> list[dict[str, str]]:
+        """The inline buttons of the last message sent to `chat_id`."""
+        markup = self.api.sent(chat_id)[-1].params.get("reply_markup") or {}
+        return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+    async def post_breaking(self, admin: int, text: str) -> str:
+        """`/breaking TEXT` from `admin` in their private chat, then its Send button pressed:
+        the answer to the press (the message the live counters then edit)."""
+        await self.ask(admin, f"/breaking {text}", user_id=admin)
+        send = self.buttons(admin)[0]
+        assert send["text"] == "Kirim", send
+        return await self.press(admin, send["callback_data"], user_id=admin)
 
     async def publish(self, title: str, **options: Any) -> int:
         """Store a story as ingest would (fan-out included), published now; its id."""
@@ -83,10 +104,13 @@ def make_adapter(app: App, api: FakeBotApi, *, latency: float = 0.0) -> Telegram
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, api: FakeBotApi) -> AsyncIterator[TelegramHarness]:
+async def running_bot(
+    settings: Settings, api: FakeBotApi, *, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[TelegramHarness]:
     """`newsbot run` in this event loop: receiving updates (long polling, or a webhook when the
-    settings say so) and delivering pushes."""
-    async with open_app(settings) as app:
+    settings say so) and delivering pushes. With a fake `clock`, nothing falls due until the
+    test moves it."""
+    async with open_app(settings, clock=clock) as app:
         adapter = make_adapter(app, api)
         stop = asyncio.Event()
         serving = asyncio.create_task(app.serve(adapter, stop))

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import ConsoleFiles, ConsoleIdentity, banner, render
-from bot.app import App, utc_now
+from bot.app import App, open_app, utc_now
 from bot.chat import ArticleCard, Button, ChatKind, Reply, Text
-from tests.support import FakeClock, draft
+from bot.settings import Settings
+from tests.support import FakeClock, console_draft_code, draft
 
 
 async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -186,3 +187,52 @@ async def test_plain_text_gets_a_hint(app: App) -> None:
         ConsoleIdentity(), stdin=io.StringIO("halo\n"), stdout=output, interactive=False
     )
     assert "Kirim perintah yang diawali garis miring" in output.getvalue()
+
+
+def test_a_preview_card_shows_no_number_and_nothing_to_read() -> None:
+    preview = ArticleCard(
+        article_id=0,
+        title="Gempa di Palu",
+        section_name="Nasional",
+        time_label="24 Nov 2026 10:00 WIB",
+        summary="Gempa M6 di Palu.",
+        badge="BERITA TERKINI",
+        preview=True,
+    )
+    shown = render(Reply(parts=(preview,), buttons=(Button("Kirim", "/confirm 0a1b2c"),)))
+    assert shown == (
+        "[BERITA TERKINI] Gempa di Palu\n"
+        "   Nasional · 24 Nov 2026 10:00 WIB\n"
+        "   Gempa M6 di Palu.\n\n"
+        "[Kirim: /confirm 0a1b2c]"
+    )
+
+
+async def test_an_open_chat_prints_a_sent_storys_counters_once_when_done(
+    settings: Settings,
+) -> None:
+    admin = settings.model_copy(update={"admins": frozenset({"console:local"})})
+    async with open_app(admin) as app:
+        app.deps.desk.refresh_seconds = 0.01
+        read_end, write_end = os.pipe()
+        stdin = os.fdopen(read_end, "r", encoding="utf-8")
+        typing = os.fdopen(write_end, "w", encoding="utf-8")
+        output = io.StringIO()
+        chat = asyncio.create_task(
+            app.chat(ConsoleIdentity(), stdin=stdin, stdout=output, interactive=True)
+        )
+        typing.write("/subscribe breaking\n/breaking Gempa di Palu | Gempa M6 di Palu.\n")
+        typing.flush()
+        await _until(lambda: "[Kirim: /confirm " in output.getvalue())
+        typing.write(f"/confirm {console_draft_code(output.getvalue())}\n")
+        typing.flush()
+        done = "Selesai: terkirim 1 · gagal 0 · chat hilang 0. Rincian: /status 1"
+        # Printed while the chat is open, after the push it counts.
+        await _until(lambda: done in output.getvalue())
+        shown = output.getvalue()
+        assert shown.index("#1 [BERITA TERKINI] Gempa di Palu") < shown.index(done)
+        typing.close()
+        await asyncio.wait_for(chat, 10)
+        stdin.close()
+    assert output.getvalue().count("Selesai: terkirim") == 1
+    assert output.getvalue().count("Antre ") == 1  # the answer to Send, and no other update

@@ -85,8 +85,7 @@ def test_a_push_lands_above_a_half_typed_line_and_log_records_go_to_the_file(
 
     terminal.type("/latest na")
     terminal.wait_for_prompt("meja> /latest na")
-    posted = newsbot("chat", "--admin", stdin=f"/breaking #nasional {PUSH_TITLE} | Isi.\n")
-    assert posted.returncode == 0, posted.stderr
+    newsbot.post_breaking(f"#nasional {PUSH_TITLE} | Isi.")
     push_line = f"#3 [{translate('id', 'badge.breaking')}] {PUSH_TITLE}"
     terminal.wait_for_text(push_line)
     terminal.wait_for_prompt("meja> /latest na")

@@ -92,7 +92,8 @@ async def test_read_button_in_a_private_chat_comes_back_as_a_command(
 
     [shown] = await tg.answered(USER)
     assert "Kabar ekonomi pekan ini" in shown
-    assert tg.api.of_method("answerCallbackQuery")
+    # The button's spinner is stopped once the answer is out.
+    await wait_until(lambda: bool(tg.api.of_method("answerCallbackQuery")))
 
 
 async def test_tappable_read_command_and_deep_link_open_the_story(tg: TelegramHarness) -> None:

@@ -376,14 +376,14 @@ async def test_a_corrected_breaking_story_is_edited_in_each_chat_it_reached(
     await subscribe(tg, READER, "breaking")
     await subscribe(tg, GROUP, "nasional")
     await subscribe(tg, CHANNEL, "breaking")
-    answer = await tg.ask(admin, "/breaking Tanggul jebol di Demak | Ratusan rumah terendam.")
+    answer = await tg.post_breaking(admin, "Tanggul jebol di Demak | Ratusan rumah terendam.")
     assert "3 chat" in answer
     await wait_until(lambda: all(tg.api.sent(chat) for chat in (READER, GROUP, CHANNEL)))
     delivered = {
         chat: tg.api.sent(chat)[0].params["_message_id"] for chat in (READER, GROUP, CHANNEL)
     }
 
-    answer = await tg.ask(admin, "/breaking Tanggul jebol di Demak | Ribuan rumah terendam.")
+    answer = await tg.post_breaking(admin, "Tanggul jebol di Demak | Ribuan rumah terendam.")
     assert "disunting" in answer
 
     def edits() -> list[tuple[int, int, str]]:

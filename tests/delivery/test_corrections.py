@@ -35,19 +35,26 @@ async def test_a_corrected_breaking_story_is_edited_in_every_chat_that_got_it(
     await platform.say("/subscribe nasional", chat="21")
     await platform.say("/subscribe breaking", chat="22")
     await platform.say("/follow banjir", chat="23")
-    stored = await platform.say_text(
-        "/breaking Banjir Jakarta | Air setinggi 1 meter di Kampung Melayu.", user=ADMIN
+    stored = await platform.post_breaking(
+        "Banjir Jakarta | Air setinggi 1 meter di Kampung Melayu.", user=ADMIN
     )
-    assert "3 chat" in stored
+    assert "3 chat" in stored.plain_text()
     worker = app.delivery_worker(platform)
     assert await worker.deliver_due() == 3
     delivered = {message.chat.chat_id: message.message_id for message in platform.sent}
     assert sorted(delivered) == ["21", "22", "23"]
 
     clock.advance(5 * 60)
-    corrected = await platform.say_text(
+    # The draft of the same headline says it is a correction, and of how many copies.
+    draft_of_correction = await platform.say_text(
         "/breaking Banjir Jakarta | Air setinggi 2 meter di Kampung Melayu.", user=ADMIN
     )
+    assert "jadi ini ralat: 3 pesan terkirim akan disunting" in draft_of_correction
+    corrected = (
+        await platform.post_breaking(
+            "Banjir Jakarta | Air setinggi 2 meter di Kampung Melayu.", user=ADMIN
+        )
+    ).plain_text()
     assert "disunting" in corrected
     assert "3 chat" in corrected
     assert await worker.deliver_due() == 3
@@ -74,7 +81,7 @@ async def test_a_corrected_breaking_story_is_edited_in_every_chat_that_got_it(
 
     # A second correction edits every copy again; a repeat of it changes nothing.
     clock.advance(60)
-    await platform.say("/breaking Banjir Jakarta | Air mulai surut.", user=ADMIN)
+    await platform.post_breaking("Banjir Jakarta | Air mulai surut.", user=ADMIN)
     again = await platform.say_text("/breaking Banjir Jakarta | Air mulai surut.", user=ADMIN)
     assert "sudah tersimpan" in again
     assert await worker.deliver_due() == 3

@@ -204,10 +204,10 @@ async def test_breaking_news_goes_at_once_in_quiet_hours_and_in_digest_mode(
     await platform.say("/digest 18.30", chat="22")
 
     regular = await publish(app, clock, "Rapat DPR ditunda", "nasional")
-    stored = await platform.say_text(
-        "/breaking Gempa M6,1 guncang Banten | Tidak berpotensi tsunami.", user="1"
+    sent = await platform.post_breaking(
+        "Gempa M6,1 guncang Banten | Tidak berpotensi tsunami.", user="1"
     )
-    assert "3 chat" in stored
+    assert "3 chat" in sent.plain_text()
     assert await deliver() == (5, 0)
 
     for chat_id in ("20", "21", "22"):

@@ -1,4 +1,5 @@
-"""/breaking: only NEWSBOT_ADMINS, stored in a section, queued for its and `breaking`'s chats."""
+"""/breaking: only NEWSBOT_ADMINS, stored in a section once sent, queued for its and
+`breaking`'s chats."""
 
 from __future__ import annotations
 
@@ -32,12 +33,12 @@ async def test_admin_story_goes_to_its_section_and_breaking_subscribers_once(
     await platform.say_text("/subscribe breaking", chat="11")
     await platform.say_text("/subscribe internasional breaking", chat="12")
     await platform.say_text("/subscribe nasional", chat="13")
-    text = await platform.say_text(
-        "/breaking #internasional Gempa di Jepang | Gempa M7 mengguncang Tokyo. "
+    reply = await platform.post_breaking(
+        "#internasional Gempa di Jepang | Gempa M7 mengguncang Tokyo. "
         "| https://contoh.id/gempa?utm_source=x",
         user=ADMIN,
     )
-    assert "disimpan di rubrik Internasional dan akan dikirim ke 3 chat" in text
+    assert "disimpan di rubrik Internasional dan akan dikirim ke 3 chat" in reply.plain_text()
     [article] = await app.storage.articles.latest(section=None, terms=[], limit=1)
     assert (article.title, article.section, article.breaking) == (
         "Gempa di Jepang",
@@ -52,7 +53,8 @@ async def test_admin_story_goes_to_its_section_and_breaking_subscribers_once(
 
 async def test_without_a_section_the_default_is_used(platform: FakePlatform, app: App) -> None:
     await platform.say_text("/subscribe nasional", chat="13")
-    text = await platform.say_text("/breaking Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
+    reply = await platform.post_breaking("Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
+    text = reply.plain_text()
     assert "rubrik Nasional" in text
     assert "1 chat" in text
     [article] = await app.storage.articles.latest(section="nasional", terms=[], limit=1)
@@ -73,13 +75,13 @@ async def test_bad_breaking_input_stores_nothing(platform: FakePlatform, app: Ap
 
 async def test_the_same_breaking_post_twice_is_sent_once(platform: FakePlatform, app: App) -> None:
     await platform.say_text("/subscribe nasional", chat="13")
-    await platform.say_text("/breaking Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
-    again = await platform.say_text("/breaking Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
-    assert "sudah tersimpan" in again
-    corrected = await platform.say_text(
-        "/breaking Banjir Jakarta | Air setinggi 2 meter.", user=ADMIN
-    )
+    await platform.post_breaking("Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
+    # The same story again gets no draft at all: there is nothing to send.
+    again = await platform.say("/breaking Banjir Jakarta | Air setinggi 1 meter.", user=ADMIN)
+    assert "sudah tersimpan" in again.plain_text()
+    assert again.buttons == ()
+    corrected = await platform.post_breaking("Banjir Jakarta | Air setinggi 2 meter.", user=ADMIN)
     # Not delivered yet: the pending push will carry the corrected text, nothing to edit.
-    assert "diperbarui. Belum ada pesan terkirim yang perlu disunting" in corrected
+    assert "diperbarui. Belum ada pesan terkirim yang perlu disunting" in corrected.plain_text()
     assert await app.storage.articles.count() == 1
     assert await app.storage.outbox.status_counts() == {"pending": 1}

@@ -114,10 +114,15 @@ class TelegramAdapter:
             for spec in commands
             if spec.permission is Permission.ANYONE and not spec.chat_settings
         )
+        # Admin commands a button may carry (the desk's Send and Cancel), answered in the chat
+        # where it was pressed; the dispatcher checks the presser is a bot admin.
+        self._admin_buttons = frozenset(
+            spec.name for spec in commands if spec.permission is Permission.BOT_ADMIN
+        )
         self._chats = chats
         self._clock = clock
         self.budget = SendBudget(
-            sends_per_second=settings.telegram_sends_per_second, interval=self._send_interval
+            sends_per_second=settings.telegram_sends_per_second, interval=self.send_interval
         )
         configured_secret = settings.telegram_webhook_secret
         self._webhook_secret = (
@@ -298,7 +303,7 @@ class TelegramAdapter:
             await self._answer(chat, ChatKind.PRIVATE, await self._sink.not_a_command(chat))
 
     async def _on_callback(self, query: CallbackQuery) -> None:
-        incoming = command_from_callback(query, linkable=self._linkable)
+        incoming = command_from_callback(query, linkable=self._linkable, admin=self._admin_buttons)
         if incoming is not None:
             await self._handle(incoming)
         with contextlib.suppress(tg_error.TelegramError):
@@ -437,7 +442,7 @@ class TelegramAdapter:
         """
         destination = _Destination(int(chat.chat_id), reply_to, thread_id)
         try:
-            await self._send_messages(
+            sent = await self._send_messages(
                 destination,
                 self._render(reply, kind),
                 lane=Lane.ANSWER,
@@ -445,6 +450,9 @@ class TelegramAdapter:
             )
         except tg_error.TelegramError as error:
             logger.warning("could not answer in %s: %s", chat, error)
+            return
+        if reply.follow_up is not None and sent:
+            reply.follow_up.shown(_EditedInPlace(self, chat, str(sent[0])))
 
     # Sending -----------------------------------------------------------------------------
 
@@ -515,13 +523,16 @@ class TelegramAdapter:
             raise delivery_error(error) from error
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        """Delete a message sent earlier."""
+        """Delete a message sent earlier; one already gone (deleted in the chat) counts."""
         try:
             await self.application.bot.delete_message(_telegram_id(chat), int(message_id))
+        except tg_error.BadRequest as error:
+            if "message to delete not found" not in error.message.lower():
+                raise delivery_error(error) from error
         except tg_error.TelegramError as error:
             raise delivery_error(error) from error
 
-    def _send_interval(self, chat: ChatRef) -> float:
+    def send_interval(self, chat: ChatRef) -> float:
         """1 s between messages to a private chat, 3 s to a group or channel (by default)."""
         if _telegram_id(chat) > 0:
             return 1.0 / self._settings.telegram_private_sends_per_second
@@ -529,7 +540,9 @@ class TelegramAdapter:
 
     def _render(self, reply: Reply, kind: ChatKind) -> list[TelegramMessage]:
         style = ButtonStyle(
-            private_chat=kind is ChatKind.PRIVATE, bot_username=self.application.bot.username
+            private_chat=kind is ChatKind.PRIVATE,
+            bot_username=self.application.bot.username,
+            in_chat=self._admin_buttons,
         )
         return render_reply(reply, style)
 
@@ -605,6 +618,26 @@ class TelegramAdapter:
             read_timeout=self._settings.telegram_send_timeout_seconds,
         )
         return text.message_id
+
+
+class _EditedInPlace:
+    """An answer kept up to date by editing it (the desk's live counters), no more often than
+    the chat may be sent to."""
+
+    def __init__(self, adapter: TelegramAdapter, chat: ChatRef, message_id: str) -> None:
+        self._adapter = adapter
+        self._chat = chat
+        self._message_id = message_id
+
+    @property
+    def min_interval(self) -> float:
+        """Telegram's least interval for the chat: an edit counts like a message."""
+        return self._adapter.send_interval(self._chat)
+
+    async def update(self, reply: Reply, *, final: bool) -> None:
+        """Edit the answer to show `reply`, in a slot of the budget like any correction."""
+        await self._adapter.budget.take(self._chat, Lane.CORRECTION)
+        await self._adapter.edit(self._chat, self._message_id, reply)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text
+from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text, parse_command_text
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,13 @@ class ButtonStyle:
     In a private chat a button's command comes back as a callback and the answer lands in the
     same chat. In groups and channels pressing "Read" must not post a whole article for
     everyone, so the button opens the reader's private chat with the bot instead (a /start
-    deep link), when the bot's username is known.
+    deep link), when the bot's username is known. Commands in `in_chat` (the desk's Send and
+    Cancel) are answered where they were pressed, in every chat.
     """
 
     private_chat: bool
     bot_username: str | None
+    in_chat: frozenset[str] = frozenset()
 
 
 def render_reply(reply: Reply, style: ButtonStyle) -> list[TelegramMessage]:
@@ -107,7 +109,8 @@ def render_reply(reply: Reply, style: ButtonStyle) -> list[TelegramMessage]:
         if isinstance(part, StoryList):
             blocks.extend(_story_list_blocks(part, TEXT_LIMIT))
             continue
-        show_command = f"/read {part.article_id}" not in button_commands
+        # A preview (a story not stored yet) has no number to show.
+        show_command = not part.preview and f"/read {part.article_id}" not in button_commands
         if part is photo_card and not messages and not blocks:
             caption = _fitted_card(part, CAPTION_LIMIT, show_command=show_command)
             messages.append(TelegramMessage(html=caption, photo_url=part.image_url))
@@ -208,7 +211,9 @@ def _shorter(text: str) -> str:
 
 
 def _inline_button(button: Button, style: ButtonStyle) -> InlineButton | None:
-    if not style.private_chat and style.bot_username:
+    parsed = parse_command_text(button.command)
+    in_chat = parsed is not None and parsed[0] in style.in_chat
+    if not style.private_chat and style.bot_username and not in_chat:
         payload = command_suffix_form(button.command)
         if payload is not None and len(payload) <= START_PAYLOAD_LIMIT:
             return InlineButton(

@@ -94,8 +94,14 @@ def command_from_message(
     )
 
 
-def command_from_callback(query: CallbackQuery, *, linkable: Container[str]) -> Incoming | None:
-    """The command a pressed button carries; None for stale or foreign button data."""
+def command_from_callback(
+    query: CallbackQuery, *, linkable: Container[str], admin: Container[str] = ()
+) -> Incoming | None:
+    """The command a pressed button carries; None for stale or foreign button data.
+
+    Our buttons carry commands that change nothing (`linkable`), and the desk's Send and Cancel
+    (`admin` commands: the dispatcher refuses them to whoever is not a bot admin).
+    """
     message = query.message
     if message is None or not query.data:
         return None
@@ -104,8 +110,8 @@ def command_from_callback(query: CallbackQuery, *, linkable: Container[str]) -> 
         return None
     name, _, args = parsed
     name, args = expand_command(name, args, linkable)
-    if name not in linkable:
-        # Our buttons carry only commands that change nothing; anything else was not ours.
+    if name not in linkable and name not in admin:
+        # Not a command our buttons carry: the data was not ours.
         return None
     topic = isinstance(message, Message) and message.is_topic_message
     thread_id = message.message_thread_id if topic and isinstance(message, Message) else None
