@@ -94,7 +94,8 @@ async def test_a_draft_is_previewed_sent_with_a_button_and_its_counters_edited_l
     assert answer.startswith(
         "Berita terkini #1 disimpan di rubrik Nasional dan akan dikirim ke 4 chat.\nAntre "
     )
-    assert tg.api.of_method("answerCallbackQuery")
+    # The button's spinner is stopped once the answer is out.
+    await wait_until(lambda: bool(tg.api.of_method("answerCallbackQuery")))
     answer_id = tg.api.sent(ADMIN)[-1].params["_message_id"]
     final = (
         "Berita terkini #1 disimpan di rubrik Nasional dan akan dikirim ke 4 chat.\n"
