@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from storage.models import ChatRef
@@ -72,6 +73,9 @@ class ArticleCard:
     image_url: str | None = None
     badge: str = ""
     preview: bool = False
+    # When it was published (aware), for platforms that show a timestamp of their own (Discord
+    # embeds); `time_label` is what every platform prints.
+    published_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

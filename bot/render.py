@@ -65,6 +65,7 @@ class ArticleRenderer:
             else "",
             image_url=article.image_url,
             badge=translate(language, "badge.breaking") if article.breaking else "",
+            published_at=article.published_at,
         )
 
     def push(self, article: Article, language: str) -> Reply:

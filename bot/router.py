@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,39 @@ class UsageError(UserError):
         super().__init__("error.usage")
 
 
+class ParamKind(enum.Enum):
+    """What a command's parameter holds, so that a platform with typed options can ask for it."""
+
+    TEXT = "text"
+    SECTION = "section"  # a section's slug or name; offered from the configured sections
+    INTEGER = "integer"
+    STORY = "story"  # a story's number; offered by title from the archive as the user types
+    CHAT = "chat"  # another chat the command is aimed at (a Discord channel); never in the text
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a command.
+
+    The console and Telegram read a command's arguments as text; a platform with typed options
+    (Discord) asks for each parameter and writes the text back with `CommandSpec.text_args`.
+    `prefix` is what comes before the value in that text (`#` of a section, `| ` between the
+    fields of /breaking); `choices` are fixed values (`id`, `en`), or for a section the values
+    offered besides the sections (`all`).
+    """
+
+    name: str
+    kind: ParamKind = ParamKind.TEXT
+    required: bool = False
+    prefix: str = ""
+    choices: tuple[str, ...] = ()
+
+
+# The chat a chat-settings command is aimed at when it is not the one it is typed in (a
+# Discord channel named in the command).
+CHANNEL = Param("channel", ParamKind.CHAT)
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     """A command: its name, handler, who may run it, and its i18n description and usage keys."""
@@ -54,6 +87,7 @@ class CommandSpec:
     chat_settings: bool = False
     # What a user who may not run it is told (the i18n key; it may name the command).
     refusal_key: str | None = None
+    params: tuple[Param, ...] = ()
 
     def description(self, language: str) -> str:
         """The one-line description shown by /help and the platforms' command menus."""
@@ -62,6 +96,26 @@ class CommandSpec:
     def usage(self, language: str) -> str:
         """The usage line, `/name` alone for a command without arguments."""
         return translate(language, self.usage_key) if self.usage_key else f"/{self.name}"
+
+    def param_description(self, param: Param, language: str) -> str:
+        """What a parameter is for, in one short line (`cmd.<name>.param.<param>` in i18n)."""
+        return translate(language, f"cmd.{self.name}.param.{param.name}")
+
+    def text_args(self, values: Mapping[str, object]) -> str:
+        """The arguments as a reader would have typed them, from typed option values.
+
+        Parameters are written in their declared order with their prefixes; absent or empty
+        values and the CHAT parameter (the adapter aims the command itself) are left out.
+        """
+        words = []
+        for param in self.params:
+            value = values.get(param.name)
+            if param.kind is ParamKind.CHAT or value is None:
+                continue
+            text = " ".join(str(value).split())
+            if text:
+                words.append(f"{param.prefix}{text}")
+        return " ".join(words)
 
 
 class Router:
@@ -78,12 +132,19 @@ class Router:
         usage: bool = False,
         chat_settings: bool = False,
         refusal_key: str | None = None,
+        params: Sequence[Param] = (),
     ) -> Callable[[Handler], Handler]:
         """Register the decorated handler as `/name`; its texts are `cmd.<name>.*` in i18n.
 
         `refusal_key` replaces the permission's usual refusal (`error.not_admin`, which speaks of
-        posting breaking news, and `error.not_manager`).
+        posting breaking news, and `error.not_manager`). `params` declares the arguments, in
+        the order the text form takes them.
         """
+        names = [param.name for param in params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"/{name} declares a parameter twice: {names}")
+        if sum(param.kind is ParamKind.CHAT for param in params) > 1:
+            raise ValueError(f"/{name} declares more than one chat parameter")
 
         def register(handler: Handler) -> Handler:
             self.specs.append(
@@ -95,6 +156,7 @@ class Router:
                     usage_key=f"cmd.{name}.usage" if usage else None,
                     chat_settings=chat_settings,
                     refusal_key=refusal_key,
+                    params=tuple(params),
                 )
             )
             return handler

@@ -15,7 +15,7 @@ from bot.desk import DESK_ACTIONS, DeliveryCounts, LiveState, counters_text, par
 from bot.i18n import translate
 from bot.platform import DELETE_WINDOW
 from bot.render import shorten
-from bot.router import Handler, Permission, Router, UsageError
+from bot.router import Handler, Param, ParamKind, Permission, Router, UsageError
 from handlers.news import find_story
 from storage.models import Article, AuditEntry, DeliveryKind, PublishOutcome, Retraction
 
@@ -27,14 +27,31 @@ AUDIT_MAX = 50
 TITLE_CHARS = 80
 
 
-def _desk_command(name: str) -> Callable[[Handler], Handler]:
+def _desk_command(name: str, *params: Param) -> Callable[[Handler], Handler]:
     """A desk command: for bot admins only; a refusal names the command."""
     return router.command(
-        name, permission=Permission.BOT_ADMIN, usage=True, refusal_key="error.admin_only"
+        name,
+        permission=Permission.BOT_ADMIN,
+        usage=True,
+        refusal_key="error.admin_only",
+        params=params,
     )
 
 
-@router.command("breaking", permission=Permission.BOT_ADMIN, usage=True)
+STORY = Param("id", ParamKind.STORY, required=True)
+
+
+@router.command(
+    "breaking",
+    permission=Permission.BOT_ADMIN,
+    usage=True,
+    params=(
+        Param("section", ParamKind.SECTION, prefix="#"),
+        Param("headline", required=True),
+        Param("text", required=True, prefix="| "),
+        Param("link", prefix="| "),
+    ),
+)
 async def breaking(cmd: Command, deps: Deps) -> Reply:
     """Draft a breaking story: a preview as readers will see it, whom it will reach, and
     Send/Cancel buttons. Nothing is stored as a story until it is sent.
@@ -78,7 +95,7 @@ async def breaking(cmd: Command, deps: Deps) -> Reply:
     )
 
 
-@_desk_command("confirm")
+@_desk_command("confirm", Param("code", required=True))
 async def confirm(cmd: Command, deps: Deps) -> Reply:
     """Send a draft. The answer then shows the story's delivery counters as they change."""
     if not cmd.args.strip():
@@ -119,7 +136,7 @@ async def confirm(cmd: Command, deps: Deps) -> Reply:
     )
 
 
-@_desk_command("cancel")
+@_desk_command("cancel", Param("code", required=True))
 async def cancel(cmd: Command, deps: Deps) -> Reply:
     """Cancel a draft: it will never be sent."""
     if not cmd.args.strip():
@@ -128,7 +145,9 @@ async def cancel(cmd: Command, deps: Deps) -> Reply:
     return Reply.text(translate(cmd.language, "cancel.done", code=draft.code))
 
 
-@_desk_command("correct")
+@_desk_command(
+    "correct", STORY, Param("headline", required=True), Param("text", required=True, prefix="| ")
+)
 async def correct(cmd: Command, deps: Deps) -> Reply:
     """`/correct ID new headline | new text`: every delivered copy is edited.
 
@@ -150,7 +169,7 @@ async def correct(cmd: Command, deps: Deps) -> Reply:
     return Reply.text(translate(cmd.language, "correct.done", id=article.id, count=result.queued))
 
 
-@_desk_command("retract")
+@_desk_command("retract", STORY, Param("reason"))
 async def retract(cmd: Command, deps: Deps) -> Reply:
     """`/retract ID [reason]`: the story leaves /latest and /read, its copies are deleted where
     the platform still allows it, and the answer says how many could not be."""
@@ -200,7 +219,7 @@ def _retraction_text(article: Article, retraction: Retraction, language: str) ->
     return "\n".join(lines)
 
 
-@_desk_command("status")
+@_desk_command("status", STORY)
 async def status(cmd: Command, deps: Deps) -> Reply:
     """The delivery of one story per platform: pushes, edits and deletions, by state."""
     number = cmd.args.strip()
@@ -257,7 +276,7 @@ async def status(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@_desk_command("audit")
+@_desk_command("audit", Param("count", ParamKind.INTEGER))
 async def audit(cmd: Command, deps: Deps) -> Reply:
     """The last desk actions, newest first: when, who, what, on which story."""
     argument = cmd.args.strip()

@@ -11,7 +11,7 @@ from bot.delivery.policy import next_local_time, release_time
 from bot.deps import Deps
 from bot.i18n import LANGUAGES, translate
 from bot.render import shorten
-from bot.router import Permission, Router, UsageError
+from bot.router import CHANNEL, Param, Permission, Router, UsageError
 from storage.models import AuditEntry, DeliveryMode, QuietHours
 
 router = Router()
@@ -40,7 +40,13 @@ _DASH = "\u2013"
 ECHO_CHARS = 20
 
 
-@router.command("lang", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "lang",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("language", required=True, choices=tuple(LANGUAGES)), CHANNEL),
+)
 async def lang(cmd: Command, deps: Deps) -> Reply:
     """Set the chat's UI language; the answer is already in the new language."""
     language = _LANGUAGE_WORDS.get(cmd.args.strip().lower())
@@ -54,7 +60,13 @@ async def lang(cmd: Command, deps: Deps) -> Reply:
     return Reply.text(translate(language, "lang.set"))
 
 
-@router.command("digest", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "digest",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("time"), CHANNEL),
+)
 async def digest(cmd: Command, deps: Deps) -> Reply:
     """Switch the chat between instant pushes and one digest a day at a local time.
 
@@ -85,7 +97,13 @@ async def digest(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@router.command("quiet", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "quiet",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("hours"), CHANNEL),
+)
 async def quiet(cmd: Command, deps: Deps) -> Reply:
     """Hold regular pushes during local hours and send them after, as one digest.
 

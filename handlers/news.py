@@ -6,7 +6,7 @@ from bot.chat import Command, Reply, Text, UserError
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.render import shorten
-from bot.router import Router, UsageError
+from bot.router import Param, ParamKind, Router, UsageError
 from bot.settings import BREAKING_SLUG
 from storage import search_text
 from storage.models import Article
@@ -22,7 +22,11 @@ MAX_ARTICLE_ID_DIGITS = 18
 ID_ECHO_CHARS = 24
 
 
-@router.command("latest", usage=True)
+@router.command(
+    "latest",
+    usage=True,
+    params=(Param("section", ParamKind.SECTION), Param("query", ParamKind.TEXT)),
+)
 async def latest(cmd: Command, deps: Deps) -> Reply:
     """Up to five newest stories, of a section if the first words name one, matching the rest.
 
@@ -70,7 +74,7 @@ async def latest(cmd: Command, deps: Deps) -> Reply:
     return Reply(parts=(*parts, *cards))
 
 
-@router.command("read", usage=True)
+@router.command("read", usage=True, params=(Param("id", ParamKind.STORY, required=True),))
 async def read(cmd: Command, deps: Deps) -> Reply:
     """The whole story with this number; a withdrawn one is said to be withdrawn."""
     article = await find_story(cmd.args, deps, include_retracted=True)

@@ -6,7 +6,7 @@ from bot.chat import Command, Reply, Text, UserError
 from bot.deps import Deps
 from bot.i18n import translate
 from bot.render import shorten
-from bot.router import Permission, Router, UsageError
+from bot.router import CHANNEL, Param, ParamKind, Permission, Router, UsageError
 from handlers.chat_settings import delivery_mode_lines
 from storage import search_text
 from storage.models import AuditEntry, DeliveryMode, KeywordFollow, SubscriptionChange
@@ -67,7 +67,13 @@ async def _audit(cmd: Command, deps: Deps, action: str, detail: str) -> None:
     )
 
 
-@router.command("subscribe", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "subscribe",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("section", ParamKind.SECTION, required=True), CHANNEL),
+)
 async def subscribe(cmd: Command, deps: Deps) -> Reply:
     """Subscribe this chat to one or more sections."""
     if not cmd.args.replace(",", " ").strip():
@@ -92,7 +98,13 @@ async def subscribe(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@router.command("unsubscribe", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "unsubscribe",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("section", ParamKind.SECTION, choices=("all",)), CHANNEL),
+)
 async def unsubscribe(cmd: Command, deps: Deps) -> Reply:
     """Stop sections, or every section with `all`; with no words, list them and say how."""
     words = cmd.args.replace(",", " ").split()
@@ -132,7 +144,7 @@ async def unsubscribe(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@router.command("subscriptions", chat_settings=True)
+@router.command("subscriptions", chat_settings=True, params=(CHANNEL,))
 async def subscriptions(cmd: Command, deps: Deps) -> Reply:
     """This chat's sections, keyword follows, and how it takes its news (instant or a daily
     digest, quiet hours)."""
@@ -162,7 +174,13 @@ async def subscriptions(cmd: Command, deps: Deps) -> Reply:
     return Reply(parts=tuple(parts))
 
 
-@router.command("follow", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "follow",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("words", required=True), CHANNEL),
+)
 async def follow(cmd: Command, deps: Deps) -> Reply:
     """Alert this chat to every new story containing all the words, in any section.
 
@@ -197,7 +215,13 @@ async def follow(cmd: Command, deps: Deps) -> Reply:
     return Reply.text("\n".join(lines))
 
 
-@router.command("unfollow", permission=Permission.CHAT_MANAGER, usage=True, chat_settings=True)
+@router.command(
+    "unfollow",
+    permission=Permission.CHAT_MANAGER,
+    usage=True,
+    chat_settings=True,
+    params=(Param("words"), CHANNEL),
+)
 async def unfollow(cmd: Command, deps: Deps) -> Reply:
     """Stop one keyword follow, or all of them with `all`; with no words, list them and ask."""
     words = " ".join(cmd.args.split())
