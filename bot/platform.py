@@ -54,8 +54,12 @@ class PlatformAdapter(Protocol):
     async def run(self, stop: asyncio.Event) -> None:
         """Receive commands and dispatch them until `stop` is set (or input ends)."""
 
-    async def send(self, chat: ChatRef, reply: Reply) -> str:
-        """Send `reply` to `chat`; the platform's id of the (first) message sent."""
+    async def send(self, chat: ChatRef, reply: Reply, *, key: str | None = None) -> str:
+        """Send `reply` to `chat`; the platform's id of the (first) message sent.
+
+        `key` names this delivery (its outbox row) and is the same when it is sent again: a
+        platform that can de-duplicate a resend (Discord's message nonce) uses it.
+        """
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier (a correction)."""

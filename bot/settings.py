@@ -129,6 +129,21 @@ class Settings(BaseSettings):
     # first); a send given up too early may have arrived, and is then not simply sent again.
     telegram_send_timeout_seconds: float = Field(default=30.0, gt=0)
     discord_token: SecretStr | None = None
+    # Discord's REST base URL (`.../api/v10`); the gateway's address comes from it. For a proxy
+    # or a test server; unset means Discord's own.
+    discord_api_url: str | None = None
+    # A guild (server) id: commands are synced to it alone, which is instant (for development);
+    # unset, they are synced globally.
+    discord_guild: int | None = Field(default=None, gt=0)
+    # Publish pushes in announcement channels to the servers that follow them.
+    discord_crosspost: bool = False
+    # Under Discord's 50 requests/s for a bot, leaving room for its own calls (interactions,
+    # gateway-related REST), and its 5 messages per 5 s in one channel.
+    discord_sends_per_second: float = Field(default=25.0, gt=0)
+    discord_channel_sends_per_second: float = Field(default=1.0, gt=0)
+    # How long a send waits for Discord's answer; a timed-out send is sent again with the
+    # same nonce, which Discord de-duplicates.
+    discord_send_timeout_seconds: float = Field(default=30.0, gt=0)
     # NoDecode: a comma-separated list, not JSON.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     language: Literal["id", "en"] = "id"
@@ -235,7 +250,7 @@ class Settings(BaseSettings):
                 )
         return admins
 
-    @field_validator("telegram_api_url", "telegram_webhook_url")
+    @field_validator("telegram_api_url", "telegram_webhook_url", "discord_api_url")
     @classmethod
     def _url_is_http(cls, url: str | None) -> str | None:
         if url is not None and not re.match(r"^https?://[^/\s]+", url):

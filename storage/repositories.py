@@ -299,6 +299,16 @@ class AuditRepository(Protocol):
         """The newest entries (of these actions, if given), newest first."""
 
 
+class CommandSyncRepository(Protocol):
+    """What command definitions each platform was last given, so unchanged ones are not resent."""
+
+    async def last_digest(self, platform: Platform, scope: str) -> str | None:
+        """The digest of the definitions last sent to `platform` for `scope`, if any."""
+
+    async def record(self, platform: Platform, scope: str, digest: str, *, now: datetime) -> None:
+        """Remember that the definitions with `digest` were sent."""
+
+
 class DraftRepository(Protocol):
     """Breaking stories written but not sent yet (the desk's drafts)."""
 

@@ -10,6 +10,7 @@ from storage.repositories import (
     ArticleRepository,
     AuditRepository,
     ChatRepository,
+    CommandSyncRepository,
     DigestRepository,
     DraftRepository,
     OutboxRepository,
@@ -30,6 +31,7 @@ class Storage:
     digests: DigestRepository
     audit: AuditRepository
     drafts: DraftRepository
+    command_syncs: CommandSyncRepository
     close: Callable[[], Awaitable[None]]
 
 

@@ -359,7 +359,7 @@ class ConsoleAdapter:
         finally:
             stopping.cancel()
 
-    async def send(self, chat: ChatRef, reply: Reply) -> str:
+    async def send(self, chat: ChatRef, reply: Reply, *, key: str | None = None) -> str:
         """Print a push for this console chat."""
         if chat != self.chat:
             # The worker of a console chat claims only that chat's rows; keep any other row.

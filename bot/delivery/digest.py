@@ -164,7 +164,9 @@ class DigestSender:
     async def _send(self, claim: DigestClaim, reply: Reply) -> bool:
         """Send the digest of a claim whose turn it is, and record it; whether it was sent."""
         try:
-            message_id = await self._adapter.send(claim.chat, reply)
+            # Claimed again after a crash, the same rows make the same key.
+            key = f"nbd{min(item.id for item in claim.items)}"
+            message_id = await self._adapter.send(claim.chat, reply, key=key)
         except DeliveryError as error:
             await self._handle_failure(claim, error)
             return False

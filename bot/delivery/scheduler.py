@@ -367,7 +367,7 @@ class DeliveryScheduler:
         slot.result()
         try:
             if outgoing.replaces is None:
-                return await self._adapter.send(item.chat, outgoing.reply)
+                return await self._adapter.send(item.chat, outgoing.reply, key=f"nb{item.id}")
             if outgoing.delete:
                 await self._adapter.delete(item.chat, outgoing.replaces)
             else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionRepository
 from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository
+from storage.sqlite.command_syncs import SqliteCommandSyncRepository
 from storage.sqlite.database import SqliteDatabase, unusable
 from storage.sqlite.digests import SqliteDigestRepository
 from storage.sqlite.drafts import SqliteDraftRepository
@@ -42,5 +43,6 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         digests=SqliteDigestRepository(database),
         audit=SqliteAuditRepository(database),
         drafts=SqliteDraftRepository(database),
+        command_syncs=SqliteCommandSyncRepository(database),
         close=database.close,
     )

@@ -245,6 +245,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             article_id INTEGER REFERENCES articles(id)
         )""",
     ),
+    # 6: the command definitions last sent to a platform, per scope (global or one Discord
+    # guild), as a digest: a start with unchanged commands sends none (Discord limits how
+    # often commands may be created).
+    (
+        """CREATE TABLE command_syncs (
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (platform, scope)
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -456,8 +456,9 @@ class TelegramAdapter:
 
     # Sending -----------------------------------------------------------------------------
 
-    async def send(self, chat: ChatRef, reply: Reply) -> str:
-        """Push `reply` to `chat`; the id of the first message sent.
+    async def send(self, chat: ChatRef, reply: Reply, *, key: str | None = None) -> str:
+        """Push `reply` to `chat`; the id of the first message sent. (`sendMessage` has no
+        idempotency key: `key` is not used.)
 
         The delivery scheduler has taken the first message's slot from the budget; any further
         message (a story too long for one) takes its own.
