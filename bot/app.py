@@ -33,10 +33,12 @@ from bot.render import ArticleRenderer
 from bot.router import Dispatcher
 from bot.sections import SectionCatalog
 from bot.settings import Settings
+from bot.suggestions import Suggester
 from handlers import build_router
 from storage import Storage, open_storage
 
 if TYPE_CHECKING:
+    from bot.adapters.discord import DiscordAdapter
     from bot.adapters.telegram import TelegramAdapter
 
 logger = logging.getLogger(__name__)
@@ -70,10 +72,6 @@ def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
 def _is_process_terminal(stdin: TextIO, stdout: TextIO) -> bool:
     """Both streams are this process's own, and a terminal: what prompt_toolkit draws on."""
     return stdin is sys.stdin and stdout is sys.stdout and stdin.isatty() and stdout.isatty()
-
-
-class PlatformNotAvailableError(Exception):
-    """A platform token is set, but this version cannot connect to that platform."""
 
 
 @dataclass(frozen=True)
@@ -187,21 +185,25 @@ class App:
         With a platform, SIGINT and SIGTERM end it cleanly: updates already
         received are answered and sends under way finish before the process exits.
         """
+        adapters: list[ConnectedPlatform] = []
+        if self.settings.telegram_token is not None:
+            adapters.append(self.telegram_adapter())
         if self.settings.discord_token is not None:
-            raise PlatformNotAvailableError(
-                "Discord support is not in this version yet; unset NEWSBOT_DISCORD_TOKEN"
-            )
-        if self.settings.telegram_token is None:
+            adapters.append(self.discord_adapter())
+        if not adapters:
             stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
             stderr.flush()
             await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
             return
         # Which file this process fills, wherever it was started from.
-        stderr.write(f"newsbot: connecting to Telegram; database {self.settings.database}\n")
+        names = " and ".join(
+            translate("en", f"platform.{adapter.platform.value}") for adapter in adapters
+        )
+        stderr.write(f"newsbot: connecting to {names}; database {self.settings.database}\n")
         stderr.flush()
         stop = asyncio.Event()
         with _stopped_by_signals(stop):
-            await self.serve(self.telegram_adapter(), stop)
+            await self.serve(*adapters, stop=stop)
 
     def telegram_adapter(self) -> TelegramAdapter:
         """The Telegram platform of this app."""
@@ -216,19 +218,46 @@ class App:
             clock=self.clock,
         )
 
-    async def serve(self, adapter: ConnectedPlatform, stop: asyncio.Event) -> None:
-        """Connect `adapter`, then receive and deliver until `stop` is set."""
-        async with adapter:
+    def discord_adapter(self) -> DiscordAdapter:
+        """The Discord platform of this app."""
+        # Imported here: the console and the CLI's other verbs never load discord.py.
+        from bot.adapters.discord import DiscordAdapter  # noqa: PLC0415 - see above
+
+        return DiscordAdapter(
+            settings=self.settings,
+            sink=self.dispatcher,
+            commands=self.deps.commands,
+            chats=self.storage.chats,
+            syncs=self.storage.command_syncs,
+            suggester=Suggester(self.deps.sections, self.storage.articles),
+            clock=self.clock,
+        )
+
+    async def serve(self, *adapters: ConnectedPlatform, stop: asyncio.Event) -> None:
+        """Connect every adapter, then receive and deliver on each until `stop` is set.
+
+        One platform that stops for good (a revoked token) stops the others cleanly too: the
+        process ends so that it can be restarted, and says why.
+        """
+        async with contextlib.AsyncExitStack() as connected:
+            for adapter in adapters:
+                await connected.enter_async_context(adapter)
             delivery = asyncio.gather(
-                self.delivery_worker(adapter).run(stop), self.digest_sender(adapter).run(stop)
+                *(self.delivery_worker(adapter).run(stop) for adapter in adapters),
+                *(self.digest_sender(adapter).run(stop) for adapter in adapters),
             )
+            runs = [asyncio.ensure_future(adapter.run(stop)) for adapter in adapters]
             try:
-                await adapter.run(stop)
+                await asyncio.wait(runs, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 stop.set()
+                ended = await asyncio.gather(*runs, return_exceptions=True)
                 await delivery
-                # Live counters edit through the adapter: stopped while it is still connected.
+                # Live counters edit through the adapters: stopped while they are connected.
                 await self.deps.desk.close()
+            for outcome in ended:
+                if isinstance(outcome, BaseException):
+                    raise outcome
 
     async def ingest(
         self, locations: Sequence[str], *, section: str | None, progress: ProgressSink

@@ -142,16 +142,19 @@ class Reply:
 
     `follow_up`, when set, asks the adapter to report the message the reply became, so that
     it can be kept up to date (the adapter calls `follow_up.shown` after sending it).
+    `private` marks an answer meant for the asker alone (a refusal, a usage line, an error): a
+    platform that can show a message to one user only (Discord's ephemeral answers) does.
     """
 
     parts: tuple[Part, ...] = ()
     buttons: tuple[Button, ...] = field(default=())
     follow_up: FollowUp | None = field(default=None, compare=False)
+    private: bool = False
 
     @classmethod
-    def text(cls, content: str) -> Reply:
+    def text(cls, content: str, *, private: bool = False) -> Reply:
         """A reply of plain text alone."""
-        return cls(parts=(Text(content),))
+        return cls(parts=(Text(content),), private=private)
 
     def plain_text(self) -> str:
         """Every part as plain text, for logs and tests."""

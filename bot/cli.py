@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from bot.adapters.console import ConsoleFiles, ConsoleIdentity
-from bot.app import App, PlatformNotAvailableError, open_app
+from bot.app import App, open_app
 from bot.chat import ChatKind
 from bot.ingest.progress import progress_for
 from bot.ingest.report import InputReport, totals_line
@@ -192,7 +192,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     except DatabaseUnusableError as error:
         print(f"newsbot: NEWSBOT_DATABASE: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    except (PlatformNotAvailableError, PlatformStartError) as error:
+    except PlatformStartError as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except PlatformLostError as error:

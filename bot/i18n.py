@@ -181,6 +181,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "platform.console": "konsol",
         "platform.telegram": "Telegram",
         "platform.discord": "Discord",
+        "discord.not_manager_there": "Anda perlu izin Manage Channels di {channel} untuk "
+        "mengubahnya.",
+        "discord.bot_missing": "Bot belum bisa mengirim berita ke {channel}: izin yang kurang: "
+        "{permissions}. Tidak ada yang disimpan.",
         "draft.reach": "Akan dikirim ke {count} chat: {platforms}.",
         "draft.reach:0": "Belum ada chat yang akan menerimanya; berita tetap disimpan dan bisa "
         "dicari.",
@@ -437,6 +441,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "platform.console": "console",
         "platform.telegram": "Telegram",
         "platform.discord": "Discord",
+        "discord.not_manager_there": "You need the Manage Channels permission in {channel} to "
+        "change it.",
+        "discord.bot_missing": "The bot cannot post stories in {channel} yet; it lacks: "
+        "{permissions}. Nothing was stored.",
         "draft.reach": "It will go to {count} chats: {platforms}.",
         "draft.reach:1": "It will go to 1 chat: {platforms}.",
         "draft.reach:0": "No chat will receive it yet; the story is still stored and can be "

@@ -197,23 +197,25 @@ class Dispatcher:
         spec = self._table.get(command.name)
         if spec is None:
             return Reply.text(
-                translate(command.language, "error.unknown_command", name=_echo(command.name))
+                translate(command.language, "error.unknown_command", name=_echo(command.name)),
+                private=True,
             )
         refusal = self._refusal(spec, command)
         if refusal is not None:
             logger.info("refused /%s for %s in %s", command.name, command.actor, command.chat)
-            return Reply.text(translate(command.language, refusal, name=spec.name))
+            return Reply.text(translate(command.language, refusal, name=spec.name), private=True)
         try:
             return await spec.handler(command, self._deps)
         except UsageError:
             return Reply.text(
-                translate(command.language, "error.usage", usage=spec.usage(command.language))
+                translate(command.language, "error.usage", usage=spec.usage(command.language)),
+                private=True,
             )
         except UserError as error:
-            return Reply.text(translate(command.language, error.key, **error.values))
+            return Reply.text(translate(command.language, error.key, **error.values), private=True)
         except Exception:
             logger.exception("/%s failed for %s in %s", command.name, command.actor, command.chat)
-            return Reply.text(translate(command.language, "error.internal"))
+            return Reply.text(translate(command.language, "error.internal"), private=True)
 
     async def not_a_command(self, chat: ChatRef) -> Reply:
         """The hint for a message that is not a command, in the chat's language."""

@@ -133,7 +133,7 @@ class FakePlatform:
     async def run(self, stop: asyncio.Event) -> None:
         await stop.wait()
 
-    async def send(self, chat: ChatRef, reply: Reply) -> str:
+    async def send(self, chat: ChatRef, reply: Reply, *, key: str | None = None) -> str:
         queued = self.failures.get(chat.chat_id)
         if queued:
             error = queued.pop(0)

@@ -181,8 +181,12 @@ _NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
             "newsbot: NEWSBOT_TELEGRAM_WEBHOOK_SECRET: the webhook secret must be",
         ),
         (
-            {"NEWSBOT_DISCORD_TOKEN": "123:abc"},
-            "newsbot: Discord support is not in this version",
+            # Nothing listens on the discard port of this host.
+            {
+                "NEWSBOT_DISCORD_TOKEN": "abc",
+                "NEWSBOT_DISCORD_API_URL": "http://127.0.0.1:9/api/v10",
+            },
+            "newsbot: cannot reach Discord at http://127.0.0.1:9/api/v10",
         ),
     ],
 )

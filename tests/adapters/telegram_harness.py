@@ -113,7 +113,7 @@ async def running_bot(
     async with open_app(settings, clock=clock) as app:
         adapter = make_adapter(app, api)
         stop = asyncio.Event()
-        serving = asyncio.create_task(app.serve(adapter, stop))
+        serving = asyncio.create_task(app.serve(adapter, stop=stop))
         try:
             await wait_until(
                 lambda: (

@@ -130,7 +130,7 @@ async def test_a_chat_that_never_answers_holds_up_no_other_and_stopping_takes_2_
                 ChatRef(Platform.TELEGRAM, str(chat)), ["nasional"], now=app.clock()
             )
         stop = asyncio.Event()
-        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop))
+        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop=stop))
         await app.deps.newsroom.publish([draft("Gempa di Cianjur", published_at=app.clock())])
         await wait_until(lambda: len(api.taken) >= len(CHATS), within=60)
         others = [when for when, chat in api.taken if chat != hung]

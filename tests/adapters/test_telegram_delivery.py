@@ -354,7 +354,7 @@ async def test_a_token_refused_while_running_stops_the_bot_cleanly(settings: Set
     api = FakeBotApi()
     async with open_app(telegram_settings(settings)) as app:
         stop = asyncio.Event()
-        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop))
+        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop=stop))
         await wait_until(lambda: bool(api.of_method("getUpdates")))
         api.message_update(READER, "/sections", user_id=READER)
         await wait_until(lambda: len(api.texts(READER)) == 1)

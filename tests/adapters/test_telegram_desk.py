@@ -268,7 +268,7 @@ async def test_stopping_the_bot_mid_delivery_stops_its_counters_with_it(
     api.flood[READER] = 600  # the delivery cannot end while the bot runs
     async with open_app(telegram_settings(settings)) as app:
         stop = asyncio.Event()
-        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop))
+        serving = asyncio.create_task(app.serve(make_adapter(app, api), stop=stop))
         await wait_until(lambda: bool(api.of_method("getUpdates")))
         tg = TelegramHarness(api=api, app=app, adapter=make_adapter(app, api))
         await subscribe(tg, READER, "breaking")
