@@ -90,6 +90,13 @@ class SendBudget:
         self._held_until[chat] = max(self._held_until.get(chat, 0.0), until)
         self._changed.set()
 
+    def pause(self, seconds: float) -> None:
+        """Send nothing at all for `seconds`: the platform refuses every request (a refused
+        token, an address banned for too many invalid requests), and each one sent anyway
+        counts against us."""
+        self._next_any = max(self._next_any, self._clock() + seconds)
+        self._changed.set()
+
     def _ready_at(self, waiter: _Waiter) -> float:
         held = self._held_until.get(waiter.chat, 0.0) if waiter.mind_hold else 0.0
         if waiter.lane == Lane.ANSWER:

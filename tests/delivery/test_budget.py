@@ -78,3 +78,18 @@ async def test_a_waiter_that_gives_up_takes_no_slot() -> None:
     # (from the first send) has passed.
     order = await _take_all(budget, [("b", Lane.PUSH), ("a", Lane.PUSH)])
     assert order == ["b", "a"]
+
+
+async def test_a_pause_holds_every_chat_and_lane_until_it_ends() -> None:
+    now = [100.0]
+    budget = SendBudget(sends_per_second=None, interval=lambda _chat: 0.0, clock=lambda: now[0])
+    budget.pause(600)
+    waiting = [
+        asyncio.create_task(budget.take(_chat(name), lane))
+        for name, lane in [("a", Lane.PUSH), ("b", Lane.ANSWER)]
+    ]
+    await asyncio.sleep(0.05)
+    assert not any(task.done() for task in waiting)
+    now[0] += 600
+    budget.pause(0)  # any change wakes the budget up; the pause is over by the clock
+    await asyncio.wait_for(asyncio.gather(*waiting), 5)

@@ -29,7 +29,7 @@ from bot.adapters.discord.render import (
 )
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
 from bot.delivery.budget import Lane, SendBudget
-from bot.delivery.errors import DeliveryError, PermanentError
+from bot.delivery.errors import DeliveryError, PermanentError, RetryAfter
 from bot.i18n import translate
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.router import CommandSpec, Param, ParamKind, Permission
@@ -404,7 +404,7 @@ class DiscordAdapter:
                     )
                 )
             except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-                raise delivery_error(error) from error
+                raise self.failure(error) from error
         if self._settings.discord_crosspost:
             await self._publish(chat, sent)
         return str(sent[0].id)
@@ -434,7 +434,7 @@ class DiscordAdapter:
             arguments.setdefault("view", None)
             await channel.get_partial_message(int(message_id)).edit(**arguments)
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise delivery_error(error) from error
+            raise self.failure(error) from error
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Delete a message sent earlier; one already gone counts as deleted."""
@@ -444,7 +444,18 @@ class DiscordAdapter:
         except discord.NotFound:
             return
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise delivery_error(error) from error
+            raise self.failure(error) from error
+
+    def failure(self, error: Exception) -> DeliveryError:
+        """The delivery error for `error`. A refused token or a ban by Discord's edge (a 429
+        without Discord's own headers) refuses every request alike: every send pauses, since
+        each one sent anyway would count towards a longer ban."""
+        failure = delivery_error(error)
+        refused = isinstance(error, discord.HTTPException) and error.status in (401, 429)
+        if refused and isinstance(failure, RetryAfter):
+            logger.error("Discord refuses every request (%s): pausing every send", error)
+            self.budget.pause(failure.seconds)
+        return failure
 
     def send_interval(self, chat: ChatRef) -> float:
         """Discord's per-channel limit: 5 messages in 5 s, one a second by default."""
@@ -472,11 +483,7 @@ class _EditedResponse:
         try:
             await self._interaction.edit_original_response(**_message_arguments(messages[0]))
         except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise _as_delivery_error(error) from error
-
-
-def _as_delivery_error(error: BaseException) -> DeliveryError:
-    return delivery_error(error) if isinstance(error, Exception) else PermanentError(str(error))
+            raise self._adapter.failure(error) from error
 
 
 def _message_arguments(message: DiscordMessage) -> dict[str, Any]:
