@@ -205,7 +205,7 @@ class Dispatcher:
             logger.info("refused /%s for %s in %s", command.name, command.actor, command.chat)
             return Reply.text(translate(command.language, refusal, name=spec.name), private=True)
         try:
-            return await spec.handler(command, self._deps)
+            reply = await spec.handler(command, self._deps)
         except UsageError:
             return Reply.text(
                 translate(command.language, "error.usage", usage=spec.usage(command.language)),
@@ -216,6 +216,11 @@ class Dispatcher:
         except Exception:
             logger.exception("/%s failed for %s in %s", command.name, command.actor, command.chat)
             return Reply.text(translate(command.language, "error.internal"), private=True)
+        if spec.permission is Permission.BOT_ADMIN:
+            # What the desk says (a draft not sent yet, delivery counts, the audit log) is for
+            # its admins, even in a shared channel.
+            reply = replace(reply, private=True)
+        return reply
 
     async def not_a_command(self, chat: ChatRef) -> Reply:
         """The hint for a message that is not a command, in the chat's language."""

@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import aiohttp
 import discord
+import yarl
 from discord import app_commands
 from discord.app_commands import Choice
 
@@ -101,7 +102,8 @@ class DiscordAdapter:
             sends_per_second=settings.discord_sends_per_second, interval=self.send_interval
         )
         if settings.discord_api_url:
-            # discord.py keeps its REST base on a class; the gateway's address comes from it.
+            # discord.py keeps its REST base on a class; the gateway's address is asked of it
+            # at login.
             discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
         intents = discord.Intents.none()
         # Guild and channel create/delete events; slash commands need no message content.
@@ -132,6 +134,11 @@ class DiscordAdapter:
         await self.client.__aenter__()
         try:
             await self.client.login(self._token)
+            if self._settings.discord_api_url:
+                # discord.py connects to Discord's own gateway unless told otherwise: ask this
+                # server where its gateway is, as a sharded client would.
+                _shards, gateway, _limits = await self.client.http.get_bot_gateway()
+                discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
             await self.tree.set_translator(RouterTranslator())
             application_id = self.client.application_id
             if application_id is None:
@@ -149,7 +156,12 @@ class DiscordAdapter:
                 "Discord refused NEWSBOT_DISCORD_TOKEN (401 Unauthorized); copy the bot token "
                 "from the developer portal (Applications > your app > Bot > Reset Token)"
             ) from error
-        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+        except (
+            discord.HTTPException,
+            discord.GatewayNotFound,
+            aiohttp.ClientError,
+            OSError,
+        ) as error:
             await self.client.close()
             raise PlatformStartError(f"cannot reach Discord at {where}: {error}") from error
         except BaseException:
