@@ -9,16 +9,20 @@ import aiohttp
 import discord
 import pytest
 
-from bot.adapters.discord.errors import INVALID_REQUEST_PAUSE_SECONDS, delivery_error
+from bot.adapters.discord.errors import (
+    INVALID_REQUEST_PAUSE_SECONDS,
+    delivery_error,
+    refuses_every_request,
+)
 from bot.delivery.errors import ChatGone, PermanentError, RetryAfter, TransientError
 
 # Discord counts invalid requests (401, 403, 429) over ten minutes.
 INVALID_REQUEST_WINDOW_SECONDS = 600
 
 
-def response(status: int, reason: str) -> Mock:
+def response(status: int, reason: str, headers: dict[str, str] | None = None) -> Mock:
     """The aiohttp response discord.py's HTTPException reads its status and reason from."""
-    return Mock(spec=aiohttp.ClientResponse, status=status, reason=reason)
+    return Mock(spec=aiohttp.ClientResponse, status=status, reason=reason, headers=headers or {})
 
 
 def body(code: int, message: str, **more: Any) -> dict[str, Any]:
@@ -187,3 +191,28 @@ def test_anything_else_is_transient_and_named() -> None:
 
     assert isinstance(outcome, TransientError)
     assert "ClientException" in str(outcome)
+
+
+def test_discords_own_429_after_discord_py_gave_up_delays_that_chat_only() -> None:
+    # discord.py waits out Discord's 429 and retries five times; then it raises it as is.
+    headers = {"Via": "1.1 google", "Retry-After": "2.5"}
+    error = discord.HTTPException(
+        response(429, "Too Many Requests", headers),
+        body(0, "You are being rate limited.", retry_after=2.5, **{"global": True}),
+    )
+
+    outcome = delivery_error(error)
+
+    assert isinstance(outcome, RetryAfter)
+    assert outcome.seconds == 2.5
+    assert not refuses_every_request(error)
+
+
+def test_a_refused_token_or_an_edge_ban_refuses_every_request() -> None:
+    banned = discord.HTTPException(response(429, "Too Many Requests"), "error code: 1015")
+    refused = discord.HTTPException(response(401, "Unauthorized"), body(0, "401: Unauthorized"))
+    gone = discord.Forbidden(response(403, "Forbidden"), body(50013, "Missing Permissions"))
+
+    assert refuses_every_request(banned)
+    assert refuses_every_request(refused)
+    assert not refuses_every_request(gone)

@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.app_commands import Choice
 
 from bot.adapters.discord.commands import RouterTranslator, build_command, sync_commands
-from bot.adapters.discord.errors import delivery_error
+from bot.adapters.discord.errors import delivery_error, refuses_every_request
 from bot.adapters.discord.render import (
     DiscordMessage,
     button_custom_id,
@@ -463,8 +463,7 @@ class DiscordAdapter:
         without Discord's own headers) refuses every request alike: every send pauses, since
         each one sent anyway would count towards a longer ban."""
         failure = delivery_error(error)
-        refused = isinstance(error, discord.HTTPException) and error.status in (401, 429)
-        if refused and isinstance(failure, RetryAfter):
+        if refuses_every_request(error) and isinstance(failure, RetryAfter):
             logger.error("Discord refuses every request (%s): pausing every send", error)
             self.budget.pause(failure.seconds)
         return failure

@@ -62,12 +62,36 @@ def delivery_error(error: Exception) -> DeliveryError:
     return TransientError(f"unexpected {type(error).__name__}: {error}")
 
 
+# When Discord's own 429 gives no usable wait.
+DEFAULT_RETRY_AFTER_SECONDS = 1.0
+
+
+def refuses_every_request(error: Exception) -> bool:
+    """Whether `error` means Discord takes no request from the bot at all for now: a refused
+    token, or Cloudflare restricting the bot's address (a 429 without Discord's `Via`
+    header). Every send then pauses; one chat's queue waiting alone would not stop the rest
+    from adding invalid requests."""
+    if not isinstance(error, discord.HTTPException):
+        return isinstance(error, discord.LoginFailure)
+    return error.status == 401 or (error.status == 429 and not _from_discord(error))
+
+
+def _from_discord(error: discord.HTTPException) -> bool:
+    """The answer came through Discord's API (Discord sets `Via`), not from Cloudflare."""
+    headers = getattr(error.response, "headers", None)
+    return bool(headers and headers.get("Via"))
+
+
 def _refused(error: discord.HTTPException) -> DeliveryError:
     """Discord (or Cloudflare in front of it) answered with an HTTP error."""
     if error.status == 429:
-        # discord.py turns a 429 from Discord's API into a wait or RateLimited; it raises a
-        # bare HTTPException only for one without Discord's `Via` header: Cloudflare's
-        # restriction of the bot's IP, which retrying at once would only prolong.
+        if _from_discord(error):
+            # discord.py waited out Discord's 429 and retried, five times, and was refused
+            # each time (a broadcast over the global limit): this chat's queue waits what
+            # Discord asked, its row keeping its place.
+            return RetryAfter(_retry_after(error))
+        # Without Discord's `Via` header: Cloudflare's restriction of the bot's IP, which
+        # retrying at once would only prolong.
         return RetryAfter(INVALID_REQUEST_PAUSE_SECONDS)
     if error.status == 401:
         # The token was refused (reset, or the application deleted).
@@ -87,3 +111,12 @@ def _refused(error: discord.HTTPException) -> DeliveryError:
     # 400 Invalid Form Body, and refusals of this message alone (a 403 for content Discord's
     # filters block): sending it again would fail again.
     return PermanentError(str(error))
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    """The wait Discord's 429 asked for, from its Retry-After header."""
+    headers = getattr(error.response, "headers", None) or {}
+    try:
+        return max(float(headers.get("Retry-After", "")), 0.0)
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_SECONDS
