@@ -137,6 +137,15 @@ def test_newsbot_run_with_both_tokens_pushes_one_story_to_each_platform_once(
     assert [text for text in api.texts(TELEGRAM_READER) if NEW_STORY in text] != []
     assert len([text for text in api.texts(TELEGRAM_READER) if NEW_STORY in text]) == 1
     assert _embed_titles(discord_server.messages(DEFAULT_NEWS_CHANNEL_ID)) == [NEW_STORY]
+    [push] = [
+        call
+        for call in discord_server.calls()
+        if call["method"] == "POST"
+        and call["path"] == f"/channels/{DEFAULT_NEWS_CHANNEL_ID}/messages"
+    ]
+    assert push["json"]["allowed_mentions"] == {"parse": []}
+    assert push["json"]["nonce"].startswith("nb")
+    assert push["json"]["enforce_nonce"] is True
     assert "connecting to Telegram and Discord" in stderr
     assert "Traceback" not in stderr
     assert DEFAULT_TOKEN not in stderr
