@@ -71,6 +71,7 @@ class DiscordHarness:
     fake: FakeDiscord
     app: App
     adapter: DiscordAdapter
+    serving: asyncio.Task[None]
 
     async def command(
         self,
@@ -137,7 +138,7 @@ async def running_discord(settings: Settings, fake: FakeDiscord) -> AsyncIterato
                 )
                 if serving.done():
                     serving.result()
-                yield DiscordHarness(fake=fake, app=app, adapter=adapter)
+                yield DiscordHarness(fake=fake, app=app, adapter=adapter, serving=serving)
             finally:
                 stop.set()
                 await serving

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.chat import Command, Reply
-from bot.platform import CommandSink, PlatformStartError
+from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from tests.adapters.discord_harness import (
@@ -485,3 +485,17 @@ async def test_a_refused_token_stops_the_start_with_a_clear_error(
     with pytest.raises(PlatformStartError, match="Discord refused NEWSBOT_DISCORD_TOKEN"):
         async with running_discord(configured, fake):
             pass
+
+
+async def test_a_gateway_closed_for_good_stops_the_bot_with_a_clear_error(
+    settings: Settings, fake: FakeDiscord
+) -> None:
+    async def token_reset_while_running() -> None:
+        async with running_discord(discord_settings(settings, fake), fake) as bot:
+            # 4004: authentication failed (the token was reset while the bot ran).
+            await bot.fake.drop_gateway(code=4004)
+            async with asyncio.timeout(10):
+                await asyncio.shield(bot.serving)
+
+    with pytest.raises(PlatformLostError, match="Discord's gateway closed for good"):
+        await token_reset_while_running()
