@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -33,6 +34,10 @@ class Command:
     `can_manage_chat` is the adapter's finding (Telegram getChatMember, a channel post, Discord
     permissions) that the user may change this chat's settings; in a private chat it is True.
     `language` is the chat's UI language, set by the dispatcher before a handler runs.
+    `options` holds the values of the command's declared parameters when the platform asked
+    for each one (Discord's typed options; `args` is then those values written as text):
+    a handler whose text form is ambiguous (a query whose first word names a section, a `|`
+    inside a headline) reads them instead. Empty when the arguments were typed as text.
     """
 
     name: str
@@ -42,6 +47,7 @@ class Command:
     chat_kind: ChatKind = ChatKind.PRIVATE
     can_manage_chat: bool = True
     language: str = "id"
+    options: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def actor(self) -> str:

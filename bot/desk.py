@@ -92,16 +92,46 @@ def parse_breaking(args: str, sections: SectionCatalog, default_section: str) ->
         raise UsageError
     headline, text = fields[0], fields[1]
     link = fields[2] if len(fields) == 3 and fields[2] else None
-    section_slug = default_section
+    section_word = None
     first, _, rest = headline.partition(" ")
     if first.startswith("#") and len(first) > 1:
-        section = sections.find(first[1:])
-        if section is None:
-            known = ", ".join(section.slug for section in sections.all())
-            raise UserError("error.unknown_section", word=first[1:40], slugs=known)
-        section_slug, headline = section.slug, rest.strip()
-        if not headline:
-            raise UsageError
+        section_word, headline = first[1:], rest.strip()
+    return breaking_request(
+        sections,
+        default_section,
+        section=section_word,
+        headline=headline,
+        text=text,
+        link=link,
+    )
+
+
+def breaking_request(
+    sections: SectionCatalog,
+    default_section: str,
+    *,
+    section: str | None,
+    headline: str,
+    text: str,
+    link: str | None,
+) -> BreakingRequest:
+    """A breaking story's parts, checked: typed (`parse_breaking`) or given as options.
+
+    Raises:
+        UsageError: the headline or the text is missing.
+        UserError: the section or the link is not one we can use.
+    """
+    headline, text = headline.strip(), text.strip()
+    link = link.strip() if link else None
+    if not headline or not text:
+        raise UsageError
+    section_slug = default_section
+    if section:
+        found = sections.find(section)
+        if found is None:
+            known = ", ".join(each.slug for each in sections.all())
+            raise UserError("error.unknown_section", word=section[:40], slugs=known)
+        section_slug = found.slug
     if link is not None and canonical_url(link) is None:
         raise UserError("breaking.bad_link", link=link[:100])
     return BreakingRequest(section=section_slug, headline=headline, text=text, link=link)

@@ -101,6 +101,15 @@ class CommandSpec:
         """What a parameter is for, in one short line (`cmd.<name>.param.<param>` in i18n)."""
         return translate(language, f"cmd.{self.name}.param.{param.name}")
 
+    def options(self, values: Mapping[str, object]) -> dict[str, str]:
+        """Typed option values as `Command.options`: given values as text, the chat left out."""
+        chat = {param.name for param in self.params if param.kind is ParamKind.CHAT}
+        return {
+            name: str(value)
+            for name, value in values.items()
+            if value is not None and name not in chat and str(value).strip()
+        }
+
     def text_args(self, values: Mapping[str, object]) -> str:
         """The arguments as a reader would have typed them, from typed option values.
 

@@ -11,7 +11,14 @@ from collections.abc import Callable
 
 from bot.chat import Button, Command, Reply, Text, UserError
 from bot.deps import Deps
-from bot.desk import DESK_ACTIONS, DeliveryCounts, LiveState, counters_text, parse_breaking
+from bot.desk import (
+    DESK_ACTIONS,
+    DeliveryCounts,
+    LiveState,
+    breaking_request,
+    counters_text,
+    parse_breaking,
+)
 from bot.i18n import translate
 from bot.platform import DELETE_WINDOW
 from bot.render import shorten
@@ -60,7 +67,20 @@ async def breaking(cmd: Command, deps: Deps) -> Reply:
     to the configured default section. The same headline again the same day is a correction
     of the story sent under it.
     """
-    request = parse_breaking(cmd.args, deps.sections, deps.settings.breaking_default_section)
+    default = deps.settings.breaking_default_section
+    if cmd.options:
+        # Typed options: a `|` inside the headline is part of it, not a separator.
+        options = cmd.options
+        request = breaking_request(
+            deps.sections,
+            default,
+            section=options.get("section"),
+            headline=options.get("headline", ""),
+            text=options.get("text", ""),
+            link=options.get("link"),
+        )
+    else:
+        request = parse_breaking(cmd.args, deps.sections, default)
     drafted = await deps.desk.draft(request, actor=cmd.actor, chat=cmd.chat)
     preview, language = drafted.preview, cmd.language
     if preview.retracted:
@@ -145,17 +165,22 @@ async def cancel(cmd: Command, deps: Deps) -> Reply:
     return Reply.text(translate(cmd.language, "cancel.done", code=draft.code))
 
 
-@_desk_command(
-    "correct", STORY, Param("headline", required=True), Param("text", required=True, prefix="| ")
-)
+@_desk_command("correct", STORY, Param("headline"), Param("text", prefix="| "))
 async def correct(cmd: Command, deps: Deps) -> Reply:
     """`/correct ID new headline | new text`: every delivered copy is edited.
 
     Either side of the `|` may be left empty to keep what the story has.
     """
-    number, _, rest = cmd.args.strip().partition(" ")
-    headline, bar, text = rest.partition("|")
-    headline, text = headline.strip(), text.strip()
+    if cmd.options:
+        # Typed options: either may be left out, and a `|` inside one is part of it.
+        number = cmd.options.get("id", "")
+        headline = cmd.options.get("headline", "").strip()
+        text = cmd.options.get("text", "").strip()
+        bar = "|"
+    else:
+        number, _, rest = cmd.args.strip().partition(" ")
+        headline, bar, text = rest.partition("|")
+        headline, text = headline.strip(), text.strip()
     if not number or not bar or not (headline or text):
         raise UsageError
     article = await find_story(number, deps, include_retracted=True)

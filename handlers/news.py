@@ -9,7 +9,7 @@ from bot.render import shorten
 from bot.router import Param, ParamKind, Router, UsageError
 from bot.settings import BREAKING_SLUG
 from storage import search_text
-from storage.models import Article
+from storage.models import Article, Section
 
 router = Router()
 
@@ -33,11 +33,16 @@ async def latest(cmd: Command, deps: Deps) -> Reply:
     Very common words (`di`, `the`) are not required of a story when other words are given, as
     for follows; a query of nothing else searches for them all the same.
     """
-    words = cmd.args.split()
-    length, section = deps.sections.name_at(words) if words else (0, None)
-    if section is not None:
-        words = words[length:]
-    query = " ".join(words)
+    if cmd.options:
+        # Typed options: the query is all words, even when its first ones name a section.
+        section = _section_option(cmd.options.get("section"), deps)
+        query = " ".join(cmd.options.get("query", "").split())
+    else:
+        words = cmd.args.split()
+        length, section = deps.sections.name_at(words) if words else (0, None)
+        if section is not None:
+            words = words[length:]
+        query = " ".join(words)
     terms, common = search_text.significant_query_terms(query)
     terms = terms or search_text.query_terms(" ".join(common))
     articles = await deps.storage.articles.latest(
@@ -81,6 +86,17 @@ async def read(cmd: Command, deps: Deps) -> Reply:
     if article.retracted_at is not None:
         raise UserError("read.retracted", id=article.id)
     return deps.renderer.full(article, cmd.language)
+
+
+def _section_option(word: str | None, deps: Deps) -> Section | None:
+    """The section a typed option names; UserError naming the known ones if none."""
+    if not word:
+        return None
+    section = deps.sections.find(word)
+    if section is None:
+        known = ", ".join(each.slug for each in deps.sections.all())
+        raise UserError("error.unknown_section", word=shorten(word, 40), slugs=known)
+    return section
 
 
 async def find_story(text: str, deps: Deps, *, include_retracted: bool = False) -> Article:

@@ -6,14 +6,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from unittest.mock import Mock
 
 import discord
 import pytest
 from pydantic import SecretStr
 
+from bot.adapters.discord.adapter import _EditedResponse
 from bot.chat import Command, Reply
+from bot.delivery.errors import PermanentError, RetryAfter
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.settings import Settings
+from handlers import build_router
 from storage.models import ChatRef, Platform
 from tests.adapters.discord_harness import (
     ADMIN,
@@ -135,12 +140,17 @@ async def test_in_a_direct_message_the_user_manages_their_own_subscriptions(
     assert await bot.sections_of(DM_CHANNEL) == ["olahraga"]
 
 
-async def test_a_usage_error_and_a_non_admins_breaking_are_answered_privately(
+async def test_a_user_error_a_usage_error_and_a_non_admins_breaking_are_answered_privately(
     bot: DiscordHarness,
 ) -> None:
-    usage = await bot.command("read", {"id": 999_999}, user=READER)
+    not_found = await bot.command("read", {"id": 999_999}, user=READER)
+    assert not_found.callback is not None
+    assert not_found.callback.ephemeral
+    assert "999999" in not_found.callback.data["content"]
+    usage = await bot.command("follow", {"words": "di"}, channel=DM_CHANNEL)
     assert usage.callback is not None
     assert usage.callback.ephemeral
+    assert "/follow" in usage.callback.data["content"]
     breaking = await bot.command(
         "breaking",
         {"headline": "Gempa", "text": "Isi"},
@@ -226,7 +236,10 @@ async def test_a_channel_refused_with_403_or_404_loses_its_subscriptions_at_once
     assert len(bot.fake.calls_to("POST", rf"/channels/{SPORTS}/messages$")) == 1
 
 
-async def test_a_429_delays_only_that_channel_and_is_not_a_failure(bot: DiscordHarness) -> None:
+async def test_a_short_429_is_waited_out_for_that_channel_only_and_is_not_a_failure(
+    bot: DiscordHarness,
+) -> None:
+    # discord.py itself waits out a 429 shorter than 30 s, in the task of that one channel.
     await bot.subscribe(NEWS, "internasional")
     await bot.subscribe(SPORTS, "internasional")
     bot.fake.fail_channel(NEWS, 429, retry_after=1.5, times=1)
@@ -499,3 +512,90 @@ async def test_a_gateway_closed_for_good_stops_the_bot_with_a_clear_error(
 
     with pytest.raises(PlatformLostError, match="Discord's gateway closed for good"):
         await token_reset_while_running()
+
+
+async def test_a_429_longer_than_discord_py_waits_holds_the_channel_for_exactly_that_long(
+    bot: DiscordHarness,
+) -> None:
+    bot.fake.fail_channel(NEWS, 429, retry_after=45, times=1)
+    chat = ChatRef(Platform.DISCORD, str(NEWS))
+    with pytest.raises(RetryAfter) as told:
+        await bot.adapter.send(chat, Reply.text("Kabar uji batas kirim."), key="nb5150")
+    assert 44 <= told.value.seconds <= 45
+    # Only that channel waits: another one is sent to at once.
+    other = ChatRef(Platform.DISCORD, str(SPORTS))
+    await asyncio.wait_for(bot.adapter.send(other, Reply.text("Kabar lain."), key="nb5151"), 5)
+
+
+async def test_a_query_option_is_all_words_even_when_the_first_names_a_section(
+    bot: DiscordHarness,
+) -> None:
+    await bot.publish("Ekonomi China Tumbuh Lima Persen", section="internasional")
+    record = await bot.command("latest", {"query": "ekonomi china"})
+    assert record.callback is not None
+    titles = [embed["title"] for embed in record.callback.data["embeds"]]
+    assert titles == ["Ekonomi China Tumbuh Lima Persen"]
+
+
+async def test_a_bar_inside_a_breaking_headline_option_is_part_of_it(
+    bot: DiscordHarness,
+) -> None:
+    record = await bot.command(
+        "breaking",
+        {"headline": "Gempa | Tsunami di Laut Banda", "text": "Warga diminta menjauhi pantai."},
+        user=ADMIN,
+    )
+    assert record.callback is not None
+    # Shown as typed (the bar escaped, as Discord would otherwise start a spoiler at two).
+    title = record.callback.data["embeds"][0]["title"]
+    assert title.replace("\\", "") == "Gempa | Tsunami di Laut Banda"
+
+
+async def test_a_slow_desk_answer_is_deferred_privately(
+    bot: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.adapter, "_sink", _SlowSink(bot.app.dispatcher, 2.5))
+    record = await bot.fake.interaction(
+        channel_id=GENERAL,
+        user_id=ADMIN,
+        command="breaking",
+        options={"headline": "Banjir Bandang di Lembah", "text": "Jalan utama tertutup."},
+    )
+    callback = await record.wait_response()
+    assert callback.type == 5
+    assert callback.ephemeral  # nobody in the channel sees that a draft is being written
+    [edit] = await record.wait_edits(1)
+    assert edit["embeds"][0]["title"] == "Banjir Bandang di Lembah"
+
+
+async def test_commands_are_synced_again_when_discord_lost_them_or_they_changed(
+    settings: Settings, fake: FakeDiscord
+) -> None:
+    configured = discord_settings(settings, fake)
+    sync = r"/applications/\d+/commands$"
+    async with running_discord(configured, fake) as bot:
+        # Deleted in the developer portal, say: Discord has none of them any more.
+        await bot.adapter.client.http.bulk_upsert_global_commands(fake.application_id, [])
+    async with running_discord(configured, fake):
+        pass
+    assert len([call for call in fake.calls_to("PUT", sync) if call.json]) == 2
+    with sqlite3.connect(configured.database) as connection:
+        # What a newer newsbot with other definitions would find: another digest.
+        connection.execute("UPDATE command_syncs SET digest = 'older definitions'")
+    async with running_discord(configured, fake):
+        pass
+    assert len([call for call in fake.calls_to("PUT", sync) if call.json]) == 3
+    assert {command["name"] for command in fake.commands()} == {
+        spec.name for spec in build_router().specs()
+    }
+
+
+async def test_live_counters_stop_when_the_interaction_can_no_longer_be_edited() -> None:
+    interaction = Mock(
+        spec=discord.Interaction,
+        created_at=discord.utils.utcnow() - timedelta(minutes=15),
+    )
+    live = _EditedResponse(interaction, None)
+    with pytest.raises(PermanentError, match="expired"):
+        await live.update(Reply.text("Terkirim ke 12 dari 40 chat."), final=False)
+    interaction.edit_original_response.assert_not_called()

@@ -216,3 +216,14 @@ def test_a_refused_token_or_an_edge_ban_refuses_every_request() -> None:
     assert refuses_every_request(banned)
     assert refuses_every_request(refused)
     assert not refuses_every_request(gone)
+
+
+def test_an_expired_interaction_token_loses_that_answer_only() -> None:
+    # Editing an interaction's answer after 15 minutes: Discord refuses the token with a 401
+    # of its own code, which says nothing about the bot's token.
+    error = discord.HTTPException(
+        response(401, "Unauthorized", {"Via": "1.1 google"}), body(50027, "Invalid Webhook Token")
+    )
+
+    assert isinstance(delivery_error(error), PermanentError)
+    assert not refuses_every_request(error)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
-from typing import Any, Self
+from datetime import datetime, timedelta
+from typing import Any, Self, TypeVar
 
 import aiohttp
 import discord
@@ -41,9 +42,14 @@ from storage.repositories import ChatRepository, CommandSyncRepository
 
 logger = logging.getLogger(__name__)
 
-# Discord wants an interaction answered within 3 s: an answer not ready by then is deferred
-# (Discord shows "thinking…") and sent when it is.
+_Result = TypeVar("_Result")
+
+# Discord wants an interaction answered within 3 s of its creation: an answer not ready this
+# long after it was created is deferred (Discord shows "thinking…") and sent when it is. The
+# margin covers the way back to Discord.
 DEFER_AFTER_SECONDS = 2.0
+# An interaction's token lets its answer be edited for 15 minutes; a minute is kept in hand.
+INTERACTION_EDITABLE_FOR = timedelta(minutes=14)
 # Commands after which the bot posts in the chat: the bot's own permissions there are checked
 # before anything is stored, so that the first push does not fail (and end the subscription).
 _POSTING_COMMANDS = frozenset({"subscribe", "follow"})
@@ -124,6 +130,8 @@ class DiscordAdapter:
         self.client.event(self.on_guild_remove)
         self.client.event(self.on_guild_channel_delete)
         self._answering: set[asyncio.Task[Any]] = set()
+        # When each announcement channel may publish again, after Discord said to wait.
+        self._publishing_resumes: dict[ChatRef, float] = {}
         self._connection: asyncio.Task[None] | None = None
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -156,12 +164,14 @@ class DiscordAdapter:
                 "Discord refused NEWSBOT_DISCORD_TOKEN (401 Unauthorized); copy the bot token "
                 "from the developer portal (Applications > your app > Bot > Reset Token)"
             ) from error
-        except (
-            discord.HTTPException,
-            discord.GatewayNotFound,
-            aiohttp.ClientError,
-            OSError,
-        ) as error:
+        except discord.RateLimited as error:
+            # Syncing commands too often (Discord limits how many may be created a day).
+            await self.client.close()
+            raise PlatformStartError(
+                f"Discord asks to wait {error.retry_after:.0f} s before the commands can be "
+                "synced; start again then"
+            ) from error
+        except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
             await self.client.close()
             raise PlatformStartError(f"cannot reach Discord at {where}: {error}") from error
         except BaseException:
@@ -205,31 +215,38 @@ class DiscordAdapter:
     async def _on_command(
         self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
     ) -> None:
-        """A slash command: the chat it is aimed at, the user's rights there, the dispatch."""
+        """A slash command, answered within Discord's deadline. The desk's commands are
+        answered to the admin alone (what it shows is not for the channel)."""
+        private = spec.permission is Permission.BOT_ADMIN
+        reply = self._command_reply(interaction, spec, values)
+        await self._answer(interaction, reply, private=private)
+
+    async def _command_reply(
+        self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
+    ) -> Reply:
+        """The reply to a slash command: the chat it is aimed at, the user's rights there, the
+        bot's own rights where it will post, then the dispatch."""
         chat, kind = _chat_of(interaction)
         can_manage = _may_manage(interaction)
         chat_param = next((p for p in spec.params if p.kind is ParamKind.CHAT), None)
         target = values.get(chat_param.name) if chat_param else None
-        language = await self._sink.language(chat)
         if target is not None and str(target.id) != chat.chat_id:
+            language = await self._sink.language(chat)
             chat = ChatRef(Platform.DISCORD, str(target.id))
             # Discord resolves the invoking member's permissions in the named channel.
             can_manage = bool(target.permissions.manage_channels)
             if spec.permission is Permission.CHAT_MANAGER and not can_manage:
-                await self._answer_privately(
-                    interaction,
-                    translate(language, "discord.not_manager_there", channel=target.mention),
-                )
-                return
+                text = translate(language, "discord.not_manager_there", channel=target.mention)
+                return Reply.text(text, private=True)
         if spec.name in _POSTING_COMMANDS and can_manage:
             missing = self._missing_posting_permissions(interaction, int(chat.chat_id))
             if missing:
+                language = await self._sink.language(chat)
                 where = f"<#{chat.chat_id}>"
-                await self._answer_privately(
-                    interaction,
-                    translate(language, "discord.bot_missing", channel=where, permissions=missing),
+                text = translate(
+                    language, "discord.bot_missing", channel=where, permissions=missing
                 )
-                return
+                return Reply.text(text, private=True)
         command = Command(
             name=spec.name,
             args=spec.text_args(values),
@@ -237,8 +254,9 @@ class DiscordAdapter:
             user=_user(interaction),
             chat_kind=kind,
             can_manage_chat=can_manage,
+            options=spec.options(values),
         )
-        await self._answer(interaction, self._sink.dispatch(command))
+        return await self._sink.dispatch(command)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A button pressed under one of our messages: its command, answered to the presser
@@ -302,18 +320,21 @@ class DiscordAdapter:
         """An option discord.py could not convert, or a bug: the user gets a short private
         answer, the log the whole story."""
         logger.error("Discord command failed: %s", error, exc_info=error)
+        await self._answer(interaction, self._apology(interaction), private=True)
+
+    async def _apology(self, interaction: discord.Interaction) -> Reply:
         chat, _kind = _chat_of(interaction)
-        language = await self._sink.language(chat)
-        await self._answer_privately(interaction, translate(language, "error.internal"))
+        return Reply.text(translate(await self._sink.language(chat), "error.internal"))
 
     # Answering ---------------------------------------------------------------------------
 
     async def _answer(
-        self, interaction: discord.Interaction, answer: Awaitable[Reply], *, private: bool = False
+        self, interaction: discord.Interaction, answer: Awaitable[Reply], *, private: bool
     ) -> None:
-        """Answer an interaction with the reply `answer` gives: at once if it is ready within
-        `DEFER_AFTER_SECONDS`, else deferred and sent when it is. Refusals, usage lines and
-        errors (`Reply.private`) are shown to the user alone.
+        """Answer an interaction with the reply `answer` gives: at once if it is ready in time,
+        else deferred (Discord shows "thinking…") within Discord's 3 s and sent when ready.
+        `private` answers are shown to the user alone from the start; a reply that turns out
+        private (`Reply.private`: a refusal, a usage line, an error) is shown to them alone too.
 
         Interaction answers use the interaction's own token and are not counted against the
         bot's global rate limit: they take no slot of the push budget.
@@ -323,11 +344,16 @@ class DiscordAdapter:
             self._answering.add(task)
         try:
             work = asyncio.ensure_future(answer)
-            done, _pending = await asyncio.wait({work}, timeout=DEFER_AFTER_SECONDS)
+            done, _pending = await asyncio.wait({work}, timeout=_time_to_defer(interaction))
             deferred = not done
             if deferred:
                 await interaction.response.defer(thinking=True, ephemeral=private)
-            reply: Reply = await work
+            try:
+                reply = await work
+            except Exception:
+                logger.exception("answering an interaction in %s failed", interaction.channel_id)
+                apology = translate(self._settings.language, "error.internal")
+                reply = Reply.text(apology, private=True)
             await self._show(interaction, reply, private=private, deferred=deferred)
         except discord.HTTPException as error:
             logger.warning(
@@ -342,51 +368,53 @@ class DiscordAdapter:
     ) -> None:
         ephemeral = private or reply.private
         messages = render_reply(reply) or [DiscordMessage(content="…", embeds=(), buttons=())]
-        if deferred and ephemeral and not private:
-            # Deferred in public, but the answer is for the user alone: the public "thinking"
-            # message goes, the answer follows privately.
-            await interaction.delete_original_response()
         first, rest = messages[0], messages[1:]
+        shown: discord.WebhookMessage | None = None
         if not deferred:
             await interaction.response.send_message(
                 **_message_arguments(first), ephemeral=ephemeral
             )
         elif ephemeral and not private:
-            await interaction.followup.send(**_message_arguments(first), ephemeral=True)
+            # Deferred in public, but the answer is for the user alone: the public "thinking"
+            # message goes first (a follow-up would otherwise take its place, and its
+            # visibility), then the answer comes privately.
+            await interaction.delete_original_response()
+            shown = await interaction.followup.send(
+                **_message_arguments(first), ephemeral=True, wait=True
+            )
         else:
             await interaction.edit_original_response(**_message_arguments(first))
         for message in rest:
             await interaction.followup.send(**_message_arguments(message), ephemeral=ephemeral)
         if reply.follow_up is not None:
-            reply.follow_up.shown(_EditedResponse(self, interaction))
-
-    async def _answer_privately(self, interaction: discord.Interaction, text: str) -> None:
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException as error:
-            logger.warning(
-                "could not answer an interaction in %s: %s", interaction.channel_id, error
-            )
+            reply.follow_up.shown(_EditedResponse(interaction, shown))
 
     def _missing_posting_permissions(
         self, interaction: discord.Interaction, channel_id: int
     ) -> str:
-        """The permissions the bot lacks to post stories in the channel, comma-separated."""
-        if interaction.guild is None:
+        """The permissions the bot lacks to post stories in the channel, comma-separated.
+
+        In the channel of the interaction, Discord says what the bot may do there; for another
+        channel the server's cached roles and overwrites tell. A thread needs Send Messages in
+        Threads instead of Send Messages.
+        """
+        if interaction.guild_id is None:
             return ""  # a direct message: the bot may always answer there
+        needed = list(_POSTING_PERMISSIONS)
+        guild = interaction.guild
+        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
         if channel_id == interaction.channel_id:
             granted = interaction.app_permissions
+            channel = channel or interaction.channel  # type: ignore[assignment]  # either is a place to post
+        elif channel is None or guild is None:
+            # Not in the cache (the server is still arriving after a start): nothing can be
+            # told, and nothing is stored until it can.
+            return ", ".join(label for _name, label in needed)
         else:
-            channel = interaction.guild.get_channel(channel_id)
-            if channel is None:
-                return ", ".join(label for _name, label in _POSTING_PERMISSIONS)
-            granted = channel.permissions_for(interaction.guild.me)
-        return ", ".join(
-            label for name, label in _POSTING_PERMISSIONS if not getattr(granted, name)
-        )
+            granted = channel.permissions_for(guild.me)
+        if isinstance(channel, discord.Thread):
+            needed[1] = ("send_messages_in_threads", "Send Messages in Threads")
+        return ", ".join(label for name, label in needed if not getattr(granted, name))
 
     # Sending -----------------------------------------------------------------------------
 
@@ -408,31 +436,63 @@ class DiscordAdapter:
             arguments = _message_arguments(message)
             if key:
                 arguments["nonce"] = f"{key}.{index}"
-            try:
-                sent.append(
-                    await asyncio.wait_for(
-                        channel.send(**arguments),
-                        timeout=self._settings.discord_send_timeout_seconds,
-                    )
-                )
-            except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-                raise self.failure(error) from error
+            sent.append(await self._request(channel.send(**arguments), chat))
         if self._settings.discord_crosspost:
             await self._publish(chat, sent)
         return str(sent[0].id)
 
+    async def _request(self, request: Awaitable[_Result], chat: ChatRef) -> _Result:
+        """What a request to a channel gave (the message posted), or the delivery error it met.
+
+        The request runs shielded: a time-out (or a stop) here must not cancel discord.py in
+        the middle of its own rate-limit bookkeeping (a global 429's pause would then never
+        end for any request). Given up on, it goes on in the background; a resend carries the
+        same nonce, so Discord posts it once. The time-out leaves room for the longest
+        rate-limit wait discord.py takes itself.
+        """
+        task = asyncio.ensure_future(request)
+        task.add_done_callback(_retrieve_outcome)
+        timeout = self._settings.discord_send_timeout_seconds + MAX_RATELIMIT_SLEEP_SECONDS
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout=timeout)
+        except (
+            discord.DiscordException,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+            RuntimeError,  # "Session is closed": the gateway closed for good while sending
+        ) as error:
+            logger.debug("request to %s failed: %r", chat, error)
+            raise self.failure(error) from error
+
     async def _publish(self, chat: ChatRef, messages: Sequence[discord.Message]) -> None:
-        """Crosspost pushes in an announcement channel to the servers following it. A refusal
-        is logged: the story reached the channel, which is what the subscription asked."""
+        """Crosspost pushes in an announcement channel to the servers following it.
+
+        Best effort: the story reached the channel, which is what the subscription asked.
+        Discord lets a channel publish 10 messages an hour; told to wait, the channel's
+        publishing stops until then (logged once), rather than asking again for each push.
+        """
         channel = self.client.get_channel(int(chat.chat_id))
         if not isinstance(channel, discord.TextChannel) or not channel.is_news():
+            return
+        if self._publishing_resumes.get(chat, 0.0) > time.monotonic():
             return
         for message in messages:
             await self.budget.take(chat, Lane.PUSH)
             try:
-                await channel.get_partial_message(message.id).publish()
-            except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
+                await self._request(channel.get_partial_message(message.id).publish(), chat)
+            except RetryAfter as limit:
+                self._publishing_resumes[chat] = time.monotonic() + limit.seconds
+                logger.warning(
+                    "Discord allows no more publishing in %s for %.0f s (10 an hour): pushes "
+                    "there are posted but not published until then",
+                    chat,
+                    limit.seconds,
+                )
+                return
+            except DeliveryError as error:
                 logger.warning("could not publish message %s in %s: %s", message.id, chat, error)
+                return
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier with `reply`'s first message (a correction)."""
@@ -440,23 +500,22 @@ class DiscordAdapter:
         if not messages:
             raise PermanentError("nothing to send")
         channel = self.client.get_partial_messageable(int(chat.chat_id))
-        try:
-            arguments = _message_arguments(messages[0])
-            # Without buttons in the new version, the old ones must go too.
-            arguments.setdefault("view", None)
-            await channel.get_partial_message(int(message_id)).edit(**arguments)
-        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise self.failure(error) from error
+        arguments = _message_arguments(messages[0])
+        # Without buttons in the new version, the old ones must go too.
+        arguments.setdefault("view", None)
+        await self._request(channel.get_partial_message(int(message_id)).edit(**arguments), chat)
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
         """Delete a message sent earlier; one already gone counts as deleted."""
-        channel = self.client.get_partial_messageable(int(chat.chat_id))
-        try:
-            await channel.get_partial_message(int(message_id)).delete()
-        except discord.NotFound:
-            return
-        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise self.failure(error) from error
+        message = self.client.get_partial_messageable(int(chat.chat_id)).get_partial_message(
+            int(message_id)
+        )
+
+        async def delete_unless_gone() -> None:
+            with contextlib.suppress(discord.NotFound):
+                await message.delete()
+
+        await self._request(delete_unless_gone(), chat)
 
     def failure(self, error: Exception) -> DeliveryError:
         """The delivery error for `error`. A refused token or a ban by Discord's edge (a 429
@@ -474,12 +533,16 @@ class DiscordAdapter:
 
 
 class _EditedResponse:
-    """An interaction's answer kept up to date (the desk's live counters) by editing it, which
-    its token allows for 15 minutes."""
+    """An interaction's answer kept up to date (the desk's live counters) by editing it: the
+    original response, or the follow-up that took its place. Its token allows that for
+    15 minutes; later updates are refused here, without asking Discord (whose refusal, a 401,
+    would count as an invalid request)."""
 
-    def __init__(self, adapter: DiscordAdapter, interaction: discord.Interaction) -> None:
-        self._adapter = adapter
+    def __init__(
+        self, interaction: discord.Interaction, message: discord.WebhookMessage | None
+    ) -> None:
         self._interaction = interaction
+        self._message = message
 
     @property
     def min_interval(self) -> float:
@@ -488,13 +551,25 @@ class _EditedResponse:
 
     async def update(self, reply: Reply, *, final: bool) -> None:
         """Show `reply` in place of the answer."""
+        age = discord.utils.utcnow() - self._interaction.created_at
+        if age > INTERACTION_EDITABLE_FOR:
+            raise PermanentError("the interaction's token has expired: it can be edited no more")
         messages = render_reply(reply)
         if not messages:
             return
+        arguments = _message_arguments(messages[0])
         try:
-            await self._interaction.edit_original_response(**_message_arguments(messages[0]))
-        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise self._adapter.failure(error) from error
+            if self._message is not None:
+                await self._message.edit(**arguments)
+            else:
+                await self._interaction.edit_original_response(**arguments)
+        except discord.HTTPException as error:
+            if error.status in (401, 404):
+                # The token expired, or the answer was deleted: never retried.
+                raise PermanentError(str(error)) from error
+            raise delivery_error(error) from error
+        except (aiohttp.ClientError, OSError) as error:
+            raise delivery_error(error) from error
 
 
 def _message_arguments(message: DiscordMessage) -> dict[str, Any]:
@@ -515,6 +590,20 @@ def _message_arguments(message: DiscordMessage) -> dict[str, Any]:
         view.stop()
         arguments["view"] = view
     return arguments
+
+
+def _retrieve_outcome(task: asyncio.Task[Any]) -> None:
+    """Read a shielded request's outcome, so that one given up on logs no "never retrieved"."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _time_to_defer(interaction: discord.Interaction) -> float:
+    """Seconds left before the answer must be deferred: counted from the interaction's
+    creation (its snowflake), since it may have waited in this process before its turn.
+    A clock ahead of Discord's defers at once, which costs nothing but a "thinking…"."""
+    waited = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return min(max(DEFER_AFTER_SECONDS - max(waited, 0.0), 0.0), DEFER_AFTER_SECONDS)
 
 
 def _chat_of(interaction: discord.Interaction) -> tuple[ChatRef, ChatKind]:

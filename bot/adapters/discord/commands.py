@@ -176,8 +176,14 @@ async def sync_commands(
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     scope = f"{application_id}:" + (f"guild:{guild}" if guild is not None else "global")
     if await syncs.last_digest(Platform.DISCORD, scope) == digest:
-        logger.info("Discord commands unchanged (%s): not synced", scope)
-        return False
+        # The same definitions as last time, as far as this database knows. Another database
+        # on the same token, or commands deleted in the portal, leave Discord with others:
+        # the names it has tell (one read, which Discord's daily limit on creating commands
+        # does not count).
+        known = {command.name for command in await tree.fetch_commands(guild=target)}
+        if known == {command.name for command in commands}:
+            logger.info("Discord commands unchanged (%s): not synced", scope)
+            return False
     await tree.sync(guild=target)
     await syncs.record(Platform.DISCORD, scope, digest, now=now)
     logger.info("synced %d Discord commands (%s)", len(commands), scope)

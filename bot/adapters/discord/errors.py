@@ -62,6 +62,8 @@ def delivery_error(error: Exception) -> DeliveryError:
     return TransientError(f"unexpected {type(error).__name__}: {error}")
 
 
+# Discord's code for a webhook or interaction token it no longer takes (15 minutes after).
+INVALID_WEBHOOK_TOKEN = 50027
 # When Discord's own 429 gives no usable wait.
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
 
@@ -73,7 +75,11 @@ def refuses_every_request(error: Exception) -> bool:
     from adding invalid requests."""
     if not isinstance(error, discord.HTTPException):
         return isinstance(error, discord.LoginFailure)
-    return error.status == 401 or (error.status == 429 and not _from_discord(error))
+    if error.status == 401:
+        # An interaction's expired token is refused with 401 too: that one answer is lost,
+        # the bot's own token is fine.
+        return error.code != INVALID_WEBHOOK_TOKEN
+    return error.status == 429 and not _from_discord(error)
 
 
 def _from_discord(error: discord.HTTPException) -> bool:
@@ -85,17 +91,9 @@ def _from_discord(error: discord.HTTPException) -> bool:
 def _refused(error: discord.HTTPException) -> DeliveryError:
     """Discord (or Cloudflare in front of it) answered with an HTTP error."""
     if error.status == 429:
-        if _from_discord(error):
-            # discord.py waited out Discord's 429 and retried, five times, and was refused
-            # each time (a broadcast over the global limit): this chat's queue waits what
-            # Discord asked, its row keeping its place.
-            return RetryAfter(_retry_after(error))
-        # Without Discord's `Via` header: Cloudflare's restriction of the bot's IP, which
-        # retrying at once would only prolong.
-        return RetryAfter(INVALID_REQUEST_PAUSE_SECONDS)
+        return _rate_limited(error)
     if error.status == 401:
-        # The token was refused (reset, or the application deleted).
-        return RetryAfter(INVALID_REQUEST_PAUSE_SECONDS)
+        return _unauthorized(error)
     if error.status >= 500:
         return TransientError(str(error))
     if isinstance(error, discord.Forbidden):
@@ -120,3 +118,21 @@ def _retry_after(error: discord.HTTPException) -> float:
         return max(float(headers.get("Retry-After", "")), 0.0)
     except ValueError:
         return DEFAULT_RETRY_AFTER_SECONDS
+
+
+def _rate_limited(error: discord.HTTPException) -> DeliveryError:
+    if _from_discord(error):
+        # discord.py waited out Discord's 429 and retried, five times, and was refused each
+        # time (a broadcast over the global limit): this chat's queue waits what Discord
+        # asked, its row keeping its place.
+        return RetryAfter(_retry_after(error))
+    # Without Discord's `Via` header: Cloudflare's restriction of the bot's IP, which retrying
+    # at once would only prolong.
+    return RetryAfter(INVALID_REQUEST_PAUSE_SECONDS)
+
+
+def _unauthorized(error: discord.HTTPException) -> DeliveryError:
+    if error.code == INVALID_WEBHOOK_TOKEN:
+        return PermanentError(f"the interaction's token has expired ({error.text})")
+    # The bot's token was refused (reset, or the application deleted).
+    return RetryAfter(INVALID_REQUEST_PAUSE_SECONDS)
