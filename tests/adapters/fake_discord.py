@@ -1109,12 +1109,12 @@ class FakeDiscord:
     @property
     def api_base(self) -> str:
         """The value for `discord.http.Route.BASE`."""
-        return f"http://127.0.0.1:{self.port}/api/v{API_VERSION}"
+        return _api_base(self.port)
 
     @property
     def gateway_url(self) -> str:
         """The value for `DiscordWebSocket.DEFAULT_GATEWAY` (and what /gateway/bot answers)."""
-        return f"ws://127.0.0.1:{self.port}/gateway"
+        return _gateway_url(self.port)
 
     # -- the world ---------------------------------------------------------------------------
 
@@ -2794,6 +2794,14 @@ class _Endpoints(Protocol):
     def gateway_url(self) -> str: ...
 
 
+def _api_base(port: int) -> str:
+    return f"http://127.0.0.1:{port}/api/v{API_VERSION}"
+
+
+def _gateway_url(port: int) -> str:
+    return f"ws://127.0.0.1:{port}/gateway"
+
+
 @contextlib.contextmanager
 def point_discord_at(fake: _Endpoints) -> Iterator[None]:
     """Within the block, discord.py's REST base and default gateway are the fake's."""
@@ -2974,11 +2982,11 @@ class FakeDiscordProcess:
 
     @property
     def api_base(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v{API_VERSION}"
+        return _api_base(self.port)
 
     @property
     def gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/gateway"
+        return _gateway_url(self.port)
 
     def _request(
         self, method: str, path: str, body: JSON | None = None, timeout: float = 30.0

@@ -95,7 +95,6 @@ class DiscordAdapter:
         self._syncs = syncs
         self._suggester = suggester
         self._clock = clock
-        self._specs = {spec.name: spec for spec in commands}
         # Commands a button may carry: those that change nothing, and the desk's Send and
         # Cancel (the dispatcher checks that the presser is a bot admin).
         self._buttons = frozenset(

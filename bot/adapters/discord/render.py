@@ -21,6 +21,7 @@ import discord
 from discord.utils import escape_markdown, escape_mentions
 
 from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text, parse_command_text
+from bot.message_text import pack_blocks
 from bot.render import shorten
 
 logger = logging.getLogger(__name__)
@@ -227,7 +228,7 @@ def _story_list_embeds(story_list: StoryList) -> list[discord.Embed]:
     footer = _fit_plain(story_list.footer, FOOTER_LIMIT)
     room = min(DESCRIPTION_LIMIT, EMBEDS_TOTAL_LIMIT - len(heading) - len(footer))
     lines = [_story_line(story, room) for story in story_list.stories]
-    descriptions = _pack(lines, room, separator="\n") or [""]
+    descriptions = pack_blocks(lines, room, separator="\n") or [""]
     embeds = []
     for description in descriptions:
         embeds.append(
@@ -352,23 +353,6 @@ def _last_fitting(ends: Iterable[int], fits: Callable[[int], bool]) -> int | Non
         else:
             high = middle - 1
     return best
-
-
-def _pack(blocks: list[str], limit: int, *, separator: str) -> list[str]:
-    """Blocks joined by `separator` into as few texts within `limit` as fit, in order, never
-    splitting a block."""
-    packed: list[str] = []
-    current = ""
-    for block in blocks:
-        candidate = f"{current}{separator}{block}" if current else block
-        if current and len(candidate) > limit:
-            packed.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        packed.append(current)
-    return packed
 
 
 @dataclass(slots=True)

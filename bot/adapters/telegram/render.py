@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text, parse_command_text
+from bot.message_text import pack_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def render_reply(reply: Reply, style: ButtonStyle) -> list[TelegramMessage]:
 
     messages.extend(
         TelegramMessage(html=text, link_preview=len(cards) == 1)
-        for text in _pack(blocks, TEXT_LIMIT)
+        for text in pack_blocks(blocks, TEXT_LIMIT, length=utf16_length)
     )
     if not messages:
         return []
@@ -296,19 +297,3 @@ def _fit_plain(text: str, limit: int) -> str:
     if utf16_length(escape(text)) <= limit:
         return escape(text)
     return escape(_fit_plain_raw(text, limit - 1)) + "…"
-
-
-def _pack(blocks: list[str], limit: int) -> list[str]:
-    """Blocks joined by blank lines into as few messages as fit, never splitting a block."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        candidate = f"{current}\n\n{block}" if current else block
-        if current and utf16_length(candidate) > limit:
-            messages.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return messages
