@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 
 class Platform(enum.StrEnum):
@@ -298,3 +298,40 @@ class Section:
     def name(self, language: str) -> str:
         """The display name in `language` (`id` or `en`)."""
         return self.name_en if language == "en" else self.name_id
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed in the registry: where it is, which section its stories go to, how often it is
+    polled, and how its polling has gone."""
+
+    id: int
+    url: str
+    section: str
+    interval: timedelta
+    full_text: bool
+    enabled: bool
+    next_poll_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    first_polled_at: datetime | None = None
+    last_polled_at: datetime | None = None
+    last_new_at: datetime | None = None
+    failures: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """How one poll of a feed went, as the registry records it.
+
+    `error` None is a good poll (`new` stories, and the validators for the next conditional
+    GET); otherwise the poll failed, and `disable` ends polling until an operator enables it.
+    """
+
+    next_poll_at: datetime
+    error: str | None = None
+    disable: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    new: int = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from storage.models import (
@@ -16,9 +16,11 @@ from storage.models import (
     DeliveryTally,
     DigestClaim,
     DraftState,
+    Feed,
     KeywordFollow,
     OutboxItem,
     Platform,
+    PollOutcome,
     PublishPreview,
     PublishResult,
     PushRecord,
@@ -297,6 +299,45 @@ class AuditRepository(Protocol):
         self, limit: int, *, actions: Collection[str] | None = None
     ) -> list[AuditEntry]:
         """The newest entries (of these actions, if given), newest first."""
+
+
+class FeedRepository(Protocol):
+    """The feeds the bot polls, and how polling each one has gone."""
+
+    async def add(
+        self, url: str, section: str, *, interval: timedelta, full_text: bool, now: datetime
+    ) -> Feed | None:
+        """Register a feed, due for its first poll at `now`; None when the URL is registered."""
+
+    async def update(
+        self, feed_id: int, *, section: str, interval: timedelta, full_text: bool
+    ) -> None:
+        """Change a feed's section, interval and full-text choice."""
+
+    async def get(self, feed_id: int) -> Feed | None:
+        """The feed with this number."""
+
+    async def find(self, url: str) -> Feed | None:
+        """The feed registered at this URL."""
+
+    async def all(self) -> list[Feed]:
+        """Every feed, in the order they were added."""
+
+    async def remove(self, feed_id: int) -> bool:
+        """Forget a feed (its stories stay); False when there was none."""
+
+    async def set_enabled(self, feed_id: int, enabled: bool, *, now: datetime) -> bool:
+        """Enable (due at once, failures forgotten) or disable a feed; False when none."""
+
+    async def due(self, now: datetime, limit: int) -> list[Feed]:
+        """Enabled feeds whose next poll is due by `now`, the longest waiting first."""
+
+    async def next_due(self) -> datetime | None:
+        """When the next enabled feed falls due, if any is enabled."""
+
+    async def record(self, feed_id: int, outcome: PollOutcome, *, now: datetime) -> Feed | None:
+        """Record a poll: validators and new stories of a good one (failures reset), or the
+        error of a failed one (failures counted, disabled if asked). The feed as it is now."""
 
 
 class CommandSyncRepository(Protocol):

@@ -13,6 +13,7 @@ from storage.repositories import (
     CommandSyncRepository,
     DigestRepository,
     DraftRepository,
+    FeedRepository,
     OutboxRepository,
     SectionRepository,
     SubscriptionRepository,
@@ -32,6 +33,7 @@ class Storage:
     audit: AuditRepository
     drafts: DraftRepository
     command_syncs: CommandSyncRepository
+    feeds: FeedRepository
     close: Callable[[], Awaitable[None]]
 
 

@@ -13,6 +13,7 @@ from storage.sqlite.command_syncs import SqliteCommandSyncRepository
 from storage.sqlite.database import SqliteDatabase, unusable
 from storage.sqlite.digests import SqliteDigestRepository
 from storage.sqlite.drafts import SqliteDraftRepository
+from storage.sqlite.feeds import SqliteFeedRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
@@ -44,5 +45,6 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         audit=SqliteAuditRepository(database),
         drafts=SqliteDraftRepository(database),
         command_syncs=SqliteCommandSyncRepository(database),
+        feeds=SqliteFeedRepository(database),
         close=database.close,
     )

@@ -257,6 +257,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (platform, scope)
         )""",
     ),
+    # 7: the feed registry. Each feed is polled on its own interval with conditional GET
+    # (etag, last_modified); `next_poll_at` says when; failures back off and, past a limit,
+    # disable the feed with the reason kept for `feeds list`. `first_polled_at` is set by the
+    # first good poll, which stores a feed's items without pushing them.
+    (
+        """CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            section TEXT NOT NULL,
+            interval_seconds INTEGER NOT NULL,
+            full_text INTEGER NOT NULL DEFAULT 0,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            next_poll_at TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            first_polled_at TEXT,
+            last_polled_at TEXT,
+            last_new_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )""",
+        "CREATE INDEX feeds_due ON feeds (next_poll_at) WHERE enabled",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
