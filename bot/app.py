@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, TextIO
 
@@ -24,6 +24,7 @@ from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.desk import Desk
+from bot.feed_registry import FeedRegistry, feed_url_check
 from bot.i18n import translate
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
@@ -276,6 +277,16 @@ class App:
             progress=progress,
             limits=IngestLimits.from_settings(self.settings),
             timeout=self.settings.ingest_timeout_seconds,
+        )
+
+    def feed_registry(self) -> FeedRegistry:
+        """The feed registry, under the settings' default interval and the fetching rules."""
+        return FeedRegistry(
+            self.storage.feeds,
+            self.deps.sections,
+            default_interval=timedelta(minutes=self.settings.feed_interval_minutes),
+            check_url=feed_url_check,
+            clock=self.clock,
         )
 
     async def load_sample_news(self, progress: ProgressSink) -> InputReport | None:

@@ -9,10 +9,19 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 
 from bot.adapters.console import ConsoleFiles, ConsoleIdentity
 from bot.app import App, open_app
 from bot.chat import ChatKind
+from bot.feed_registry import (
+    FeedSpec,
+    RegistryError,
+    export_opml,
+    interval_text,
+    parse_interval,
+    read_opml,
+)
 from bot.ingest.progress import progress_for
 from bot.ingest.report import InputReport, totals_line
 from bot.logging_config import configure_logging, logging_redirected
@@ -79,7 +88,34 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     ingest.add_argument("--section", help="store every story in this section")
     verbs.add_parser("sample-news", help="load the sample stories into an empty database")
+    _feeds_parser(verbs)
     return parser
+
+
+def _feeds_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`newsbot feeds ...`: the feed registry."""
+    feeds = verbs.add_parser("feeds", help="the feeds newsbot run polls: add, list, remove, ...")
+    actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="register a feed")
+    add.add_argument("url")
+    add.add_argument("--section", required=True, help="the section its stories go to")
+    add.add_argument("--interval", help="how often to poll it: 10m, 1h, 90s (default: setting)")
+    add.add_argument(
+        "--full-text", action="store_true", help="fetch each new item's page for its whole text"
+    )
+    actions.add_parser("list", help="the feeds, how their polling goes, and why one fails")
+    for action, text in (
+        ("remove", "forget a feed (its stories stay)"),
+        ("enable", "poll a feed again, at once"),
+        ("disable", "stop polling a feed"),
+    ):
+        actions.add_parser(action, help=text).add_argument("feed", help="its number or URL")
+    imported = actions.add_parser("import", help="register the feeds of an OPML file")
+    imported.add_argument("file", type=Path)
+    imported.add_argument(
+        "--section", help="the section of feeds whose OPML names none (default: fallback)"
+    )
+    actions.add_parser("export", help="print the registry as OPML")
 
 
 async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -88,42 +124,99 @@ async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_verb(app: App, arguments: argparse.Namespace) -> int:
-    if arguments.verb == "run":
-        await app.run(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
-        return EXIT_OK
-    if arguments.verb == "chat":
-        kind = ChatKind(arguments.kind)
-        identity = ConsoleIdentity(
-            chat_id=arguments.chat,
-            user_id=arguments.user,
-            chat_kind=kind,
-            can_manage_chat=kind is ChatKind.PRIVATE or not arguments.member,
-        )
-        await app.chat(
-            identity, stdin=sys.stdin, stdout=sys.stdout, interactive=sys.stdin.isatty()
-        )
-        return EXIT_OK
-    if arguments.verb == "ingest":
-        section = None
-        if arguments.section is not None:
-            found = app.deps.sections.find(arguments.section)
-            if found is None:
-                known = ", ".join(section.slug for section in app.deps.sections.all())
-                print(
-                    f"newsbot: unknown section {arguments.section!r}; sections: {known}",
-                    file=sys.stderr,
-                )
-                return EXIT_CONFIG
-            section = found.slug
-        progress = progress_for(sys.stdout, sys.stderr)
-        reports = await app.ingest(arguments.inputs, section=section, progress=progress)
-        return _ingest_outcome(reports, app)
-    # sample-news
+    verbs = {
+        "run": _run_bot,
+        "chat": _chat,
+        "ingest": _ingest,
+        "feeds": _feeds,
+        "sample-news": _sample_news,
+    }
+    return await verbs[arguments.verb](app, arguments)
+
+
+async def _run_bot(app: App, _arguments: argparse.Namespace) -> int:
+    await app.run(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+    return EXIT_OK
+
+
+async def _chat(app: App, arguments: argparse.Namespace) -> int:
+    kind = ChatKind(arguments.kind)
+    identity = ConsoleIdentity(
+        chat_id=arguments.chat,
+        user_id=arguments.user,
+        chat_kind=kind,
+        can_manage_chat=kind is ChatKind.PRIVATE or not arguments.member,
+    )
+    await app.chat(identity, stdin=sys.stdin, stdout=sys.stdout, interactive=sys.stdin.isatty())
+    return EXIT_OK
+
+
+async def _ingest(app: App, arguments: argparse.Namespace) -> int:
+    section = None
+    if arguments.section is not None:
+        found = app.deps.sections.find(arguments.section)
+        if found is None:
+            known = ", ".join(section.slug for section in app.deps.sections.all())
+            print(
+                f"newsbot: unknown section {arguments.section!r}; sections: {known}",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        section = found.slug
+    progress = progress_for(sys.stdout, sys.stderr)
+    reports = await app.ingest(arguments.inputs, section=section, progress=progress)
+    return _ingest_outcome(reports, app)
+
+
+async def _sample_news(app: App, _arguments: argparse.Namespace) -> int:
     report = await app.load_sample_news(progress_for(sys.stdout, sys.stderr))
     if report is None:
         print("newsbot: the database already has stories; sample news not loaded", file=sys.stderr)
         return EXIT_OK
     return _ingest_outcome([report], app)
+
+
+async def _feeds(app: App, arguments: argparse.Namespace) -> int:
+    """`newsbot feeds ACTION`; a refusal is one line on stderr and exit code 2."""
+    registry = app.feed_registry()
+    action = arguments.feeds_action
+    try:
+        if action == "add":
+            interval = parse_interval(arguments.interval) if arguments.interval else None
+            spec = FeedSpec(arguments.url, arguments.section, interval, arguments.full_text)
+            feed = await registry.add(spec)
+            print(
+                f"feed {feed.id} added: {feed.url} ({feed.section}, every "
+                f"{interval_text(feed.interval)}); its first poll stores its stories without "
+                "pushing them"
+            )
+        elif action == "list":
+            print(registry.table(await registry.all(), app.clock()))
+        elif action == "remove":
+            feed = await registry.remove(arguments.feed)
+            print(f"feed {feed.id} removed: {feed.url} (its stories stay)")
+        elif action in ("enable", "disable"):
+            feed = await registry.set_enabled(arguments.feed, action == "enable")
+            print(f"feed {feed.id} {action}d: {feed.url}")
+        elif action == "import":
+            fallback = arguments.section or app.settings.fallback_section
+            try:
+                data = arguments.file.read_bytes()
+            except OSError as error:
+                raise RegistryError(f"cannot read {arguments.file}: {error.strerror}") from error
+            specs = read_opml(data, app.deps.sections, fallback_section=fallback)
+            report = await registry.load(specs)
+            for line in report.refused:
+                print(f"newsbot: refused: {line}", file=sys.stderr)
+            print(f"{arguments.file}: {report.line()}")
+        else:  # export
+            sys.stdout.write(
+                export_opml(await registry.all(), app.deps.sections, title="newsbot feeds")
+            )
+    except RegistryError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK
 
 
 def _ingest_outcome(reports: list[InputReport], app: App) -> int:
@@ -158,7 +251,9 @@ def _logs_away_from_a_console(
     """For a console chat on this terminal, log records go to its log file from the start
     (opening the database may log, before the chat exists to say where records go)."""
     console = arguments.verb == "chat" or (
-        arguments.verb == "run" and settings.telegram_token is None
+        arguments.verb == "run"
+        and settings.telegram_token is None
+        and settings.discord_token is None
     )
     on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     redirected = contextlib.ExitStack()

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     ingest_max_items: int = Field(default=2_000, gt=0)
     ingest_max_body_chars: int = Field(default=100_000, ge=1_000)
     max_future_minutes: int = Field(default=15, ge=0)
+    # The feed registry: a TOML file of sections and their feeds that `newsbot run` loads at
+    # start; how often a feed is polled unless it says otherwise; how many failures in a row
+    # disable a feed.
+    sources: str | None = None
+    feed_interval_minutes: float = Field(default=10.0, ge=1)
+    feed_max_failures: int = Field(default=10, ge=1)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -177,6 +177,30 @@ async def ingest_all(
     return reports
 
 
+async def ingest_document(
+    doc: SourceDocument,
+    *,
+    publish: Publisher,
+    resolve_section: SectionResolver,
+    now: Callable[[], datetime],
+    limits: IngestLimits,
+) -> InputReport:
+    """One input already read (a feed the poller fetched), parsed off the event loop and
+    published batch by batch like any other; its report."""
+
+    async def read() -> SourceDocument:
+        return doc
+
+    return await _ingest_one(
+        doc.location,
+        asyncio.ensure_future(read()),
+        publish=publish,
+        resolve_section=resolve_section,
+        now=now,
+        limits=limits,
+    )
+
+
 async def _ingest_one(
     location: str,
     reading: asyncio.Task[SourceDocument],

@@ -1,0 +1,177 @@
+"""`newsbot feeds`: the registry as an operator manages it, mistakes included; OPML both ways;
+the TOML sources file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.feed_registry import RegistryError, parse_interval, read_sources_file
+from tests.support import Newsbot
+
+DUNIA = "https://kabar.example/rss/dunia.xml"
+BOLA = "https://bola.example/feed"
+
+
+@pytest.fixture
+def newsbot(tmp_path: Path) -> Newsbot:
+    return Newsbot(tmp_path)
+
+
+def test_an_operator_adds_lists_disables_and_removes_feeds(newsbot: Newsbot) -> None:
+    added = newsbot("feeds", "add", DUNIA, "--section", "international", "--interval", "5m")
+    assert added.returncode == 0, added.stderr
+    assert "feed 1 added" in added.stdout
+    assert "internasional, every 5m" in added.stdout
+    assert newsbot("feeds", "add", BOLA, "--section", "olahraga", "--full-text").returncode == 0
+
+    listed = newsbot("feeds", "list").stdout.splitlines()
+    assert listed[0].split()[:3] == ["#", "section", "status"]
+    assert DUNIA in listed[1]
+    assert "internasional" in listed[1]
+    assert "due now" in listed[1]
+
+    disabled = newsbot("feeds", "disable", BOLA)
+    assert disabled.returncode == 0
+    assert "feed 2 disabled" in disabled.stdout
+    assert "disabled" in newsbot("feeds", "list").stdout.splitlines()[2]
+    removed = newsbot("feeds", "remove", "#1")
+    assert removed.returncode == 0
+    assert "its stories stay" in removed.stdout
+    assert DUNIA not in newsbot("feeds", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("add", DUNIA, "--section", "cuaca"), "unknown section 'cuaca'; sections: "),
+        (("add", "ftp://kabar.example/x", "--section", "nasional"), "is not an http"),
+        (("add", "kabar.example/rss", "--section", "nasional"), "is not an http"),
+        (("add", DUNIA, "--section", "nasional", "--interval", "2d"), "is not like 10m"),
+        (("add", DUNIA, "--section", "nasional", "--interval", "5s"), "between 1 minute"),
+        (("remove", "7"), "no feed '7'"),
+        (("enable", "https://tidak.example/ada"), "no feed"),
+        (("import", "tidak-ada.opml"), "cannot read tidak-ada.opml"),
+    ],
+)
+def test_a_mistake_is_one_clear_line_and_exit_code_2(
+    newsbot: Newsbot, arguments: tuple[str, ...], message: str
+) -> None:
+    result = newsbot("feeds", *arguments)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_feed_registered_twice_is_refused(newsbot: Newsbot) -> None:
+    assert newsbot("feeds", "add", DUNIA, "--section", "internasional").returncode == 0
+    again = newsbot("feeds", "add", DUNIA, "--section", "ekonomi")
+    assert again.returncode == 2
+    assert "already registered" in again.stderr
+
+
+def test_opml_exported_and_imported_into_an_empty_database_gives_the_same_feeds(
+    tmp_path: Path,
+) -> None:
+    first = Newsbot(tmp_path)
+    first("feeds", "add", DUNIA, "--section", "internasional", "--interval", "5m")
+    first("feeds", "add", BOLA, "--section", "olahraga", "--full-text")
+    exported = first("feeds", "export")
+    assert exported.returncode == 0
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(exported.stdout, encoding="utf-8")
+
+    elsewhere = tmp_path / "lain"
+    elsewhere.mkdir()
+    second = Newsbot(elsewhere)
+    imported = second("feeds", "import", str(opml))
+    assert imported.returncode == 0, imported.stderr
+    assert "2 added, 0 updated, 0 unchanged" in imported.stdout
+    assert second("feeds", "export").stdout == exported.stdout
+    # Imported again, nothing changes.
+    assert "0 added, 0 updated, 2 unchanged" in second("feeds", "import", str(opml)).stdout
+
+
+def test_another_readers_opml_is_read_by_its_folders(newsbot: Newsbot, tmp_path: Path) -> None:
+    opml = tmp_path / "pembaca.opml"
+    opml.write_text(
+        """<?xml version="1.0"?>
+<opml version="1.0"><head><title>Langganan saya</title></head><body>
+  <outline text="Ekonomi">
+    <outline type="rss" text="Pasar" xmlUrl="https://pasar.example/rss"/>
+  </outline>
+  <outline text="Lain-lain">
+    <outline type="rss" text="Blog" xmlUrl="https://blog.example/atom"/>
+    <outline type="rss" text="Salah" xmlUrl="gopher://kuno.example/"/>
+  </outline>
+</body></opml>""",
+        encoding="utf-8",
+    )
+    result = newsbot("feeds", "import", str(opml))
+    assert result.returncode == 0
+    assert "2 added" in result.stdout
+    assert "1 refused" in result.stdout
+    assert "gopher://kuno.example/" in result.stderr
+    listed = newsbot("feeds", "list").stdout
+    assert "ekonomi" in listed
+    assert "umum" in listed  # no section named: the fallback section
+
+
+def test_an_opml_file_with_entities_is_refused_unread(newsbot: Newsbot, tmp_path: Path) -> None:
+    opml = tmp_path / "jahat.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x "xxxxxxxx">]>'
+        '<opml version="2.0"><body><outline xmlUrl="https://a.example/&x;"/></body></opml>',
+        encoding="utf-8",
+    )
+    result = newsbot("feeds", "import", str(opml))
+    assert result.returncode == 2
+    assert "not a readable OPML file" in result.stderr
+
+
+def test_a_sources_file_declares_feeds_per_section(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        """
+[sections.internasional]
+feeds = [
+    "https://kabar.example/rss/dunia.xml",
+    { url = "https://berita.example/feed", interval = "5m", full_text = true },
+]
+""",
+        encoding="utf-8",
+    )
+    specs = read_sources_file(sources)
+    assert [(spec.url, spec.section, spec.full_text) for spec in specs] == [
+        ("https://kabar.example/rss/dunia.xml", "internasional", False),
+        ("https://berita.example/feed", "internasional", True),
+    ]
+    assert specs[1].interval == parse_interval("5m")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sections.nasional\n", "is not valid TOML"),
+        ('title = "x"\n', "no [sections.<slug>] tables"),
+        ('[sections.nasional]\nfeeds = "https://a.example/"\n', "needs feeds = [...]"),
+        ('[sections.nasional]\nfeeds = [{ interval = "5m" }]\n', "feed 1: a URL"),
+        (
+            '[sections.nasional]\nfeeds = [{ url = "https://a.example/", interval = "sering" }]\n',
+            "feed 1: interval 'sering'",
+        ),
+    ],
+)
+def test_a_bad_sources_file_says_where(tmp_path: Path, text: str, message: str) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(text, encoding="utf-8")
+    with pytest.raises(RegistryError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_sources_file(sources)
+
+
+def test_intervals_read_as_operators_write_them() -> None:
+    assert parse_interval("10m").total_seconds() == 600
+    assert parse_interval("1h30m").total_seconds() == 5400
+    assert parse_interval("90s").total_seconds() == 90
+    assert parse_interval("15").total_seconds() == 900
