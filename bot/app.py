@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console import (
@@ -24,10 +25,12 @@ from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.desk import Desk
-from bot.feed_registry import FeedRegistry, feed_url_check
+from bot.feed_registry import FeedRegistry, feed_url_check, read_sources_file
 from bot.i18n import translate
+from bot.ingest.poller import FeedPoller, PollReport
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
+from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
@@ -186,25 +189,73 @@ class App:
         With a platform, SIGINT and SIGTERM end it cleanly: updates already
         received are answered and sends under way finish before the process exits.
         """
+        if self.settings.sources is not None:
+            loaded = await self.feed_registry().load(
+                read_sources_file(Path(self.settings.sources))
+            )
+            stderr.write(f"newsbot: {self.settings.sources}: {loaded.line()}\n")
+            for refused in loaded.refused:
+                stderr.write(f"newsbot: refused: {refused}\n")
         adapters: list[ConnectedPlatform] = []
         if self.settings.telegram_token is not None:
             adapters.append(self.telegram_adapter())
         if self.settings.discord_token is not None:
             adapters.append(self.discord_adapter())
-        if not adapters:
-            stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
-            stderr.flush()
-            await self.chat(ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True)
-            return
-        # Which file this process fills, wherever it was started from.
-        names = " and ".join(
-            translate("en", f"platform.{adapter.platform.value}") for adapter in adapters
-        )
-        stderr.write(f"newsbot: connecting to {names}; database {self.settings.database}\n")
-        stderr.flush()
         stop = asyncio.Event()
-        with _stopped_by_signals(stop):
-            await self.serve(*adapters, stop=stop)
+        async with self.fetcher() as fetcher:
+            polling = asyncio.create_task(self.poller(fetcher).run(stop), name="feed polling")
+            try:
+                if not adapters:
+                    stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
+                    stderr.flush()
+                    await self.chat(
+                        ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True
+                    )
+                    return
+                # Which file this process fills, wherever it was started from.
+                names = " and ".join(
+                    translate("en", f"platform.{adapter.platform.value}") for adapter in adapters
+                )
+                stderr.write(
+                    f"newsbot: connecting to {names}; database {self.settings.database}\n"
+                )
+                stderr.flush()
+                with _stopped_by_signals(stop):
+                    await self.serve(*adapters, stop=stop)
+            finally:
+                stop.set()
+                await polling
+
+    def fetcher(self) -> SafeFetcher:
+        """The one client that fetches publishers' URLs, under the safety rules; one host is
+        asked one thing at a time."""
+        return SafeFetcher(
+            AddressPolicy(allow_private=self.settings.allow_private_sources), per_host_limit=1
+        )
+
+    def poller(self, fetcher: SafeFetcher) -> FeedPoller:
+        """The feed poller, over `fetcher`."""
+        return FeedPoller(
+            feeds=self.storage.feeds,
+            fetcher=fetcher,
+            publish=self.deps.newsroom.publish,
+            limits=IngestLimits.from_settings(self.settings),
+            clock=self.clock,
+            timeout=self.settings.ingest_timeout_seconds,
+            max_failures=self.settings.feed_max_failures,
+        )
+
+    async def poll(self, *, once: bool, stderr: TextIO) -> list[PollReport]:
+        """`newsbot poll`: the due feeds once, or until SIGINT/SIGTERM; the reports of `once`."""
+        async with self.fetcher() as fetcher:
+            poller = self.poller(fetcher)
+            if once:
+                return await poller.poll_due()
+            stop = asyncio.Event()
+            stderr.write("newsbot: polling the feeds; Ctrl-C stops\n")
+            with _stopped_by_signals(stop):
+                await poller.run(stop)
+            return []
 
     def telegram_adapter(self) -> TelegramAdapter:
         """The Telegram platform of this app."""

@@ -116,6 +116,8 @@ def _feeds_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--section", help="the section of feeds whose OPML names none (default: fallback)"
     )
     actions.add_parser("export", help="print the registry as OPML")
+    poll = verbs.add_parser("poll", help="poll the registered feeds (what newsbot run does)")
+    poll.add_argument("--once", action="store_true", help="poll the due feeds once and exit")
 
 
 async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -130,12 +132,18 @@ async def _run_verb(app: App, arguments: argparse.Namespace) -> int:
         "ingest": _ingest,
         "feeds": _feeds,
         "sample-news": _sample_news,
+        "poll": _poll,
     }
     return await verbs[arguments.verb](app, arguments)
 
 
 async def _run_bot(app: App, _arguments: argparse.Namespace) -> int:
-    await app.run(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+    try:
+        await app.run(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+    except RegistryError as error:
+        # The sources file (NEWSBOT_SOURCES) says something that cannot be used.
+        print(f"newsbot: NEWSBOT_SOURCES: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return EXIT_OK
 
 
@@ -166,6 +174,16 @@ async def _ingest(app: App, arguments: argparse.Namespace) -> int:
     progress = progress_for(sys.stdout, sys.stderr)
     reports = await app.ingest(arguments.inputs, section=section, progress=progress)
     return _ingest_outcome(reports, app)
+
+
+async def _poll(app: App, arguments: argparse.Namespace) -> int:
+    """`newsbot poll [--once]`: a line per feed polled; exit 1 when a poll failed."""
+    reports = await app.poll(once=arguments.once, stderr=sys.stderr)
+    for report in reports:
+        print(report.line)
+    if arguments.once and not reports:
+        print("no feed is due; `newsbot feeds list` says when each is")
+    return EXIT_INPUT_FAILED if any(r.outcome.error for r in reports) else EXIT_OK
 
 
 async def _sample_news(app: App, _arguments: argparse.Namespace) -> int:

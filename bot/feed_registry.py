@@ -23,7 +23,8 @@ from storage.repositories import FeedRepository
 
 # `10m`, `1h`, `90s`, `1h30m`, or a number of minutes.
 _INTERVAL = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
-SHORTEST_INTERVAL = timedelta(minutes=1)
+# Ten seconds is for trying one's own feeds; publishers' feeds want minutes.
+SHORTEST_INTERVAL = timedelta(seconds=10)
 LONGEST_INTERVAL = timedelta(days=1)
 # OPML attributes of our own beside the standard ones: feed readers ignore them.
 _OPML_INTERVAL = "newsbotInterval"
@@ -75,7 +76,7 @@ def parse_interval(text: str) -> timedelta:
             hours=int(match["h"] or 0), minutes=int(match["m"] or 0), seconds=int(match["s"] or 0)
         )
     if not SHORTEST_INTERVAL <= interval <= LONGEST_INTERVAL:
-        raise RegistryError(f"interval {text!r} must be between 1 minute and 1 day")
+        raise RegistryError(f"interval {text!r} must be between 10 seconds and 1 day")
     return interval
 
 

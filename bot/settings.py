@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     ingest_max_bytes: int = Field(default=10_000_000, gt=0)
     ingest_max_items: int = Field(default=2_000, gt=0)
     ingest_max_body_chars: int = Field(default=100_000, ge=1_000)
+    # Fetching from loopback, private, CGNAT and unique-local addresses (intranet feeds, tests
+    # on 127.0.0.1); off, every address a fetch connects to must be public (safe_fetch.py).
+    allow_private_sources: bool = False
     max_future_minutes: int = Field(default=15, ge=0)
     # The feed registry: a TOML file of sections and their feeds that `newsbot run` loads at
     # start; how often a feed is polled unless it says otherwise; how many failures in a row

@@ -54,12 +54,15 @@ class IngestLimits:
         max_body_chars: a longer body is cut at a word boundary, and the report says so.
         max_future: a publication time further ahead of now is taken as the time of ingest.
         max_bytes: the largest input fetched from a URL, and the longest JSON Lines line.
+        allow_private_sources: URLs on loopback and private networks may be fetched
+            (`bot.ingest.safe_fetch.AddressPolicy`).
     """
 
     max_items: int | None = MAX_ITEMS
     max_body_chars: int = MAX_BODY
     max_future: timedelta = MAX_FUTURE
     max_bytes: int = MAX_BYTES
+    allow_private_sources: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestLimits:
@@ -69,6 +72,7 @@ class IngestLimits:
             max_body_chars=settings.ingest_max_body_chars,
             max_future=timedelta(minutes=settings.max_future_minutes),
             max_bytes=settings.ingest_max_bytes,
+            allow_private_sources=settings.allow_private_sources,
         )
 
 

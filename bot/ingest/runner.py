@@ -21,6 +21,7 @@ from bot.ingest.jsonl import parse_jsonl
 from bot.ingest.pages import parse_page
 from bot.ingest.progress import ProgressSink
 from bot.ingest.report import InputReport
+from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
 from bot.ingest.sources import SourceDocument, read_source
 from storage.models import ArticleDraft, PublishOutcome, PublishResult
 
@@ -132,7 +133,8 @@ async def ingest_all(
         resolve_section: maps category words to a section slug.
         now: the clock, read once per input.
         progress: told about the start, each finished input and the end.
-        limits: the item, body, size and date limits (the settings' defaults if None).
+        limits: the item, body, size and date limits (the settings' defaults if None), and
+            whether URLs on private networks may be fetched.
         timeout: the total time limit for fetching each URL, in seconds.
 
     Returns:
@@ -142,10 +144,12 @@ async def ingest_all(
         Exception: whatever `publish` raises; inputs not yet handled are abandoned.
     """
     limits = limits or IngestLimits()
+    # One client for the whole run: connections to a publisher are reused between its inputs.
+    fetcher = SafeFetcher(AddressPolicy(allow_private=limits.allow_private_sources))
 
     def read(location: str) -> asyncio.Task[SourceDocument]:
         return asyncio.create_task(
-            read_source(location, max_bytes=limits.max_bytes, timeout=timeout),
+            read_source(location, max_bytes=limits.max_bytes, timeout=timeout, fetcher=fetcher),
             name=f"ingest read {location}",
         )
 
@@ -173,6 +177,7 @@ async def ingest_all(
             task.cancel()
         # Let cancelled reads close their connections before we return or raise.
         await asyncio.gather(*pending, return_exceptions=True)
+        await fetcher.aclose()
         progress.close()
     return reports
 

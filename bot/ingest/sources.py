@@ -1,8 +1,12 @@
-"""Reading one input, a local file or an http(s) URL, into bytes with hard limits."""
+"""Reading one input, a local file or an http(s) URL, into bytes with hard limits.
+
+URLs are fetched by `bot.ingest.safe_fetch`, under its rules on addresses and redirects.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
@@ -13,14 +17,11 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-import httpx
-
 from bot.ingest.errors import IngestError
+from bot.ingest.safe_fetch import FetchTimedOut, FetchTooLarge, SafeFetcher
 
 logger = logging.getLogger(__name__)
 
-MAX_REDIRECTS = 5
-_USER_AGENT = "newsbot-ingest/0.1"
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, "
     "text/html;q=0.8, application/x-ndjson;q=0.8, */*;q=0.5"
@@ -88,7 +89,8 @@ async def read_source(
     location: str,
     *,
     max_bytes: int = 10_000_000,
-    timeout: float = 20.0,  # noqa: ASYNC109 -- a per-input budget in the contract; enforced below with asyncio.timeout
+    timeout: float = 20.0,  # noqa: ASYNC109 -- a per-input budget in the contract; the fetcher enforces it
+    fetcher: SafeFetcher | None = None,
 ) -> SourceDocument:
     """Read one input: all of a URL, the start of a local file (see `SourceDocument`).
 
@@ -97,14 +99,17 @@ async def read_source(
         max_bytes: inputs fetched from a URL larger than this are refused; local files have
             no limit (their owner put them there).
         timeout: total seconds a URL fetch may take, redirects and slow servers included.
+        fetcher: fetches URLs, under its safety rules; a strict one of its own (public
+            addresses only) when None.
 
     Raises:
-        IngestError: the input cannot be read; the message says why.
+        IngestError: the input cannot be read; the message says why (`FetchRefused`, a
+            subclass, for a URL against the safety rules).
     """
     match = _SCHEME.match(location)
     scheme = match.group("scheme").lower() if match else None
     if scheme in ("http", "https"):
-        return await _fetch(location, max_bytes=max_bytes, seconds=timeout)
+        return await _fetch(location, max_bytes=max_bytes, seconds=timeout, fetcher=fetcher)
     # A one-letter "scheme" is a Windows drive ("C:\feeds\x.xml"), not a URL.
     if scheme is not None and len(scheme) > 1:
         raise IngestError(f"unsupported URL scheme '{scheme}:' (only http and https)")
@@ -141,53 +146,30 @@ def _read_file_head(path: str) -> tuple[bytes, bool]:
     return content, True
 
 
-async def _fetch(url: str, *, max_bytes: int, seconds: float) -> SourceDocument:
-    too_large = IngestError(f"larger than {size_text(max_bytes)} (NEWSBOT_INGEST_MAX_BYTES)")
+async def _fetch(
+    url: str, *, max_bytes: int, seconds: float, fetcher: SafeFetcher | None
+) -> SourceDocument:
     try:
-        # The client's own timeout only bounds each read; the outer deadline bounds the whole
-        # exchange, so a server dripping one byte at a time cannot hold us forever.
-        async with (
-            asyncio.timeout(seconds),
-            httpx.AsyncClient(
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-                timeout=httpx.Timeout(seconds),
-                headers={"User-Agent": _USER_AGENT, "Accept": _ACCEPT},
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            # Anything but 2xx here (a 3xx without Location, say) has no document for us.
-            if not response.is_success:
-                raise IngestError(f"HTTP {response.status_code}")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise too_large
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise too_large
-            return SourceDocument(
-                location=url,
-                content=bytes(body),
-                content_type=response.headers.get("content-type"),
-                base_url=str(response.url),
+        async with contextlib.AsyncExitStack() as opened:
+            if fetcher is None:
+                fetcher = await opened.enter_async_context(SafeFetcher())
+            result = await fetcher.get(
+                url, max_bytes=max_bytes, timeout=seconds, headers={"Accept": _ACCEPT}
             )
-    except (TimeoutError, httpx.TimeoutException):
+    except FetchTimedOut:
         raise IngestError(
             f"timed out after {seconds:g} s (NEWSBOT_INGEST_TIMEOUT_SECONDS)"
         ) from None
-    except httpx.TooManyRedirects:
-        raise IngestError(f"too many redirects (more than {MAX_REDIRECTS})") from None
-    except httpx.UnsupportedProtocol:
-        raise IngestError("redirected to a URL that is not http or https") from None
-    except httpx.InvalidURL as err:
-        raise IngestError(f"invalid URL: {err}") from None
-    except httpx.HTTPError as err:
-        logger.debug("fetching %s failed", url, exc_info=True)
-        raise IngestError(f"cannot fetch: {_http_reason(err)}") from None
-
-
-def _http_reason(err: httpx.HTTPError) -> str:
-    text = str(err).strip()
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+    except FetchTooLarge:
+        raise IngestError(
+            f"larger than {size_text(max_bytes)} (NEWSBOT_INGEST_MAX_BYTES)"
+        ) from None
+    # Anything but 2xx here (a 3xx without Location, say) has no document for us.
+    if not 200 <= result.status < 300:
+        raise IngestError(f"HTTP {result.status}")
+    return SourceDocument(
+        location=url,
+        content=result.body,
+        content_type=result.headers.get("content-type"),
+        base_url=result.url,
+    )

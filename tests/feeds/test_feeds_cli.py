@@ -49,7 +49,7 @@ def test_an_operator_adds_lists_disables_and_removes_feeds(newsbot: Newsbot) -> 
         (("add", "ftp://kabar.example/x", "--section", "nasional"), "is not an http"),
         (("add", "kabar.example/rss", "--section", "nasional"), "is not an http"),
         (("add", DUNIA, "--section", "nasional", "--interval", "2d"), "is not like 10m"),
-        (("add", DUNIA, "--section", "nasional", "--interval", "5s"), "between 1 minute"),
+        (("add", DUNIA, "--section", "nasional", "--interval", "5s"), "between 10 seconds"),
         (("remove", "7"), "no feed '7'"),
         (("enable", "https://tidak.example/ada"), "no feed"),
         (("import", "tidak-ada.opml"), "cannot read tidak-ada.opml"),

@@ -97,7 +97,11 @@ async def test_a_url_over_the_item_limit_is_reported_by_its_setting_and_fails(
     feed = _rss(newsbot.directory / "feed.xml", items).read_bytes()
     http_server.respond("/feed.xml", 200, feed, headers={"Content-Type": "application/rss+xml"})
     result = await asyncio.to_thread(
-        newsbot, "ingest", http_server.url("/feed.xml"), env={"NEWSBOT_INGEST_MAX_ITEMS": "5"}
+        newsbot,
+        "ingest",
+        http_server.url("/feed.xml"),
+        # The server is on 127.0.0.1, a private address.
+        env={"NEWSBOT_INGEST_MAX_ITEMS": "5", "NEWSBOT_ALLOW_PRIVATE_SOURCES": "true"},
     )
     assert result.returncode == 1
     assert (

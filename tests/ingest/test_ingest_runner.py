@@ -201,6 +201,7 @@ async def test_urls_and_files_together(
         resolve_section=resolver,
         now=clock,
         progress=ListProgress(),
+        limits=IngestLimits(allow_private_sources=True),  # the server is on 127.0.0.1
         timeout=0.5,
     )
     # The outer wait_for only keeps a regression from hanging the test run.

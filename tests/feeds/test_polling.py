@@ -1,0 +1,222 @@
+"""Polling the registry against a publisher's server on 127.0.0.1: the first poll stores and
+pushes nothing, new items are pushed once, unchanged feeds cost a 304, and misbehaving feeds
+are handled within their limits and back off."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App, open_app
+from bot.ingest.poller import FeedPoller
+from bot.ingest.safe_fetch import SafeFetcher
+from bot.settings import Settings
+from storage.models import ChatRef, Feed, Platform
+from tests.feeds.feed_server import FeedServer, Item, Route
+from tests.support import FakeClock, FakePlatform
+
+CHAT = ChatRef(Platform.TELEGRAM, "100")
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as running:
+        yield running
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
+    allowed = settings.model_copy(
+        update={
+            "allow_private_sources": True,  # the publisher is on 127.0.0.1
+            "ingest_timeout_seconds": 2.0,
+            "ingest_max_bytes": 1_000_000,
+            "feed_max_failures": 3,
+        }
+    )
+    async with open_app(allowed, clock=clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def poller(app: App) -> AsyncIterator[FeedPoller]:
+    async with app.fetcher() as fetcher:
+        yield app.poller(fetcher)
+
+
+async def _add(app: App, url: str, section: str = "internasional") -> Feed:
+    feed = await app.storage.feeds.add(
+        url, section, interval=timedelta(minutes=10), full_text=False, now=app.clock()
+    )
+    assert feed is not None
+    return feed
+
+
+async def _again(app: App, feed: Feed) -> Feed:
+    fresh = await app.storage.feeds.get(feed.id)
+    assert fresh is not None
+    return fresh
+
+
+def _story(title: str, clock: FakeClock, number: int) -> Item:
+    return Item(
+        title=title,
+        link=f"https://kabar.example/berita/{number}",
+        published=clock() - timedelta(minutes=5),
+    )
+
+
+async def test_the_first_poll_stores_and_pushes_nothing_then_new_items_are_pushed_once(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    platform = FakePlatform(app)
+    await app.storage.subscriptions.subscribe(CHAT, ["internasional"], now=clock())
+    server.routes["/dunia.xml"] = Route(
+        items=[_story(f"Kabar dunia nomor {n}", clock, n) for n in range(3)]
+    )
+    feed = await _add(app, server.url("/dunia.xml"))
+
+    first = await poller.poll(feed)
+    assert first.report is not None
+    assert first.report.new == 3
+    assert await app.storage.articles.count() == 3
+    await app.delivery_worker(platform).deliver_due()
+    assert platform.sent == []
+
+    server.routes["/dunia.xml"].items.append(_story("Sekjen PBB Tiba di Jakarta", clock, 9))
+    second = await poller.poll(await _again(app, feed))
+    assert second.report is not None
+    assert second.report.new == 1
+    await app.delivery_worker(platform).deliver_due()
+    assert [sent.reply.plain_text().split(" (")[0] for sent in platform.sent] == [
+        "Sekjen PBB Tiba di Jakarta"
+    ]
+    # Polled again, the same item is no new story and nothing is sent twice.
+    third = await poller.poll(await _again(app, feed))
+    assert third.report is None  # 304: not parsed at all
+    await app.delivery_worker(platform).deliver_due()
+    assert len(platform.sent) == 1
+
+
+async def test_an_unchanged_feed_is_answered_304_and_not_parsed(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    server.routes["/tetap.xml"] = Route(items=[_story("Kabar tetap", clock, 1)])
+    feed = await _add(app, server.url("/tetap.xml"))
+    await poller.poll(feed)
+    polled = await poller.poll(await _again(app, feed))
+    assert polled.report is None
+    assert polled.outcome.error is None
+    assert server.statuses("/tetap.xml") == [200, 304]
+    assert server.requests_to("/tetap.xml")[1]["if-none-match"].startswith('"')
+    assert (await _again(app, feed)).failures == 0
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        (Route(hang=5.0), "timed out after 2 s"),
+        (Route(status=500), "HTTP 500"),
+        (Route(status=404), "HTTP 404"),
+        (Route(endless=True), "larger than"),
+    ],
+)
+async def test_a_misbehaving_feed_is_handled_within_its_limits_and_backs_off(
+    app: App, poller: FeedPoller, server: FeedServer, route: Route, reason: str
+) -> None:
+    clock = app.clock
+    server.routes["/rusak.xml"] = route
+    feed = await _add(app, server.url("/rusak.xml"))
+    started = time.monotonic()
+    polled = await poller.poll(feed)
+    assert time.monotonic() - started < 4.0  # the 2 s timeout, not the server's whims
+    assert polled.outcome.error is not None
+    assert reason in polled.outcome.error
+    after = await _again(app, feed)
+    assert after.failures == 1
+    assert after.last_error == polled.outcome.error
+    # Backed off: twice the interval, not polled before then.
+    assert after.next_poll_at - clock() >= timedelta(minutes=20) - timedelta(seconds=1)
+    assert await app.storage.feeds.due(clock(), 10) == []
+
+
+async def test_a_redirect_loop_is_a_failure_after_five_hops(
+    app: App, poller: FeedPoller, server: FeedServer
+) -> None:
+    server.routes["/a.xml"] = Route(redirect_to=server.url("/b.xml"))
+    server.routes["/b.xml"] = Route(redirect_to=server.url("/a.xml"))
+    polled = await poller.poll(await _add(app, server.url("/a.xml")))
+    assert polled.outcome.error is not None
+    assert "redirects" in polled.outcome.error
+    assert len(server.requests) == 6
+
+
+async def test_retry_after_from_the_publisher_is_respected(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    server.routes["/sibuk.xml"] = Route(status=429, retry_after="7200")
+    polled = await poller.poll(await _add(app, server.url("/sibuk.xml")))
+    assert polled.outcome.error == "HTTP 429"
+    assert polled.outcome.next_poll_at - clock() == timedelta(hours=2)
+
+
+async def test_a_feed_failing_again_and_again_is_disabled_with_its_reason(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    server.routes["/mati.xml"] = Route(status=500)
+    feed = await _add(app, server.url("/mati.xml"))
+    for _attempt in range(3):
+        polled = await poller.poll(await _again(app, feed))
+    assert polled.outcome.disable
+    after = await _again(app, feed)
+    assert not after.enabled
+    assert after.failures == 3
+    assert after.last_error == "HTTP 500"
+    # Backoff grows: 20, 40, 80 minutes; never more than a day.
+    assert polled.outcome.next_poll_at - clock() == timedelta(minutes=80)
+
+
+async def test_two_feeds_with_the_same_items_store_each_story_once(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    shared = [_story("Gempa di Laut Banda", clock, 1), _story("Harga Emas Naik", clock, 2)]
+    server.routes["/satu.xml"] = Route(items=list(shared))
+    server.routes["/dua.xml"] = Route(items=list(shared))
+    await poller.poll(await _add(app, server.url("/satu.xml")))
+    second = await poller.poll(await _add(app, server.url("/dua.xml"), "nasional"))
+    assert second.report is not None
+    assert second.report.new == 0
+    assert await app.storage.articles.count() == 2
+
+
+async def test_due_feeds_are_polled_together_and_reported(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    server.routes["/x.xml"] = Route(items=[_story("Kabar X", clock, 1)])
+    server.routes["/y.xml"] = Route(status=500)
+    await _add(app, server.url("/x.xml"))
+    await _add(app, server.url("/y.xml"))
+    reports = await poller.poll_due()
+    lines = sorted(report.line for report in reports)
+    assert lines[0].endswith("1 new, 0 updated (first poll: stored, not pushed)")
+    assert "failed (HTTP 500)" in lines[1]
+    assert await poller.poll_due() == []  # nothing due until their next slot
+
+
+async def test_feeds_of_one_interval_are_spread_over_it(app: App, clock: FakeClock) -> None:
+    from bot.ingest.poller import next_slot  # noqa: PLC0415 - only this test needs it
+
+    slots = set()
+    for number in range(20):
+        feed = await _add(app, f"https://kabar{number}.example/rss")
+        slots.add(next_slot(feed, clock()))
+    # Twenty feeds of ten minutes: many different moments, none later than the interval.
+    assert len(slots) > 15
+    assert all(clock() < slot <= clock() + timedelta(minutes=10) for slot in slots)
+
+
+def test_a_fetcher_is_the_safe_one(app: App) -> None:
+    assert isinstance(app.fetcher(), SafeFetcher)
