@@ -25,8 +25,9 @@ from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.desk import Desk
-from bot.feed_registry import FeedRegistry, feed_url_check, read_sources_file
+from bot.feed_registry import FeedRegistry, RegistryError, read_sources_file
 from bot.i18n import translate
+from bot.ingest.errors import IngestError
 from bot.ingest.poller import FeedPoller, PollReport
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
@@ -331,12 +332,21 @@ class App:
         )
 
     def feed_registry(self) -> FeedRegistry:
-        """The feed registry, under the settings' default interval and the fetching rules."""
+        """The feed registry, under the settings' default interval and the fetching rules: a
+        feed that could not be fetched (a private address, say) is not registered."""
+        checker = self.fetcher()
+
+        async def check_url(url: str) -> str:
+            try:
+                return await checker.check(url, timeout=self.settings.ingest_timeout_seconds)
+            except IngestError as error:
+                raise RegistryError(f"{url.strip()}: {error}") from error
+
         return FeedRegistry(
             self.storage.feeds,
             self.deps.sections,
             default_interval=timedelta(minutes=self.settings.feed_interval_minutes),
-            check_url=feed_url_check,
+            check_url=check_url,
             clock=self.clock,
         )
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 from xml.etree import ElementTree  # writes OPML; reading goes through defusedxml
 
 import defusedxml.ElementTree as SafeElementTree
@@ -99,7 +98,7 @@ class FeedRegistry:
         sections: SectionCatalog,
         *,
         default_interval: timedelta,
-        check_url: Callable[[str], str],
+        check_url: Callable[[str], Awaitable[str]],
         clock: Callable[[], datetime],
     ) -> None:
         """`check_url` returns the URL to register (normalised) or raises `RegistryError`
@@ -112,7 +111,7 @@ class FeedRegistry:
 
     async def add(self, spec: FeedSpec) -> Feed:
         """Register a feed; RegistryError if it cannot be, or is already."""
-        url, section = self._checked(spec)
+        url, section = await self._checked(spec)
         added = await self._feeds.add(
             url,
             section,
@@ -160,7 +159,7 @@ class FeedRegistry:
         refused: list[str] = []
         for spec in specs:
             try:
-                url, section = self._checked(spec)
+                url, section = await self._checked(spec)
             except RegistryError as error:
                 refused.append(f"{spec.url}: {error}")
                 continue
@@ -209,22 +208,13 @@ class FeedRegistry:
             return "no feeds registered; add one with `newsbot feeds add URL --section S`"
         return "\n".join(lines)
 
-    def _checked(self, spec: FeedSpec) -> tuple[str, str]:
+    async def _checked(self, spec: FeedSpec) -> tuple[str, str]:
         """The URL to register and the section's slug; RegistryError if either is unusable."""
         section = self._sections.find(spec.section)
         if section is None:
             known = ", ".join(each.slug for each in self._sections.all())
             raise RegistryError(f"unknown section {spec.section!r}; sections: {known}")
-        return self._check_url(spec.url), section.slug
-
-
-def feed_url_check(url: str) -> str:
-    """A feed URL as registered: http or https with a host, without surrounding space."""
-    cleaned = url.strip()
-    parts = urlsplit(cleaned)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise RegistryError(f"{cleaned!r} is not an http:// or https:// URL")
-    return cleaned
+        return await self._check_url(spec.url), section.slug
 
 
 def _when(moment: datetime | None) -> str:

@@ -628,6 +628,25 @@ class SafeFetcher:
                 logger.debug("fetching %s failed", url, exc_info=True)
                 raise IngestError(f"cannot fetch: {_http_reason(err)}") from None
 
+    async def check(self, url: str, *, timeout: float = 10.0) -> str:  # noqa: ASYNC109 - bounds the lookup
+        """`url` normalised, if it may be fetched now: the scheme, and the addresses its host
+        resolves to, checked as a fetch would check them, without connecting (what `feeds add`
+        and `/addfeed` ask before registering a feed). A fetch checks again each time.
+
+        Raises:
+            FetchRefused: the URL is against the safety rules (the reason says which).
+            IngestError: it is no usable URL, or its host does not resolve.
+        """
+        target = _parse(url)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        try:
+            await _checked_addresses(target.host, port, self.policy, timeout)
+        except httpcore.NetworkError as err:
+            raise IngestError(f"cannot fetch: {err}") from None
+        except httpcore.TimeoutException as err:
+            raise IngestError(f"cannot fetch: {err}") from None
+        return str(target)
+
     async def _follow(
         self,
         url: httpx.URL,
