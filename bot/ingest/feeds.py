@@ -28,7 +28,7 @@ from bot.ingest.drafts import (
     over_item_limit,
 )
 from bot.ingest.html_text import collapse_whitespace, html_to_text, plain_to_text
-from bot.ingest.identity import resolve_http_url
+from bot.ingest.identity import canonical_url, resolve_http_url
 from bot.ingest.sources import SourceDocument, source_label
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ def parse_feed(
     feed_words = _tags(feed)
     title = _detail_text(feed.get("title_detail"), feed.get("title"), one_line=True)
     source = title or source_label(doc)
+    # A guid is unique within its feed only: two feeds may both number their items 1, 2, 3.
+    # The feed's own link (else its title, else where it was read) scopes its guids.
+    own_link = resolve_http_url(_text(feed.get("link")), doc.base_url)
+    scope = (own_link and canonical_url(own_link)) or title or doc.location
     logger.debug("%s: %s feed, %d items", doc.location, kind, len(entries))
 
     considered = entries if limits.max_items is None else entries[: limits.max_items]
@@ -80,6 +84,7 @@ def parse_feed(
                     entry,
                     base=base,
                     guid_counts=guid_counts,
+                    scope=scope,
                     feed_words=feed_words,
                     source=source,
                     resolve_section=resolve_section,
@@ -103,6 +108,7 @@ def _draft(
     *,
     base: str | None,
     guid_counts: Counter[str],
+    scope: str,
     feed_words: list[str],
     source: str,
     resolve_section: SectionResolver,
@@ -124,7 +130,7 @@ def _draft(
         now=now,
         limits=limits,
         url=resolve_http_url(_text(entry.get("link")), base),
-        guid=guid,
+        guid=f"{scope} {guid}" if guid is not None else None,
         guid_is_unique=guid is not None and guid_counts[guid] == 1,
         author=_text(entry.get("author")),
         image_url=_image(entry, [body_html, _markup(entry.get("summary_detail"))], base),

@@ -30,6 +30,7 @@ class Route:
 
     items: list[Item] = field(default_factory=list)
     title: str = "Kabar Uji"
+    site: str = "https://kabar.example/"  # the feed's own <link>
     status: int | None = None  # answer this status instead (500, 429, 503...)
     retry_after: str | None = None
     redirect_to: str | None = None
@@ -50,7 +51,7 @@ class Route:
             entries.append(f"<item>{''.join(parts)}</item>")
         return (
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>{escape(self.title)}</title><link>https://kabar.example/</link>"
+            f"<title>{escape(self.title)}</title><link>{escape(self.site)}</link>"
             f"{''.join(entries)}</channel></rss>"
         ).encode()
 

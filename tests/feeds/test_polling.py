@@ -220,3 +220,62 @@ async def test_feeds_of_one_interval_are_spread_over_it(app: App, clock: FakeClo
 
 def test_a_fetcher_is_the_safe_one(app: App) -> None:
     assert isinstance(app.fetcher(), SafeFetcher)
+
+
+async def test_items_sharing_one_guid_or_having_none_are_distinct_stories(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    published = clock() - timedelta(minutes=5)
+    server.routes["/sama.xml"] = Route(
+        items=[
+            Item(title="Banjir di Hulu Sungai", guid="berita", published=published),
+            Item(title="Jembatan Baru Diresmikan", guid="berita", published=published),
+            Item(title="Pasar Malam Dibuka Lagi", published=published),
+            Item(title="Sekolah Libur Sehari", published=published),
+        ]
+    )
+    polled = await poller.poll(await _add(app, server.url("/sama.xml")))
+    assert polled.report is not None
+    assert polled.report.new == 4
+    assert await app.storage.articles.count() == 4
+
+
+async def test_two_feeds_numbering_their_items_alike_keep_their_stories_apart(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    published = clock() - timedelta(minutes=5)
+    server.routes["/a.xml"] = Route(
+        site="https://koran-a.example/",
+        items=[Item(title="Kabar pertama koran A", guid="1", published=published)],
+    )
+    server.routes["/b.xml"] = Route(
+        site="https://koran-b.example/",
+        items=[Item(title="Kabar pertama koran B", guid="1", published=published)],
+    )
+    await poller.poll(await _add(app, server.url("/a.xml")))
+    await poller.poll(await _add(app, server.url("/b.xml")))
+    titles = {
+        article.title
+        for article in await app.storage.articles.latest(section=None, terms=[], limit=10)
+    }
+    assert titles == {"Kabar pertama koran A", "Kabar pertama koran B"}
+
+
+async def test_a_story_in_two_feeds_of_two_sections_reaches_a_chat_of_both_once(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    platform = FakePlatform(app)
+    await app.storage.subscriptions.subscribe(CHAT, ["internasional", "nasional"], now=clock())
+    server.routes["/dunia.xml"] = Route(site="https://dunia.example/")
+    server.routes["/negeri.xml"] = Route(site="https://negeri.example/")
+    dunia = await _add(app, server.url("/dunia.xml"), "internasional")
+    negeri = await _add(app, server.url("/negeri.xml"), "nasional")
+    await poller.poll(dunia)
+    await poller.poll(negeri)
+    story = _story("Presiden Hadiri KTT G20 di Brasil", clock, 7)
+    server.routes["/dunia.xml"].items.append(story)
+    server.routes["/negeri.xml"].items.append(story)
+    await poller.poll(await _again(app, dunia))
+    await poller.poll(await _again(app, negeri))
+    await app.delivery_worker(platform).deliver_due()
+    assert [sent.chat for sent in platform.sent] == [CHAT]

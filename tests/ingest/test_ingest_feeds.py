@@ -97,9 +97,11 @@ def test_atom_fixture(fixture_doc: DocFactory, resolver: RecordingResolver) -> N
     assert app.author == "Sari Wulandari"
     assert app.section == "teknologi"
     assert ["teknologi", "Teknologi"] in resolver.calls
-    # No link: the entry id, unique in the feed, is the identity.
+    # No link: the entry id, unique in the feed, is the identity, within the feed's own link.
     assert satellite.url is None
-    assert satellite.identity == "guid:urn:uuid:6f1c2a5e-0000-4000-8000-000000000102"
+    assert satellite.identity == (
+        "guid:https://tekno.example.id/ urn:uuid:6f1c2a5e-0000-4000-8000-000000000102"
+    )
     assert satellite.body == (
         "Satelit cuaca generasi baru mulai mengirim data.\n\n"
         "Data itu dipakai untuk prakiraan hujan harian."
@@ -169,7 +171,10 @@ def test_unique_guids_are_used_when_items_have_no_link(
     fixture_doc: DocFactory, resolver: RecordingResolver
 ) -> None:
     parsed = parse_document(fixture_doc("unique_guid.xml"), resolve_section=resolver, now=NOW)
-    assert [d.identity for d in parsed.drafts] == ["guid:unik-1", "guid:unik-2"]
+    assert [d.identity for d in parsed.drafts] == [
+        "guid:https://contoh.example.id/ unik-1",
+        "guid:https://contoh.example.id/ unik-2",
+    ]
 
 
 def test_identity_is_stable_across_reads(
