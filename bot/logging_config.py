@@ -14,6 +14,9 @@ REDACTED = "[secret]"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # These log every request URL at INFO, and a Bot API URL holds the bot's token.
 _CHATTY_CLIENTS = ("httpx", "httpcore")
+# These warn about pages they find no article in ("discarding data"): the ingest report says
+# that in its own words.
+_EXTRACTION_LIBRARIES = ("trafilatura", "htmldate", "courlan")
 
 
 class SecretRedactor(logging.Filter):
@@ -57,6 +60,10 @@ def configure_logging(settings: Settings, stream: TextIO) -> None:
     for name in _CHATTY_CLIENTS:
         logging.getLogger(name).setLevel(
             max(logging.WARNING, logging.getLevelName(settings.log_level))
+        )
+    for name in _EXTRACTION_LIBRARIES:
+        logging.getLogger(name).setLevel(
+            max(logging.ERROR, logging.getLevelName(settings.log_level))
         )
 
 

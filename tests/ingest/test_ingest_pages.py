@@ -42,7 +42,8 @@ def test_article_fixture_uses_open_graph_first(
         == "Ratusan rumah di pesisir utara terendam banjir rob setinggi 40 sentimeter."
     )
     assert draft.source == "Warta Nusantara"
-    # Paragraphs of the richest <article>; nav, figure captions, aside, script, footer skipped.
+    # The story's paragraphs only: the <h1>, the figure caption, the aside, the script, the
+    # related-story <article class="related">, the nav and the footer are left out.
     assert draft.body == (
         "Ratusan rumah di kawasan pesisir utara terendam banjir rob sejak Senin dini hari.\n\n"
         "Ketinggian air mencapai 40 sentimeter di beberapa ruas jalan, kata petugas setempat.\n\n"
