@@ -38,6 +38,7 @@ from bot.render import ArticleRenderer
 from bot.router import Dispatcher
 from bot.sections import SectionCatalog
 from bot.settings import Settings
+from bot.source_desk import SourceDesk
 from bot.suggestions import Suggester
 from handlers import build_router
 from storage import Storage, open_storage
@@ -332,23 +333,8 @@ class App:
         )
 
     def feed_registry(self) -> FeedRegistry:
-        """The feed registry, under the settings' default interval and the fetching rules: a
-        feed that could not be fetched (a private address, say) is not registered."""
-        checker = self.fetcher()
-
-        async def check_url(url: str) -> str:
-            try:
-                return await checker.check(url, timeout=self.settings.ingest_timeout_seconds)
-            except IngestError as error:
-                raise RegistryError(f"{url.strip()}: {error}") from error
-
-        return FeedRegistry(
-            self.storage.feeds,
-            self.deps.sections,
-            default_interval=timedelta(minutes=self.settings.feed_interval_minutes),
-            check_url=check_url,
-            clock=self.clock,
-        )
+        """The feed registry (the one the chat's admin commands use too)."""
+        return self.deps.sources.registry
 
     async def load_sample_news(self, progress: ProgressSink) -> InputReport | None:
         """Load the project's sample stories into an empty archive; None if it has stories."""
@@ -358,6 +344,32 @@ class App:
         with resources.as_file(sample) as path:
             [report] = await self.ingest([str(path)], section=None, progress=progress)
         return report
+
+
+def _feed_registry(
+    storage: Storage,
+    catalog: SectionCatalog,
+    settings: Settings,
+    policy: AddressPolicy,
+    clock: Callable[[], datetime],
+) -> FeedRegistry:
+    """The feed registry, under the settings' default interval and the fetching rules: a feed
+    that could not be fetched (a private address, say) is not registered."""
+    checker = SafeFetcher(policy)  # checks addresses only; it opens no connection
+
+    async def check_url(url: str) -> str:
+        try:
+            return await checker.check(url, timeout=settings.ingest_timeout_seconds)
+        except IngestError as error:
+            raise RegistryError(f"{url.strip()}: {error}") from error
+
+    return FeedRegistry(
+        storage.feeds,
+        catalog,
+        default_interval=timedelta(minutes=settings.feed_interval_minutes),
+        check_url=check_url,
+        clock=clock,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -378,6 +390,16 @@ async def open_app(
         desk = Desk(
             storage=storage, newsroom=newsroom, renderer=renderer, settings=settings, clock=clock
         )
+        policy = AddressPolicy(allow_private=settings.allow_private_sources)
+        sources = SourceDesk(
+            registry=_feed_registry(storage, catalog, settings, policy, clock),
+            newsroom=newsroom,
+            sections=catalog,
+            policy=policy,
+            limits=IngestLimits.from_settings(settings),
+            timeout=settings.ingest_timeout_seconds,
+            clock=clock,
+        )
         deps = Deps(
             settings=settings,
             storage=storage,
@@ -385,6 +407,7 @@ async def open_app(
             renderer=renderer,
             newsroom=newsroom,
             desk=desk,
+            sources=sources,
             commands=table.specs(),
             clock=clock,
         )

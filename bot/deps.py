@@ -12,6 +12,7 @@ from bot.render import ArticleRenderer
 from bot.router import CommandSpec
 from bot.sections import SectionCatalog
 from bot.settings import Settings
+from bot.source_desk import SourceDesk
 from storage import Storage
 
 
@@ -25,5 +26,6 @@ class Deps:
     renderer: ArticleRenderer
     newsroom: Newsroom
     desk: Desk
+    sources: SourceDesk
     commands: tuple[CommandSpec, ...]
     clock: Callable[[], datetime]

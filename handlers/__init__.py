@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.router import CommandTable
-from handlers import admin, chat_settings, help, news, sections, subscriptions
+from handlers import admin, chat_settings, help, news, sections, sources, subscriptions
 
 
 def build_router() -> CommandTable:
@@ -16,5 +16,6 @@ def build_router() -> CommandTable:
             subscriptions.router,
             chat_settings.router,
             admin.router,
+            sources.router,
         ]
     )

@@ -1,0 +1,155 @@
+"""Bot admins manage sources from chat: /feeds, /addfeed, /removefeed, and /post of an article
+page served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bot.app import App, open_app
+from bot.settings import Settings
+from storage.models import ChatRef, Platform
+from tests.support import FakeClock, FakePlatform
+
+ADMIN = "1"  # telegram:1 is the tests' bot admin
+READER = ChatRef(Platform.TELEGRAM, "500")
+
+
+def _page(published: datetime) -> bytes:
+    return f"""<!DOCTYPE html><html lang="id"><head><meta charset="utf-8">
+<title>Kapal Feri Baru Layani Rute Malam - Warta Pesisir</title>
+<meta property="og:title" content="Kapal Feri Baru Layani Rute Malam">
+<meta property="og:image" content="https://cdn.wartapesisir.example/feri.jpg">
+<meta property="article:section" content="Nasional">
+<meta property="article:published_time" content="{published.isoformat()}">
+<meta name="author" content="Laras Wening">
+</head><body>
+<nav><a href="/">Beranda</a> <a href="/nasional">Nasional</a>
+<a href="/olahraga">Olahraga</a></nav>
+<article><h1>Kapal Feri Baru Layani Rute Malam</h1>
+<p>Sebuah kapal feri baru mulai melayani penyeberangan malam antara dua pelabuhan utama.</p>
+<p>Kapal itu mampu membawa tiga ratus penumpang dan empat puluh kendaraan sekali jalan.</p>
+<p>Pengelola pelabuhan berharap antrean kendaraan pada akhir pekan berkurang.</p>
+<div class="baca-juga"><p>Baca juga: Tarif Penyeberangan Naik Mulai Januari</p></div>
+</article>
+<aside class="terkait"><ul><li>Dermaga Lama Direnovasi</li>
+<li>Nelayan Minta Solar</li></ul></aside>
+<footer><p>Warta Pesisir, berita contoh untuk pengujian.</p></footer>
+</body></html>""".encode()
+
+
+class _Pages:
+    """Article pages on 127.0.0.1, counting the connections made to it."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.connections = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                owner.connections += 1
+                super().setup()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/nasional/feri-malam"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def pages(clock: FakeClock) -> Iterator[_Pages]:
+    served = _Pages(_page(clock() - timedelta(minutes=10)))
+    yield served
+    served.close()
+
+
+@pytest.fixture
+async def allowed(settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
+    configured = settings.model_copy(update={"allow_private_sources": True})
+    async with open_app(configured, clock=clock) as opened:
+        yield opened
+
+
+async def test_post_stores_the_article_without_its_furniture_and_pushes_it(
+    allowed: App, pages: _Pages, clock: FakeClock
+) -> None:
+    platform = FakePlatform(allowed)
+    await allowed.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
+    answer = await platform.say_text(f"/post {pages.url}", user=ADMIN)
+    assert answer.startswith("Disimpan sebagai #1: Kapal Feri Baru Layani Rute Malam.")
+    assert "Dikirim ke 1 chat" in answer
+    article = await allowed.storage.articles.get(1)
+    assert article is not None
+    assert article.section == "nasional"
+    assert article.author == "Laras Wening"
+    assert article.image_url == "https://cdn.wartapesisir.example/feri.jpg"
+    assert article.published_at == clock() - timedelta(minutes=10)
+    assert "tiga ratus penumpang" in article.body
+    for furniture in ("Beranda", "Baca juga", "Dermaga Lama", "Warta Pesisir, berita contoh"):
+        assert furniture not in article.body
+    await allowed.delivery_worker(platform).deliver_due()
+    assert [sent.chat for sent in platform.sent] == [READER]
+
+
+async def test_post_of_a_private_address_is_refused_and_connects_nowhere(
+    app: App, pages: _Pages
+) -> None:
+    platform = FakePlatform(app)
+    answer = await platform.say(f"/post {pages.url}", user=ADMIN)
+    assert answer.private
+    assert "127.0.0.1 is a loopback address" in answer.plain_text()
+    assert pages.connections == 0
+    assert await app.storage.articles.count() == 0
+
+
+async def test_admins_add_list_and_remove_feeds_from_chat(allowed: App) -> None:
+    platform = FakePlatform(allowed)
+    added = await platform.say_text("/addfeed http://127.0.0.1:9/rss internasional", user=ADMIN)
+    assert added.startswith("Feed 1 ditambahkan: http://127.0.0.1:9/rss (Internasional).")
+    listed = await platform.say_text("/feeds", user=ADMIN)
+    assert "1. http://127.0.0.1:9/rss — Internasional, 10m, berjalan" in listed
+    refused = await platform.say("/addfeed ftp://kabar.example/x internasional", user=ADMIN)
+    assert refused.private
+    assert "unsupported URL scheme" in refused.plain_text()
+    removed = await platform.say_text("/removefeed 1", user=ADMIN)
+    assert removed == "Feed 1 dihapus: http://127.0.0.1:9/rss. Beritanya tetap tersimpan."
+    assert "Belum ada sumber berita" in await platform.say_text("/feeds", user=ADMIN)
+
+
+async def test_a_reader_may_not_manage_sources(app: App) -> None:
+    platform = FakePlatform(app)
+    for command in (
+        "/feeds",
+        "/addfeed http://127.0.0.1:9/rss nasional",
+        "/post http://x.example/",
+    ):
+        answer = await platform.say(command, user="77")
+        assert answer.private
+        assert "Hanya admin bot" in answer.plain_text()
+    assert await app.storage.feeds.all() == []
