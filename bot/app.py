@@ -28,7 +28,7 @@ from bot.desk import Desk
 from bot.feed_registry import FeedRegistry, RegistryError, read_sources_file
 from bot.i18n import translate
 from bot.ingest.errors import IngestError
-from bot.ingest.poller import FeedPoller, PollReport
+from bot.ingest.poller import FeedPoller, Fetcher, PollReport
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
 from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
@@ -235,10 +235,11 @@ class App:
             AddressPolicy(allow_private=self.settings.allow_private_sources), per_host_limit=1
         )
 
-    def poller(self, fetcher: SafeFetcher) -> FeedPoller:
-        """The feed poller, over `fetcher`."""
+    def poller(self, fetcher: Fetcher) -> FeedPoller:
+        """The feed poller, over `fetcher` (the app's `SafeFetcher`)."""
         return FeedPoller(
             feeds=self.storage.feeds,
+            articles=self.storage.articles,
             fetcher=fetcher,
             publish=self.deps.newsroom.publish,
             limits=IngestLimits.from_settings(self.settings),

@@ -106,6 +106,10 @@ class ArticleRepository(Protocol):
     async def count(self) -> int:
         """How many articles are stored."""
 
+    async def by_identities(self, identities: Collection[str]) -> dict[str, Article]:
+        """The stored stories with these identities (retracted ones too), by identity; an
+        identity not stored is absent."""
+
 
 class SubscriptionRepository(Protocol):
     """Which chats get which new stories: section subscriptions and keyword follows."""

@@ -4,6 +4,11 @@ A feed's first good poll stores its items and pushes nothing (readers find them 
 later polls push what is new. A failing feed backs off exponentially up to a day and is
 disabled after `max_failures` failures in a row, with the reason kept for `feeds list`.
 Every story goes the one way all stories go: `ingest_document` and the newsroom's publish.
+
+A feed marked full-text carries only summaries: each of its new items (identity not stored yet)
+gets its body from its article page, fetched under the same rules and limits as the feed and
+read by `bot.ingest.pages` in a worker thread. A page that cannot be read leaves the feed's
+summary as the body. Items already stored are never fetched again, and keep the body they got.
 """
 
 from __future__ import annotations
@@ -13,17 +18,18 @@ import contextlib
 import email.utils
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.ingest.drafts import IngestLimits
 from bot.ingest.errors import IngestError
+from bot.ingest.pages import parse_page
 from bot.ingest.report import InputReport
 from bot.ingest.runner import Publisher, ingest_document
 from bot.ingest.sources import SourceDocument
-from storage.models import ArticleDraft, Feed, PollOutcome, PublishResult
+from storage.models import Article, ArticleDraft, Feed, PollOutcome, PublishResult
 from storage.repositories import FeedRepository
 
 logger = logging.getLogger(__name__)
@@ -37,6 +43,10 @@ CONCURRENT_POLLS = 8
 IDLE_CHECK = timedelta(seconds=30)
 # Answers that say "come back later" (rate limited, overloaded).
 _SLOW_DOWN = frozenset({429, 503})
+# Article pages of one full-text feed fetched at once (the fetcher's per-host limit still asks
+# one publisher one thing at a time).
+PAGES_AT_ONCE = 4
+_PAGE_ACCEPT = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
 
 
 class FetchedPage(Protocol):
@@ -53,6 +63,13 @@ class FetchedPage(Protocol):
 
     @property
     def body(self) -> bytes: ...
+
+
+class StoredStories(Protocol):
+    """Which stories are stored already (`storage.repositories.ArticleRepository` is one)."""
+
+    async def by_identities(self, identities: Collection[str]) -> dict[str, Article]:
+        """The stored stories with these identities, by identity."""
 
 
 class Fetcher(Protocol):
@@ -76,6 +93,7 @@ class PollReport:
     feed: Feed
     outcome: PollOutcome
     report: InputReport | None = None  # the ingest report of a feed that was read
+    pages: PageTally | None = None  # the article pages of a full-text feed's new items
 
     @property
     def line(self) -> str:
@@ -86,7 +104,23 @@ class PollReport:
         if self.report is None:
             return f"{self.feed.url}: not modified"
         first = " (first poll: stored, not pushed)" if self.feed.first_polled_at is None else ""
-        return f"{self.feed.url}: {self.report.new} new, {self.report.updated} updated{first}"
+        pages = ""
+        if self.pages is not None:
+            pages = f", {self.pages.read} page{'s' if self.pages.read != 1 else ''} read"
+            if self.pages.unread:
+                pages += f" ({self.pages.unread} unread: summary kept)"
+        return (
+            f"{self.feed.url}: {self.report.new} new, {self.report.updated} updated{pages}{first}"
+        )
+
+
+@dataclass
+class PageTally:
+    """The article pages a full-text poll fetched: those whose story became a body, and those
+    that could not be read (the feed's summary stayed the body)."""
+
+    read: int = 0
+    unread: int = 0
 
 
 def _clock(outcome: PollOutcome) -> str:
@@ -106,8 +140,11 @@ class FeedPoller:
         clock: Callable[[], datetime],
         timeout: float,
         max_failures: int,
+        articles: StoredStories,
         on_disabled: Callable[[Feed, str], Awaitable[None]] | None = None,
     ) -> None:
+        """`articles` tells a full-text feed's new items (whose pages are read) from stored
+        ones (which are not read again)."""
         self._feeds = feeds
         self._fetcher = fetcher
         self._publish = publish
@@ -116,6 +153,7 @@ class FeedPoller:
         self._timeout = timeout
         self._max_failures = max_failures
         self._on_disabled = on_disabled
+        self._articles = articles
 
     async def poll_due(self) -> list[PollReport]:
         """Poll every feed due now, a few at a time; a report per feed."""
@@ -151,6 +189,7 @@ class FeedPoller:
         if feed.last_modified:
             headers["If-Modified-Since"] = feed.last_modified
         report: InputReport | None = None
+        pages: PageTally | None = None
         try:
             page = await self._fetcher.get(
                 feed.url, max_bytes=self._limits.max_bytes, timeout=self._timeout, headers=headers
@@ -168,7 +207,8 @@ class FeedPoller:
             elif not 200 <= page.status < 300:
                 outcome = self._failure(feed, f"HTTP {page.status}", now)
             else:
-                report = await self._store(feed, page, answer.get("content-type"))
+                pages = self._page_tally(feed)
+                report = await self._store(feed, page, answer.get("content-type"), pages)
                 if report.ok:
                     outcome = self._success(feed, now, answer, new=report.new)
                 else:
@@ -176,10 +216,21 @@ class FeedPoller:
         recorded = await self._feeds.record(feed.id, outcome, now=now)
         if outcome.disable and self._on_disabled is not None:
             await self._on_disabled(recorded or feed, outcome.error or "")
-        return PollReport(feed=feed, outcome=outcome, report=report)
+        return PollReport(feed=feed, outcome=outcome, report=report, pages=pages)
 
-    async def _store(self, feed: Feed, page: FetchedPage, content_type: str | None) -> InputReport:
-        """The feed's items stored in its section; on the first poll, without pushing."""
+    def _page_tally(self, feed: Feed) -> PageTally | None:
+        """A tally of the pages this poll will read, None when it reads none."""
+        return PageTally() if feed.full_text else None
+
+    async def _store(
+        self,
+        feed: Feed,
+        page: FetchedPage,
+        content_type: str | None,
+        pages: PageTally | None = None,
+    ) -> InputReport:
+        """The feed's items stored in its section; on the first poll, without pushing. With a
+        page tally (a full-text feed), new items get their bodies from their pages."""
         doc = SourceDocument(
             location=feed.url,
             content=page.body,
@@ -189,6 +240,8 @@ class FeedPoller:
         first = feed.first_polled_at is None
 
         async def publish(drafts: Sequence[ArticleDraft]) -> Sequence[PublishResult]:
+            if pages is not None:
+                drafts = await self._with_full_text(feed, drafts, pages)
             if first:
                 drafts = [replace(draft, push=False) for draft in drafts]
             return await self._publish(drafts)
@@ -200,6 +253,78 @@ class FeedPoller:
             now=self._clock,
             limits=self._limits,
         )
+
+    async def _with_full_text(
+        self, feed: Feed, drafts: Sequence[ArticleDraft], tally: PageTally
+    ) -> list[ArticleDraft]:
+        """A full-text feed's drafts with their bodies: a new item's from its page (a few pages
+        at once), a stored item's as it was stored."""
+        stored = await self._articles.by_identities({draft.identity for draft in drafts})
+        # One fetch per page, even when two items of the feed link to it.
+        wanted: dict[str, ArticleDraft] = {}
+        for draft in drafts:
+            if draft.identity not in stored and _is_http(draft.url):
+                wanted.setdefault(draft.url or "", draft)
+        slots = asyncio.Semaphore(PAGES_AT_ONCE)
+
+        async def read(draft: ArticleDraft) -> ArticleDraft | None:
+            async with slots:
+                return await self._read_page(feed, draft, tally)
+
+        read_pages = await asyncio.gather(*(read(draft) for draft in wanted.values()))
+        stories = dict(zip(wanted, read_pages, strict=True))
+        full: list[ArticleDraft] = []
+        for draft in drafts:
+            known = stored.get(draft.identity)
+            story = stories.get(draft.url or "")
+            if known is not None:
+                full.append(_as_stored(draft, known))
+            elif story is not None:
+                full.append(_with_page(draft, story))
+            else:
+                full.append(draft)
+        return full
+
+    async def _read_page(
+        self, feed: Feed, draft: ArticleDraft, tally: PageTally
+    ) -> ArticleDraft | None:
+        """The story on `draft`'s page as a draft of its own, or None (logged) when the page
+        cannot be fetched or holds no story longer than the feed's own text."""
+        url = draft.url or ""
+        try:
+            page = await self._fetcher.get(
+                url, max_bytes=self._limits.max_bytes, timeout=self._timeout, headers=_PAGE_ACCEPT
+            )
+            if not 200 <= page.status < 300:
+                raise IngestError(f"HTTP {page.status}")
+            content_type = {name.lower(): value for name, value in page.headers.items()}.get(
+                "content-type"
+            )
+            if content_type and "html" not in content_type.lower():
+                raise IngestError(f"not an HTML page ({content_type})")
+            doc = SourceDocument(
+                location=url, content=page.body, content_type=content_type, base_url=page.url
+            )
+            story = await asyncio.to_thread(
+                _page_story, doc, section=feed.section, now=self._clock(), limits=self._limits
+            )
+            if len(story.body) <= len(draft.body):
+                raise IngestError("no story longer than the feed's summary in the page")
+        except IngestError as error:
+            tally.unread += 1
+            logger.info(
+                "%s: page %s not read (%s); the summary stays its body", feed.url, url, error
+            )
+            return None
+        except Exception:
+            # A bug, or a page nobody foresaw: the feed's poll goes on without it.
+            tally.unread += 1
+            logger.exception(
+                "%s: reading page %s failed; the summary stays its body", feed.url, url
+            )
+            return None
+        tally.read += 1
+        return story
 
     def _success(
         self, feed: Feed, now: datetime, headers: Mapping[str, str], *, new: int
@@ -238,6 +363,48 @@ def next_slot(feed: Feed, now: datetime) -> datetime:
     offset = int.from_bytes(hashlib.sha256(feed.url.encode()).digest()[:4], "big") % interval
     position = (int(now.timestamp()) - offset) % interval
     return now + timedelta(seconds=interval - position)
+
+
+def _is_http(url: str | None) -> bool:
+    return url is not None and url.lower().startswith(("http://", "https://"))
+
+
+def _page_story(
+    doc: SourceDocument, *, section: str, now: datetime, limits: IngestLimits
+) -> ArticleDraft:
+    """The article page's story (body, author, image); CPU-bound, for a worker thread.
+
+    Raises:
+        IngestError: the page holds no article.
+    """
+    parsed = next(parse_page(doc, resolve_section=lambda _words: section, now=now, limits=limits))
+    return parsed.drafts[0]
+
+
+def _with_page(draft: ArticleDraft, story: ArticleDraft) -> ArticleDraft:
+    """A feed item with its page's story as its body; the page's author and image where the
+    feed gives none. Identity, headline, summary and date stay the feed's."""
+    return replace(
+        draft,
+        body=story.body,
+        author=draft.author or story.author,
+        image_url=draft.image_url or story.image_url,
+    )
+
+
+def _as_stored(draft: ArticleDraft, known: Article) -> ArticleDraft:
+    """A stored item of a full-text feed as the feed carries it again, with the body, author
+    and image its page gave it kept: only a change in what the feed itself says (headline,
+    summary) updates the story. A body that is only the summary (its page could not be read)
+    is the feed's, and follows the feed like any."""
+    if known.body == known.summary:
+        return draft
+    return replace(
+        draft,
+        body=known.body,
+        author=draft.author or known.author,
+        image_url=draft.image_url or known.image_url,
+    )
 
 
 def _retry_after(headers: Mapping[str, str], now: datetime) -> timedelta | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -676,3 +676,16 @@ class SqliteArticleRepository:
         async with self._db.connection.execute("SELECT COUNT(*) FROM articles") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def by_identities(self, identities: Collection[str]) -> dict[str, Article]:
+        """The stored stories with these identities (retracted ones too), by identity."""
+        if not identities:
+            return {}
+        # One bound JSON array, whatever the number of identities: no SQL built from values.
+        async with self._db.connection.execute(
+            f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a
+                 WHERE a.identity IN (SELECT value FROM json_each(?))""",  # noqa: S608 - constant column list
+            (json.dumps(list(identities)),),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {row["identity"]: _article(row) for row in rows}

@@ -1,6 +1,6 @@
 """A publisher's web server on 127.0.0.1 for polling tests: feeds with ETag and Last-Modified,
-and feeds that misbehave on purpose (slow, failing, rate limiting, redirecting in a loop,
-endless)."""
+article pages, and feeds that misbehave on purpose (slow, failing, rate limiting, redirecting in
+a loop, endless)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class Item:
 
 @dataclass
 class Route:
-    """What one path serves: a feed of items, or a misbehaviour."""
+    """What one path serves: a feed of items, an HTML page (`html`), or a misbehaviour."""
 
     items: list[Item] = field(default_factory=list)
     title: str = "Kabar Uji"
@@ -37,6 +37,7 @@ class Route:
     hang: float = 0.0  # seconds to wait before answering
     endless: bool = False  # stream bytes forever (a 50 MB+ body)
     conditional: bool = True  # honour If-None-Match / If-Modified-Since
+    html: str | None = None  # serve this article page (text/html) instead of a feed
 
     def rss(self) -> bytes:
         entries = []
@@ -108,6 +109,10 @@ class FeedServer:
                     return
                 if route.endless:
                     self._stream_forever()
+                    return
+                if route.html is not None:
+                    page = route.html.encode()
+                    self._answer(200, page, {"Content-Type": "text/html; charset=utf-8"})
                     return
                 body = route.rss()
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
