@@ -20,6 +20,7 @@ from bot.adapters.console import (
     StreamLines,
     terminal_console,
 )
+from bot.admin_notices import AdminNotices
 from bot.delivery.digest import DigestSender
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
@@ -205,7 +206,15 @@ class App:
             adapters.append(self.discord_adapter())
         stop = asyncio.Event()
         async with self.fetcher() as fetcher:
-            polling = asyncio.create_task(self.poller(fetcher).run(stop), name="feed polling")
+            notices = AdminNotices(
+                adapters,
+                admins=self.settings.admins,
+                chats=self.storage.chats,
+                default_language=self.settings.language,
+            )
+            polling = asyncio.create_task(
+                self.poller(fetcher, notices).run(stop), name="feed polling"
+            )
             try:
                 if not adapters:
                     stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
@@ -235,9 +244,12 @@ class App:
             AddressPolicy(allow_private=self.settings.allow_private_sources), per_host_limit=1
         )
 
-    def poller(self, fetcher: Fetcher) -> FeedPoller:
-        """The feed poller, over `fetcher` (the app's `SafeFetcher`)."""
+    def poller(self, fetcher: Fetcher, notices: AdminNotices | None = None) -> FeedPoller:
+        """The feed poller, over `fetcher` (the app's `SafeFetcher`); `notices` tells the
+        admins of a feed given up on, and back."""
         return FeedPoller(
+            on_disabled=notices.feed_disabled if notices else None,
+            on_recovered=notices.feed_recovered if notices else None,
             feeds=self.storage.feeds,
             articles=self.storage.articles,
             fetcher=fetcher,

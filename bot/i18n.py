@@ -108,6 +108,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "post.updated": "Berita #{id} diperbarui: {title}.",
         "post.duplicate": "Berita itu sudah ada: #{id} {title}.",
         "post.failed": "Halaman itu tidak bisa dimuat: {reason}",
+        "notice.feed_disabled": "Feed {id} ({url}) dimatikan setelah gagal {count} kali "
+        "berturut-turut: {reason}. Aktifkan lagi dengan newsbot feeds enable {id} setelah "
+        "diperbaiki.",
+        "notice.feed_recovered": "Feed {id} ({url}) berjalan lagi.",
         "error.unknown_command": "Perintah /{name} tidak dikenal. Ketik /help untuk daftar "
         "perintah.",
         "error.not_command": "Kirim perintah yang diawali garis miring, misalnya /latest nato. "
@@ -390,6 +394,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "post.updated": "Story #{id} updated: {title}.",
         "post.duplicate": "That story is already here: #{id} {title}.",
         "post.failed": "That page could not be loaded: {reason}",
+        "notice.feed_disabled": "Feed {id} ({url}) was disabled after {count} failures in a "
+        "row: {reason}. Enable it again with newsbot feeds enable {id} once it is fixed.",
+        "notice.feed_recovered": "Feed {id} ({url}) is working again.",
         "error.unknown_command": "Unknown command /{name}. Type /help for the list of commands.",
         "error.not_command": "Send a command starting with a slash, such as /latest nato. "
         "Type /help for the list of commands.",

@@ -61,6 +61,12 @@ class PlatformAdapter(Protocol):
         platform that can de-duplicate a resend (Discord's message nonce) uses it.
         """
 
+    async def direct_chat(self, user_id: str) -> ChatRef:
+        """The private chat with a user, where the bot tells an admin what they must know.
+
+        Raises `bot.delivery.errors.DeliveryError` subclasses when there can be none.
+        """
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier (a correction)."""
 

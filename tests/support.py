@@ -142,6 +142,9 @@ class FakePlatform:
         self.sent.append(SentMessage(chat, reply, message_id))
         return message_id
 
+    async def direct_chat(self, user_id: str) -> ChatRef:
+        return ChatRef(self.platform, user_id)
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         queued = self.failures.get(chat.chat_id)
         if queued:

@@ -368,6 +368,10 @@ class ConsoleAdapter:
         await self._deliver(render(reply, await self.language()))
         return message_id
 
+    async def direct_chat(self, user_id: str) -> ChatRef:
+        """This console chat: the one user at this terminal."""
+        return self.chat
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Print the corrected message, marked as a correction of `message_id`."""
         await self._deliver(f"({message_id})\n{render(reply, await self.language())}")

@@ -142,6 +142,7 @@ class FeedPoller:
         max_failures: int,
         articles: StoredStories,
         on_disabled: Callable[[Feed, str], Awaitable[None]] | None = None,
+        on_recovered: Callable[[Feed], Awaitable[None]] | None = None,
     ) -> None:
         """`articles` tells a full-text feed's new items (whose pages are read) from stored
         ones (which are not read again)."""
@@ -153,6 +154,7 @@ class FeedPoller:
         self._timeout = timeout
         self._max_failures = max_failures
         self._on_disabled = on_disabled
+        self._on_recovered = on_recovered
         self._articles = articles
 
     async def poll_due(self) -> list[PollReport]:
@@ -216,6 +218,8 @@ class FeedPoller:
         recorded = await self._feeds.record(feed.id, outcome, now=now)
         if outcome.disable and self._on_disabled is not None:
             await self._on_disabled(recorded or feed, outcome.error or "")
+        elif outcome.error is None and _was_given_up(feed) and self._on_recovered is not None:
+            await self._on_recovered(recorded or feed)
         return PollReport(feed=feed, outcome=outcome, report=report, pages=pages)
 
     def _page_tally(self, feed: Feed) -> PageTally | None:
@@ -354,6 +358,12 @@ class FeedPoller:
         if due is None:
             return idle
         return min(max((due - self._clock()).total_seconds(), 0.0), idle)
+
+
+def _was_given_up(feed: Feed) -> bool:
+    """The feed was disabled for its failures and enabled again: its failures were forgotten,
+    its last error kept until a good poll."""
+    return feed.failures == 0 and feed.last_error is not None
 
 
 def next_slot(feed: Feed, now: datetime) -> datetime:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.admin_notices import AdminNotices
 from bot.app import App, open_app
 from bot.ingest.poller import FeedPoller
 from bot.ingest.safe_fetch import SafeFetcher
@@ -279,3 +280,30 @@ async def test_a_story_in_two_feeds_of_two_sections_reaches_a_chat_of_both_once(
     await poller.poll(await _again(app, negeri))
     await app.delivery_worker(platform).deliver_due()
     assert [sent.chat for sent in platform.sent] == [CHAT]
+
+
+async def test_admins_are_told_once_when_a_feed_is_given_up_and_again_when_it_is_back(
+    app: App, server: FeedServer, clock: FakeClock
+) -> None:
+    platform = FakePlatform(app)
+    notices = AdminNotices(
+        [platform], admins=app.settings.admins, chats=app.storage.chats, default_language="id"
+    )
+    server.routes["/mati.xml"] = Route(status=500)
+    feed = await _add(app, server.url("/mati.xml"))
+    async with app.fetcher() as fetcher:
+        poller = app.poller(fetcher, notices)
+        for _attempt in range(3):
+            await poller.poll(await _again(app, feed))
+        # telegram:1 is the tests' admin: told once, with the reason.
+        [told] = platform.sent
+        assert told.chat == ChatRef(Platform.TELEGRAM, "1")
+        assert "dimatikan setelah gagal 3 kali berturut-turut: HTTP 500" in told.reply.plain_text()
+        assert await poller.poll_due() == []  # disabled: not polled, nobody told again
+
+        server.routes["/mati.xml"] = Route(items=[_story("Kabar kembali", clock, 1)])
+        await app.storage.feeds.set_enabled(feed.id, True, now=clock())
+        await poller.poll(await _again(app, feed))
+        await poller.poll(await _again(app, feed))
+    assert len(platform.sent) == 2
+    assert platform.sent[1].reply.plain_text().endswith("berjalan lagi.")

@@ -493,6 +493,18 @@ class DiscordAdapter:
                 logger.warning("could not publish message %s in %s: %s", message.id, chat, error)
                 return
 
+    async def direct_chat(self, user_id: str) -> ChatRef:
+        """The direct-message channel with a user, opened if need be."""
+        if not user_id.isdigit():
+            raise PermanentError(f"{user_id!r} is no Discord user id")
+
+        async def open_dm() -> discord.DMChannel:
+            user = await self.client.fetch_user(int(user_id))
+            return await user.create_dm()
+
+        channel = await self._request(open_dm(), ChatRef(Platform.DISCORD, user_id))
+        return ChatRef(Platform.DISCORD, str(channel.id))
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier with `reply`'s first message (a correction)."""
         messages = render_reply(reply)

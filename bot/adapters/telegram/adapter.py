@@ -475,6 +475,11 @@ class TelegramAdapter:
             raise delivery_error(error) from error
         return str(sent[0])
 
+    async def direct_chat(self, user_id: str) -> ChatRef:
+        """A user's private chat with the bot has the user's id (it exists once they have
+        started the bot; before that, sending to it is refused)."""
+        return ChatRef(Platform.TELEGRAM, user_id)
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier with `reply`'s first message, buttons included.
 
