@@ -46,6 +46,10 @@ _SLOW_DOWN = frozenset({429, 503})
 # Article pages of one full-text feed fetched at once (the fetcher's per-host limit still asks
 # one publisher one thing at a time).
 PAGES_AT_ONCE = 4
+# Pages one poll of a full-text feed reads at most: a new feed's first poll with hundreds of
+# items must not fetch hundreds of pages from one publisher at once. Items past it keep their
+# summary (they are stored by then, and not read again).
+PAGES_PER_POLL = 50
 _PAGE_ACCEPT = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
 
 
@@ -266,8 +270,9 @@ class FeedPoller:
         stored = await self._articles.by_identities({draft.identity for draft in drafts})
         # One fetch per page, even when two items of the feed link to it.
         wanted: dict[str, ArticleDraft] = {}
+        room = PAGES_PER_POLL - tally.read - tally.unread
         for draft in drafts:
-            if draft.identity not in stored and _is_http(draft.url):
+            if draft.identity not in stored and _is_http(draft.url) and len(wanted) < room:
                 wanted.setdefault(draft.url or "", draft)
         slots = asyncio.Semaphore(PAGES_AT_ONCE)
 

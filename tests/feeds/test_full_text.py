@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import App, open_app
+from bot.ingest import poller as poller_module
 from bot.ingest.poller import FeedPoller, Fetcher
 from bot.ingest.safe_fetch import AddressPolicy, IPAddress, SafeFetcher
 from bot.settings import Settings
@@ -359,3 +360,21 @@ async def test_stories_are_found_by_their_identities(app: App) -> None:
     assert list(found) == [first.identity]
     assert found[first.identity].title == "Kabar pertama"
     assert await app.storage.articles.by_identities([]) == {}
+
+
+async def test_one_poll_reads_at_most_its_share_of_pages(
+    app: App,
+    poller: FeedPoller,
+    server: FeedServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(poller_module, "PAGES_PER_POLL", 2)
+    server.routes["/nasional.xml"] = Route(
+        items=[item(story, serve_story(server, story), clock) for story in STORIES]
+    )
+    polled = await poller.poll(await add_feed(app, server.url("/nasional.xml")))
+    assert polled.report is not None
+    assert polled.report.new == 3
+    assert len(page_requests(server)) == 2
+    assert (await stored(app, STORIES[2].title)).body == SUMMARY
