@@ -140,6 +140,9 @@ class ArticleRenderer:
             footer.append(translate(language, "read.author", author=article.author))
         if article.url:
             footer.append(translate(language, "read.source", url=article.url))
+        if article.also_reported_by:
+            others = ", ".join(article.also_reported_by)
+            footer.append(translate(language, "read.also_reported", sources=others))
         if footer:
             parts.append(Text("\n".join(footer)))
         return Reply(parts=tuple(parts))

@@ -72,6 +72,8 @@ class Article:
     # When an admin withdrew it (/retract), and why: readers no longer find it.
     retracted_at: datetime | None = None
     retraction_reason: str | None = None
+    # Other outlets (or other addresses of the same one) that carried the same story.
+    also_reported_by: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:

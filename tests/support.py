@@ -48,6 +48,7 @@ def draft(
     url: str | None = None,
     image_url: str | None = None,
     summary: str = "",
+    source: str | None = None,
 ) -> ArticleDraft:
     """An article draft with sensible defaults and a fresh identity."""
     return ArticleDraft(
@@ -60,6 +61,7 @@ def draft(
         breaking=breaking,
         image_url=image_url,
         summary=summary,
+        source=source,
     )
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -29,8 +29,17 @@ KEY_SHIFT = 20
 # Qualified: the search join has title, body and section on both sides.
 _ARTICLE_COLUMNS = (
     "a.id, a.identity, a.title, a.body, a.summary, a.section, a.url, a.author, a.image_url,"
-    " a.source, a.breaking, a.published_at, a.revised_at, a.retracted_at, a.retraction_reason"
+    " a.source, a.breaking, a.published_at, a.revised_at, a.retracted_at, a.retraction_reason,"
+    " (SELECT group_concat(COALESCE(o.source, o.url), char(10)) FROM article_sources AS o"
+    " WHERE o.article_id = a.id) AS also_reported"
 )
+# A story found again through another door: the same normalised headline, published within
+# this long of it. Headlines shorter than `SAME_STORY_MIN_WORDS` words are too common to tell.
+SAME_STORY_WINDOW = timedelta(days=1)
+SAME_STORY_MIN_WORDS = 4
+# Another outlet's copy must also open alike: this share of the first words of the text.
+SAME_LEAD_WORDS = 40
+SAME_LEAD_SHARE = 0.5
 
 # A large fan-out is a job done a page of recipients at a time, each page its own short
 # transaction, so that no write holds the database for long.
@@ -157,6 +166,22 @@ RECENT_SQL = f"""SELECT {_ARTICLE_COLUMNS} FROM articles AS a WHERE a.retracted_
                   ORDER BY a.search_key DESC LIMIT ?"""  # noqa: S608 - constant column list
 
 
+def _headline_key(draft: ArticleDraft) -> str | None:
+    """A headline as compared across doors: its words folded (case, accents, punctuation);
+    None when it is too short to tell one story from another."""
+    words = search_text.words(draft.title)
+    return " ".join(words) if len(words) >= SAME_STORY_MIN_WORDS else None
+
+
+def _leads_alike(stored: str, incoming: str) -> bool:
+    """Whether two texts open alike: most of the first words of each are shared."""
+    first = set(search_text.words(stored)[:SAME_LEAD_WORDS])
+    second = set(search_text.words(incoming)[:SAME_LEAD_WORDS])
+    if not first or not second:
+        return False
+    return len(first & second) / len(first | second) >= SAME_LEAD_SHARE
+
+
 def _content_hash(draft: ArticleDraft) -> str:
     parts = (
         draft.title,
@@ -198,6 +223,9 @@ def _article(row: aiosqlite.Row) -> Article:
         revised_at=from_db_time(row["revised_at"]) if row["revised_at"] else None,
         retracted_at=from_db_time(row["retracted_at"]) if row["retracted_at"] else None,
         retraction_reason=row["retraction_reason"],
+        also_reported_by=tuple(
+            dict.fromkeys(row["also_reported"].split("\n")) if row["also_reported"] else ()
+        ),
     )
 
 
@@ -412,12 +440,15 @@ class SqliteArticleRepository:
             )
 
         published_at = draft.published_at or now
+        twin = await self._same_story(connection, draft, published_at, now=now)
+        if twin is not None:
+            return PublishResult(PublishOutcome.DUPLICATE, twin)
         search_key = await self._free_search_key(connection, published_at)
         async with connection.execute(
             """INSERT INTO articles (identity, title, body, summary, section, url, author,
                    image_url, source, breaking, published_at, search_key, content_hash,
-                   created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                   created_at, updated_at, headline_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             (
                 draft.identity,
                 draft.title,
@@ -434,6 +465,7 @@ class SqliteArticleRepository:
                 content_hash,
                 to_db_time(now),
                 to_db_time(now),
+                _headline_key(draft),
             ),
         ) as cursor:
             row = await cursor.fetchone()
@@ -460,6 +492,51 @@ class SqliteArticleRepository:
             ),
         )
         return PublishResult(PublishOutcome.NEW, article_id)
+
+    @staticmethod
+    async def _same_story(
+        connection: aiosqlite.Connection,
+        draft: ArticleDraft,
+        published_at: datetime,
+        *,
+        now: datetime,
+    ) -> int | None:
+        """The stored story a new draft is another door to, if any, with the draft kept as one
+        of its sources: known as such already (read again), or the same normalised headline
+        within a day from the same publisher, or from another outlet whose text opens alike
+        (one wire story carried by several). Breaking news from the desk is never folded in."""
+        async with connection.execute(
+            "SELECT article_id FROM article_sources WHERE identity = ?", (draft.identity,)
+        ) as cursor:
+            known = await cursor.fetchone()
+        if known is not None:
+            return int(known[0])
+        key = _headline_key(draft)
+        if key is None or draft.breaking:
+            return None
+        async with connection.execute(
+            """SELECT id, source, body FROM articles
+               WHERE headline_key = ? AND published_at BETWEEN ? AND ?
+                 AND retracted_at IS NULL
+               ORDER BY published_at LIMIT 5""",
+            (
+                key,
+                to_db_time(published_at - SAME_STORY_WINDOW),
+                to_db_time(published_at + SAME_STORY_WINDOW),
+            ),
+        ) as cursor:
+            candidates = await cursor.fetchall()
+        for candidate in candidates:
+            same_publisher = candidate["source"] == draft.source
+            if same_publisher or _leads_alike(candidate["body"], draft.body):
+                await connection.execute(
+                    """INSERT OR IGNORE INTO article_sources
+                           (identity, article_id, source, url, added_at)
+                       VALUES (?, ?, ?, ?, ?)""",
+                    (draft.identity, candidate["id"], draft.source, draft.url, to_db_time(now)),
+                )
+                return int(candidate["id"])
+        return None
 
     @staticmethod
     async def _existing(connection: aiosqlite.Connection, identity: str) -> aiosqlite.Row | None:

@@ -281,6 +281,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX feeds_due ON feeds (next_poll_at) WHERE enabled",
     ),
+    # 8: one story through several doors. A story's normalised headline finds it again within
+    # a day when the same publisher's other URL, or another outlet's copy of the same wire
+    # story, comes in; those are kept as the story's other sources (by their own identity, so
+    # that reading them again changes nothing), not stored and pushed a second time. Stories
+    # stored before have no key and are not matched.
+    (
+        "ALTER TABLE articles ADD COLUMN headline_key TEXT",
+        """CREATE INDEX articles_by_headline ON articles (headline_key, published_at)
+            WHERE headline_key IS NOT NULL""",
+        """CREATE TABLE article_sources (
+            identity TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            source TEXT,
+            url TEXT,
+            added_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX article_sources_by_article ON article_sources (article_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

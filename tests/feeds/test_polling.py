@@ -15,6 +15,7 @@ from bot.app import App, open_app
 from bot.ingest.poller import FeedPoller
 from bot.ingest.safe_fetch import SafeFetcher
 from bot.settings import Settings
+from storage import search_text
 from storage.models import ChatRef, Feed, Platform
 from tests.feeds.feed_server import FeedServer, Item, Route
 from tests.support import FakeClock, FakePlatform
@@ -307,3 +308,37 @@ async def test_admins_are_told_once_when_a_feed_is_given_up_and_again_when_it_is
         await poller.poll(await _again(app, feed))
     assert len(platform.sent) == 2
     assert platform.sent[1].reply.plain_text().endswith("berjalan lagi.")
+
+
+async def test_two_outlets_carrying_the_same_wire_story_give_one_push(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    platform = FakePlatform(app)
+    await app.storage.subscriptions.subscribe(CHAT, ["internasional"], now=clock())
+    server.routes["/a.xml"] = Route(title="Koran A", site="https://koran-a.example/")
+    server.routes["/b.xml"] = Route(title="Koran B", site="https://koran-b.example/")
+    first, second = (
+        await _add(app, server.url("/a.xml")),
+        await _add(app, server.url("/b.xml")),
+    )
+    await poller.poll(first)
+    await poller.poll(second)
+    wire = "Kantor berita melaporkan gencatan senjata disepakati kedua pihak pada Minggu malam."
+    for path, site in (("/a.xml", "koran-a"), ("/b.xml", "koran-b")):
+        server.routes[path].items.append(
+            Item(
+                title="Gencatan Senjata Disepakati di Perbatasan",
+                link=f"https://{site}.example/dunia/gencatan",
+                body=wire,
+                published=clock() - timedelta(minutes=3),
+            )
+        )
+    await poller.poll(await _again(app, first))
+    await poller.poll(await _again(app, second))
+    await app.delivery_worker(platform).deliver_due()
+    assert len(platform.sent) == 1
+    [article] = await app.storage.articles.latest(
+        section=None, terms=search_text.query_terms("gencatan senjata"), limit=5
+    )
+    shown = await platform.say_text(f"/read {article.id}")
+    assert "Juga diberitakan oleh: Koran B" in shown
