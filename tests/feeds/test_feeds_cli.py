@@ -205,3 +205,20 @@ def test_a_feed_on_a_private_address_is_not_registered(
     assert "refused" in result.stderr or "unsupported" in result.stderr
     assert reason in result.stderr
     assert "no feeds registered" in Newsbot(tmp_path)("feeds", "list").stdout
+
+
+def test_the_commented_example_sources_file_reads_and_its_example_reads_when_uncommented(
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "bot" / "sample_news" / "sources.example.toml"
+    with pytest.raises(RegistryError, match="no \\[sections"):
+        read_sources_file(example)  # all commented out: nothing is declared
+    uncommented = tmp_path / "sources.toml"
+    declarations = example.read_text(encoding="utf-8").split("\n\n", 1)[1]
+    uncommented.write_text(
+        "\n".join(line.removeprefix("#").removeprefix(" ") for line in declarations.splitlines()),
+        encoding="utf-8",
+    )
+    specs = read_sources_file(uncommented)
+    assert [spec.section for spec in specs] == ["internasional", "internasional", "ekonomi"]
+    assert specs[1].full_text

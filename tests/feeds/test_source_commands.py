@@ -117,13 +117,27 @@ async def test_post_stores_the_article_without_its_furniture_and_pushes_it(
     assert [sent.chat for sent in platform.sent] == [READER]
 
 
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ("http://127.0.0.1:{port}/", "127.0.0.1 is a loopback address"),
+        ("http://localhost:{port}/", "localhost resolves to"),
+        ("http://10.0.0.1/", "10.0.0.1 is a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://[::1]:{port}/", "loopback"),
+        ("http://2130706433:{port}/", "unusual spelling"),
+        ("http://0x7f.1:{port}/", "unusual spelling"),
+        ("file:///etc/passwd", "unsupported URL scheme"),
+    ],
+)
 async def test_post_of_a_private_address_is_refused_and_connects_nowhere(
-    app: App, pages: _Pages
+    app: App, pages: _Pages, form: str, reason: str
 ) -> None:
     platform = FakePlatform(app)
-    answer = await platform.say(f"/post {pages.url}", user=ADMIN)
+    url = form.format(port=pages.server.server_address[1])
+    answer = await platform.say(f"/post {url}", user=ADMIN)
     assert answer.private
-    assert "127.0.0.1 is a loopback address" in answer.plain_text()
+    assert reason in answer.plain_text()
     assert pages.connections == 0
     assert await app.storage.articles.count() == 0
 
