@@ -150,10 +150,14 @@ async def test_a_redirect_loop_is_a_failure_after_five_hops(
 ) -> None:
     server.routes["/a.xml"] = Route(redirect_to=server.url("/b.xml"))
     server.routes["/b.xml"] = Route(redirect_to=server.url("/a.xml"))
-    polled = await poller.poll(await _add(app, server.url("/a.xml")))
+    feed = await _add(app, server.url("/a.xml"))
+    polled = await poller.poll(feed)
     assert polled.outcome.error is not None
     assert "redirects" in polled.outcome.error
     assert len(server.requests) == 6
+    after = await _again(app, feed)
+    assert after.failures == 1
+    assert after.next_poll_at - app.clock() == timedelta(minutes=20)  # backed off
 
 
 async def test_retry_after_from_the_publisher_is_respected(
