@@ -336,6 +336,11 @@ class FeedRepository(Protocol):
     async def due(self, now: datetime, limit: int) -> list[Feed]:
         """Enabled feeds whose next poll is due by `now`, the longest waiting first."""
 
+    async def claim_due(self, now: datetime, *, hold_until: datetime, limit: int) -> list[Feed]:
+        """Take the feeds due by `now` for this process: their next poll moves to `hold_until`
+        in the same transaction, so another process polling the same database skips them
+        (and polls them then, if this one died before recording how the poll went)."""
+
     async def next_due(self) -> datetime | None:
         """When the next enabled feed falls due, if any is enabled."""
 

@@ -163,7 +163,11 @@ class FeedPoller:
 
     async def poll_due(self) -> list[PollReport]:
         """Poll every feed due now, a few at a time; a report per feed."""
-        due = await self._feeds.due(self._clock(), limit=1000)
+        now = self._clock()
+        # Held for as long as a poll may take, and a margin: a process killed mid-poll leaves
+        # the feed to be polled again then.
+        hold = timedelta(seconds=self._timeout * 3 + 60)
+        due = await self._feeds.claim_due(now, hold_until=now + hold, limit=1000)
         slots = asyncio.Semaphore(CONCURRENT_POLLS)
 
         async def one(feed: Feed) -> PollReport:

@@ -122,6 +122,19 @@ class SqliteFeedRepository:
         async with self._db.connection.execute(_DUE, (to_db_time(now), limit)) as cursor:
             return [_feed(row) async for row in cursor]
 
+    async def claim_due(self, now: datetime, *, hold_until: datetime, limit: int) -> list[Feed]:
+        """Take the feeds due by `now` for this process: their next poll moves to `hold_until`
+        in the same transaction, so another process polling the same database skips them
+        (and polls them then, if this one died before recording how the poll went)."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(_DUE, (to_db_time(now), limit)) as cursor:
+                due = [_feed(row) async for row in cursor]
+            await connection.executemany(
+                "UPDATE feeds SET next_poll_at = ? WHERE id = ?",
+                [(to_db_time(hold_until), feed.id) for feed in due],
+            )
+        return due
+
     async def next_due(self) -> datetime | None:
         """When the next enabled feed falls due, if any is enabled."""
         async with self._db.connection.execute(

@@ -72,3 +72,22 @@ async def test_a_good_poll_keeps_validators_and_a_failed_one_counts(app: App) ->
     assert await feeds.remove(feed.id)
     assert not await feeds.remove(feed.id)
     assert await feeds.all() == []
+
+
+async def test_a_claimed_feed_is_not_claimed_again_until_its_hold_ends(app: App) -> None:
+    feeds, now = app.storage.feeds, app.clock()
+    feed = await feeds.add(
+        URL, "nasional", interval=timedelta(minutes=10), full_text=False, now=now
+    )
+    assert feed is not None
+    hold = now + timedelta(minutes=2)
+    assert [claimed.id for claimed in await feeds.claim_due(now, hold_until=hold, limit=10)] == [
+        feed.id
+    ]
+    # Another process polling the same database finds nothing to take...
+    assert await feeds.claim_due(now, hold_until=hold, limit=10) == []
+    # ...until the hold ends without the poll being recorded (its poller died).
+    later = now + timedelta(minutes=3)
+    assert [
+        claimed.id for claimed in await feeds.claim_due(later, hold_until=later, limit=10)
+    ] == [feed.id]
