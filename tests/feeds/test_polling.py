@@ -13,7 +13,6 @@ import pytest
 from bot.admin_notices import AdminNotices
 from bot.app import App, open_app
 from bot.ingest.poller import FeedPoller
-from bot.ingest.safe_fetch import SafeFetcher
 from bot.settings import Settings
 from storage import search_text
 from storage.models import ChatRef, Feed, Platform
@@ -222,10 +221,6 @@ async def test_feeds_of_one_interval_are_spread_over_it(app: App, clock: FakeClo
     # Twenty feeds of ten minutes: many different moments, none later than the interval.
     assert len(slots) > 15
     assert all(clock() < slot <= clock() + timedelta(minutes=10) for slot in slots)
-
-
-def test_a_fetcher_is_the_safe_one(app: App) -> None:
-    assert isinstance(app.fetcher(), SafeFetcher)
 
 
 async def test_items_sharing_one_guid_or_having_none_are_distinct_stories(
