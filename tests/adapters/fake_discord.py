@@ -205,6 +205,8 @@ DM_PERMISSIONS = int(
 )
 
 # The world of subprocess mode when no --world is given.
+# DM channels the bot opens itself (POST /users/@me/channels) are numbered from here.
+DM_CHANNEL_BASE = 870_000_000_000_000_000
 DEFAULT_GUILD_ID = 800_000_000_000_000_001
 DEFAULT_NEWS_CHANNEL_ID = 800_000_000_000_000_002
 DEFAULT_EDITOR_ID = 800_000_000_000_000_003
@@ -1819,6 +1821,8 @@ class FakeDiscord:
             ("GET", "/gateway", self._get_gateway, "public"),
             ("GET", "/gateway/bot", self._get_gateway_bot, None),
             ("GET", "/users/@me", self._get_me, None),
+            ("POST", "/users/@me/channels", self._open_dm, None),
+            ("GET", "/users/{user_id}", self._get_user, None),
             ("GET", "/oauth2/applications/@me", self._get_application, None),
             ("GET", "/applications/@me", self._get_application, None),
             ("DELETE", "/users/@me/guilds/{guild_id}", self._leave_guild, None),
@@ -1979,6 +1983,31 @@ class FakeDiscord:
 
     async def _get_me(self, request: web.Request) -> web.StreamResponse:
         return _json(self._bot_user())
+
+    async def _get_user(self, request: web.Request) -> web.StreamResponse:
+        return _json(self._user(int(request.match_info["user_id"])))
+
+    async def _open_dm(self, request: web.Request) -> web.StreamResponse:
+        """The DM channel with a user, the same one each time (Discord's create DM)."""
+        body, _files = await self._read_body(request)
+        user_id = int(body["recipient_id"])
+        channel_id = next(
+            (channel for channel, user in self._dm_channels.items() if user == user_id),
+            None,
+        )
+        if channel_id is None:
+            channel_id = DM_CHANNEL_BASE + len(self._dm_channels) + 1
+            self._dm_channels[channel_id] = user_id
+        user = self._user(user_id)
+        return _json(
+            {
+                "id": str(channel_id),
+                "type": DM,
+                "recipients": [user],
+                "last_message_id": None,
+                "flags": 0,
+            }
+        )
 
     async def _get_application(self, request: web.Request) -> web.StreamResponse:
         owner = _user_payload(DEFAULT_OWNER_ID, "app-owner")

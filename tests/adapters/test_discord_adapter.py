@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.discord.adapter import _EditedResponse
+from bot.admin_notices import AdminNotices
 from bot.chat import Command, Reply
 from bot.delivery.errors import PermanentError, RetryAfter
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
@@ -599,3 +600,26 @@ async def test_live_counters_stop_when_the_interaction_can_no_longer_be_edited()
     with pytest.raises(PermanentError, match="expired"):
         await live.update(Reply.text("Terkirim ke 12 dari 40 chat."), final=False)
     interaction.edit_original_response.assert_not_called()
+
+
+async def test_an_admin_is_told_in_a_direct_message(bot: DiscordHarness) -> None:
+    chat = await bot.adapter.direct_chat(str(ADMIN))
+    assert chat == await bot.adapter.direct_chat(str(ADMIN))  # the same channel each time
+    notices = AdminNotices(
+        [bot.adapter],
+        admins=frozenset({f"discord:{ADMIN}"}),
+        chats=bot.app.storage.chats,
+        default_language="id",
+    )
+    feed = await bot.app.storage.feeds.add(
+        "https://kabar.example/rss",
+        "nasional",
+        interval=timedelta(minutes=10),
+        full_text=False,
+        now=bot.app.clock(),
+    )
+    assert feed is not None
+    await notices.feed_disabled(feed, "HTTP 500")
+    [message] = bot.fake.messages(int(chat.chat_id))
+    assert "dimatikan" in message["content"]
+    assert "HTTP 500" in message["content"]
