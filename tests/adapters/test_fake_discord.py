@@ -425,8 +425,8 @@ async def test_an_unknown_route_is_a_404_recorded_as_unexpected(fake: FakeDiscor
     client = make_client()
     async with running(client):
         with pytest.raises(discord.NotFound):
-            await client.fetch_user(READER)
-    assert [(c.method, c.path) for c in fake.unexpected_calls] == [("GET", f"/users/{READER}")]
+            await client.fetch_sticker(READER)
+    assert [(c.method, c.path) for c in fake.unexpected_calls] == [("GET", f"/stickers/{READER}")]
 
 
 def _tree(client: discord.Client) -> app_commands.CommandTree[discord.Client]:
