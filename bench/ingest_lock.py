@@ -18,25 +18,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-_PROBE = textwrap.dedent(
-    """
-    import sqlite3, sys, time
-    connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=600)
-    longest = 0.0
-    while True:
-        started = time.monotonic()
-        connection.execute("BEGIN IMMEDIATE")
-        longest = max(longest, time.monotonic() - started)
-        connection.execute("COMMIT")
-        print(f"{longest:.3f}", flush=True)
-        time.sleep(0.02)
-    """
-)
+# The probe lives with the tests; run from anywhere, this script finds them.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import WRITE_LOCK_PROBE
 
 
 def main() -> None:
@@ -76,7 +65,9 @@ def main() -> None:
             encoding="utf-8",
         )
         probe = subprocess.Popen(
-            [sys.executable, "-c", _PROBE, str(database)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITE_LOCK_PROBE, str(database)],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         started = time.monotonic()
         result = subprocess.run(

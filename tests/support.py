@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -323,3 +324,22 @@ class Newsbot:
                 cwd=self.directory,
                 env={**self.env, **(env or {})},
             )
+
+
+# Another process that takes SQLite's write lock over and over, as briefly as it can, and prints
+# the longest it had to wait for it so far: how long the process under test kept others out.
+# Run as `python -c WRITE_LOCK_PROBE DATABASE`.
+WRITE_LOCK_PROBE = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=600)
+    longest = 0.0
+    while True:
+        started = time.monotonic()
+        connection.execute("BEGIN IMMEDIATE")
+        longest = max(longest, time.monotonic() - started)
+        connection.execute("COMMIT")
+        print(f"{longest:.3f}", flush=True)
+        time.sleep(0.02)
+    """
+)

@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,28 +21,11 @@ import pytest
 
 from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import TOKEN, FakeBotApi
-from tests.support import Newsbot
+from tests.support import WRITE_LOCK_PROBE, Newsbot
 
 # How long another process may wait for the write lock: "about a second" (the longest write
 # transaction of ours), with room for a loaded machine's scheduling.
 LONGEST_WAIT = 1.5
-
-# Another process that takes the write lock over and over, as briefly as it can, and reports
-# the longest it had to wait for it.
-_PROBE = textwrap.dedent(
-    """
-    import sqlite3, sys, time
-    connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=120)
-    longest = 0.0
-    while True:
-        started = time.monotonic()
-        connection.execute("BEGIN IMMEDIATE")
-        longest = max(longest, time.monotonic() - started)
-        connection.execute("COMMIT")
-        print(f"{longest:.3f}", flush=True)
-        time.sleep(0.02)
-    """
-)
 
 
 @pytest.fixture
@@ -95,7 +77,7 @@ def start_probe() -> Iterator[StartProbe]:
 
     def start(database: Path) -> subprocess.Popen[str]:
         process = subprocess.Popen(
-            [sys.executable, "-c", _PROBE, str(database)],
+            [sys.executable, "-c", WRITE_LOCK_PROBE, str(database)],
             stdout=subprocess.PIPE,
             text=True,
         )
