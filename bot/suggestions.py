@@ -67,7 +67,7 @@ class Suggester:
             return [self._story(article.id, article.title)] if article is not None else []
         words = text.split()
         while True:
-            terms, _common = search_text.significant_query_terms(" ".join(words))
+            terms, _common = search_text.significant_query_words(" ".join(words))
             articles = await self._articles.latest(
                 section=None, terms=terms, limit=MAX_SUGGESTIONS
             )

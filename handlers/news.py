@@ -43,8 +43,8 @@ async def latest(cmd: Command, deps: Deps) -> Reply:
         if section is not None:
             words = words[length:]
         query = " ".join(words)
-    terms, common = search_text.significant_query_terms(query)
-    terms = terms or search_text.query_terms(" ".join(common))
+    terms, common = search_text.significant_query_words(query)
+    terms = terms or search_text.query_words(" ".join(common))
     articles = await deps.storage.articles.latest(
         section=section.slug if section else None,
         terms=terms,

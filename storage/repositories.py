@@ -97,7 +97,8 @@ class ArticleRepository(Protocol):
     async def latest(
         self, *, section: str | None, terms: Sequence[str], limit: int, breaking: bool = False
     ) -> list[Article]:
-        """Newest published first: stories containing every term, in `section` if given.
+        """Newest published first: stories containing every word, in `section` if given;
+        those holding the words as typed before those that only share their stems.
 
         `breaking` asks for the breaking stories (those marked breaking, whatever their
         section); `section` is then the breaking section.

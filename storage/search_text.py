@@ -1,14 +1,19 @@
 """Search text processing, identical at index and at query time.
 
-Lower case, accents folded, split into words, Snowball Indonesian stems (through PyStemmer, so
-that PostgreSQL's `indonesian` configuration gives the same stems later). The output is only
-ASCII letters and digits joined by spaces: it can never carry FTS query syntax.
+Lower case, accents folded, split into words. Each word is indexed twice: as written (less a
+trailing possessive `-nya`), and as its Snowball Indonesian stem (through PyStemmer, so that
+PostgreSQL's `indonesian` configuration gives the same stems later). A search lists stories
+holding the words as typed first, then those that only share their stems: Snowball strips
+derivational affixes too, so `pertahanan` (defence) and `bertahan` (to hold out) share the
+stem `tahan`. Every output is only ASCII letters and digits joined by spaces: it can never
+carry FTS query syntax.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import sys
 import unicodedata
 
 import Stemmer
@@ -19,6 +24,16 @@ MAX_TERM_LENGTH = 40
 MAX_QUERY_CHARS = 2_000
 
 _WORD = re.compile(r"[a-z0-9]+")
+# Folded ASCII text, as bytes, with everything but letters and digits made a space: `split()`
+# then gives what `_WORD.findall` would, without a regular expression's cost per word.
+_SEPARATORS = bytes(
+    code if re.fullmatch(rb"[a-z0-9]", bytes([code])) else ord(" ") for code in range(256)
+)
+# The possessive `-nya` ("rumahnya", her house), where at least four letters stay: `hanya`,
+# `punya` and `tanya` are words of their own. Matched within space-separated folded words;
+# the look-behind comes last so that the search scans for the literal `nya`.
+_POSSESSIVE = re.compile(r"nya\b(?<=[a-z0-9]{7})")
+_LONG_WORD = re.compile(rf"\b([a-z0-9]{{{MAX_TERM_LENGTH}}})[a-z0-9]+")
 
 # Words so common that asking for them narrows nothing: Indonesian function words, and English
 # ones, which an Indonesian story never contains (a follow that required "the" would never
@@ -39,6 +54,12 @@ COMMON_WORDS = frozenset(
     }
 )  # fmt: skip
 
+# Stems already worked out, by word: a dict lookup per word instead of a call into the
+# stemmer. News text reuses a vocabulary of some ten thousand words; the bound only guards
+# against text made of ever new ones (it is emptied when full).
+_STEM_CACHE_SIZE = 200_000
+_stem_cache: dict[str, str] = {}
+
 
 @functools.cache
 def _stemmer() -> Stemmer.Stemmer:
@@ -58,45 +79,106 @@ def _invisible_characters() -> dict[int, None]:
 _INVISIBLE = _invisible_characters()
 
 
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """Every combining mark (a non-zero canonical combining class), the accents that NFKD
+    splits off their letters; worked out on the first text that is not ASCII."""
+    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.combining(chr(code))}
+
+
 def fold(text: str) -> str:
     """Lower-case `text`, strip accents and invisible characters: `Café` → `cafe`,
     `ÉTAT` → `etat`, `na\u200bto` → `nato`."""
+    if text.isascii():
+        # Nothing to decompose, no marks, no format characters: lower case is all there is.
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE).casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return decomposed.translate(_combining_marks())
 
 
 def words(text: str) -> list[str]:
     """The folded ASCII words of `text`, in order; punctuation, symbols and emoji drop out."""
-    return _WORD.findall(fold(text))
+    folded = fold(text)
+    if folded.isascii():
+        return folded.encode("ascii").translate(_SEPARATORS).decode("ascii").split()
+    return _WORD.findall(folded)
+
+
+def _stems(found: list[str]) -> tuple[list[str], bool]:
+    """The stem of each word, cut to `MAX_TERM_LENGTH`; and whether a word is longer than
+    that (long words are never cached, so that text of cached words holds none)."""
+    try:
+        return list(map(_stem_cache.__getitem__, found)), False
+    except KeyError:
+        distinct = list(set(found))
+        stems = _stemmer().stemWords(distinct)
+        known = {word: stem[:MAX_TERM_LENGTH] for word, stem in zip(distinct, stems, strict=True)}
+        if len(_stem_cache) + len(known) > _STEM_CACHE_SIZE:
+            _stem_cache.clear()
+        long_words = [word for word in distinct if len(word) > MAX_TERM_LENGTH]
+        _stem_cache.update(known)
+        for word in long_words:
+            del _stem_cache[word]
+        return list(map(known.__getitem__, found)), bool(long_words)
+
+
+def _cut_long(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def _exact_forms(joined: str, *, long_words: bool = True) -> str:
+    """Space-separated folded words as the exact tier indexes them: each without a trailing
+    `-nya`, cut to `MAX_TERM_LENGTH` (when `long_words` says there may be longer ones)."""
+    forms = _POSSESSIVE.sub("", joined)
+    return _LONG_WORD.sub(_cut_long, forms) if long_words else forms
 
 
 def terms(text: str) -> list[str]:
     """The stemmed search terms of `text`, in order, each cut to `MAX_TERM_LENGTH`."""
-    return [str(stem)[:MAX_TERM_LENGTH] for stem in _stemmer().stemWords(words(text))]
+    return _stems(words(text))[0]
 
 
 def index_text(text: str) -> str:
-    """`text` as the search index stores it."""
+    """`text` as the stem index stores it."""
     return " ".join(terms(text))
 
 
+def index_texts(text: str) -> tuple[str, str]:
+    """`text` as the index stores it: its stems, and its exact forms."""
+    found = words(text)
+    stems, long_words = _stems(found)
+    return " ".join(stems), _exact_forms(" ".join(found), long_words=long_words)
+
+
+def exact_forms(text: str) -> str:
+    """`text` as the exact-form index stores it: `Rumahnya` → `rumah`."""
+    return _exact_forms(" ".join(words(text)))
+
+
+def _distinct(items: list[str]) -> list[str]:
+    """The first `MAX_QUERY_TERMS` distinct items, in order."""
+    return list(dict.fromkeys(items))[:MAX_QUERY_TERMS]
+
+
 def query_terms(text: str) -> list[str]:
-    """The distinct search terms of a reader's query, bounded in number and length."""
-    unique: list[str] = []
-    for term in terms(text[:MAX_QUERY_CHARS]):
-        if term not in unique:
-            unique.append(term)
-        if len(unique) == MAX_QUERY_TERMS:
-            break
-    return unique
+    """The distinct stems of a reader's query, bounded in number and length."""
+    return _distinct(terms(text[:MAX_QUERY_CHARS]))
 
 
-def significant_query_terms(text: str) -> tuple[list[str], list[str]]:
-    """`query_terms` of `text` without its `COMMON_WORDS`, and the common words left out.
+def query_words(text: str) -> list[str]:
+    """The distinct folded words of a reader's query, bounded in number."""
+    return _distinct(words(text[:MAX_QUERY_CHARS]))
 
-    `harga beras di pasar` gives (["harga", "beras", "pasar"], ["di"]). A word is judged as
-    typed, so the pieces of `Jum'at` or `Qur'an` ("at", "an") are not common words.
-    """
+
+def query_forms(query_words: list[str]) -> tuple[list[str], list[str]]:
+    """The exact forms and the stems a search asks for, for the words of a query (from
+    `query_words`): each distinct, bounded in number and length."""
+    joined = " ".join(query_words)
+    return _distinct(_exact_forms(joined).split()), _distinct(_stems(query_words)[0])
+
+
+def _significant(text: str) -> tuple[str, list[str]]:
+    """The words of `text` that are not `COMMON_WORDS`, and the common words left out."""
     kept: list[str] = []
     common: list[str] = []
     for typed in text[:MAX_QUERY_CHARS].split():
@@ -105,7 +187,24 @@ def significant_query_terms(text: str) -> tuple[list[str], list[str]]:
             common += [piece for piece in pieces if piece not in common]
         else:
             kept += pieces
-    return query_terms(" ".join(kept)), common
+    return " ".join(kept), common
+
+
+def significant_query_terms(text: str) -> tuple[list[str], list[str]]:
+    """`query_terms` of `text` without its `COMMON_WORDS`, and the common words left out.
+
+    `harga beras di pasar` gives (["harga", "beras", "pasar"], ["di"]). A word is judged as
+    typed, so the pieces of `Jum'at` or `Qur'an` ("at", "an") are not common words.
+    """
+    kept, common = _significant(text)
+    return query_terms(kept), common
+
+
+def significant_query_words(text: str) -> tuple[list[str], list[str]]:
+    """`query_words` of `text` without its `COMMON_WORDS`, and the common words left out: what
+    a search asks for (`significant_query_terms` are their stems, what a follow matches)."""
+    kept, common = _significant(text)
+    return query_words(kept), common
 
 
 def fts_phrases(query_terms: list[str]) -> str:

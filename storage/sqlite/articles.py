@@ -229,17 +229,17 @@ def _article(row: aiosqlite.Row) -> Article:
     )
 
 
-def _terms(draft: ArticleDraft) -> tuple[str, str]:
-    """The processed words of a draft's title, and of its summary and body, as indexed."""
-    return (
-        search_text.index_text(draft.title),
-        search_text.index_text(f"{draft.summary}\n{draft.body}"),
-    )
+def _terms(draft: ArticleDraft) -> tuple[str, str, str]:
+    """The stems of a draft's title, and of its summary and body, and the exact forms of all
+    three, as indexed."""
+    title_stems, title_forms = search_text.index_texts(draft.title)
+    body_stems, body_forms = search_text.index_texts(f"{draft.summary}\n{draft.body}")
+    return title_stems, body_stems, f"{title_forms}\n{body_forms}"
 
 
-def _all_terms(terms: tuple[str, str]) -> str:
-    """Every distinct indexed word of a story, as the JSON list the follow matching reads."""
-    title_terms, body_terms = terms
+def _all_terms(terms: tuple[str, str, str]) -> str:
+    """Every distinct stem of a story, as the JSON list the follow matching reads."""
+    title_terms, body_terms, _forms = terms
     return json.dumps(sorted(set(title_terms.split()) | set(body_terms.split())))
 
 
@@ -253,7 +253,7 @@ def _pushed(
 
 
 def _recipient_params(
-    draft: ArticleDraft, terms: tuple[str, str], breaking_section: str
+    draft: ArticleDraft, terms: tuple[str, str, str], breaking_section: str
 ) -> dict[str, str | None]:
     """The values `_RECIPIENTS` matches chats against."""
     return {
@@ -321,12 +321,12 @@ class SqliteArticleRepository:
         terms = [_terms(draft) for draft in drafts]
         results: list[PublishResult] = []
         async with self._db.transaction() as connection:
-            for draft, (title_terms, body_terms) in zip(drafts, terms, strict=True):
+            for draft, draft_terms in zip(drafts, terms, strict=True):
                 results.append(
                     await self._publish_one(
                         connection,
                         draft,
-                        terms=(title_terms, body_terms),
+                        terms=draft_terms,
                         now=now,
                         push_since=push_since,
                         breaking_section=breaking_section,
@@ -417,14 +417,14 @@ class SqliteArticleRepository:
         connection: aiosqlite.Connection,
         draft: ArticleDraft,
         *,
-        terms: tuple[str, str],
+        terms: tuple[str, str, str],
         now: datetime,
         push_since: datetime | None,
         breaking_section: str,
     ) -> PublishResult:
         content_hash = _content_hash(draft)
         existing = await self._existing(connection, draft.identity)
-        title_terms, body_terms = terms
+        title_terms, body_terms, forms = terms
         if existing is not None:
             # A retracted story stays withdrawn: a feed carrying it again changes nothing.
             if existing["content_hash"] == content_hash or existing["retracted_at"]:
@@ -472,8 +472,9 @@ class SqliteArticleRepository:
         assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
         article_id = int(row[0])
         await connection.execute(
-            "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
-            (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
+            "INSERT INTO article_search (rowid, title, body, section, forms)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (search_key, title_terms, body_terms, _search_section(draft, breaking_section), forms),
         )
         if not _pushed(draft, published_at, push_since):
             return PublishResult(PublishOutcome.NEW, article_id)
@@ -645,7 +646,7 @@ class SqliteArticleRepository:
         existing: aiosqlite.Row,
         *,
         content_hash: str,
-        terms: tuple[str, str],
+        terms: tuple[str, str, str],
         now: datetime,
         breaking_section: str,
     ) -> PublishResult:
@@ -686,10 +687,11 @@ class SqliteArticleRepository:
         await connection.execute(
             "DELETE FROM article_search WHERE rowid = ?", (existing["search_key"],)
         )
-        title_terms, body_terms = terms
+        title_terms, body_terms, forms = terms
         await connection.execute(
-            "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
-            (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
+            "INSERT INTO article_search (rowid, title, body, section, forms)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (search_key, title_terms, body_terms, _search_section(draft, breaking_section), forms),
         )
         if not corrected:
             return PublishResult(PublishOutcome.UPDATED, existing["id"])
@@ -729,22 +731,44 @@ class SqliteArticleRepository:
     async def latest(
         self, *, section: str | None, terms: Sequence[str], limit: int, breaking: bool = False
     ) -> list[Article]:
-        """Newest published first; stories containing every term, in `section` if given."""
+        """Newest published first; stories containing every word, in `section` if given.
+
+        Stories holding the words as typed come first; then, to fill the list, those that only
+        share their stems (`pertahanan` lists `bertahan` after every `pertahanan`). Each list is
+        its own bounded walk of the index, newest first.
+        """
+        words = search_text.query_words(" ".join(terms))
+        if words:
+            forms, stems = search_text.query_forms(words)
+            exact = await self._search("forms", forms, section, limit)
+            if len(exact) >= limit:
+                return exact
+            # Stories with every stem: a stem's stories need not hold a form's, so those found
+            # already are passed over, and as many more are read.
+            by_stem = await self._search("{title body}", stems, section, limit + len(exact))
+            found = {article.id for article in exact}
+            return exact + [a for a in by_stem if a.id not in found][: limit - len(exact)]
         params: tuple[str | int, ...]
-        if terms:
-            match = f"{{title body}} : ({search_text.fts_phrases(list(terms))})"
-            if section is not None:
-                # Slugs are [a-z0-9-] (checked in settings), so quoting them is enough. The
-                # breaking section's word is indexed with every breaking story.
-                match += f' AND section : "{section}"'
-            sql, params = SEARCH_SQL, (match, limit)
-        elif breaking:
+        if breaking:
             sql, params = BREAKING_SQL, (limit,)
         elif section is not None:
             sql, params = SECTION_SQL, (section, limit)
         else:
             sql, params = RECENT_SQL, (limit,)
         async with self._db.connection.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [_article(row) for row in rows]
+
+    async def _search(
+        self, columns: str, terms: list[str], section: str | None, limit: int
+    ) -> list[Article]:
+        """The newest stories whose `columns` hold every term, in `section` if given."""
+        match = f"{columns} : ({search_text.fts_phrases(terms)})"
+        if section is not None:
+            # Slugs are [a-z0-9-] (checked in settings), so quoting them is enough. The
+            # breaking section's word is indexed with every breaking story.
+            match += f' AND section : "{section}"'
+        async with self._db.connection.execute(SEARCH_SQL, (match, limit)) as cursor:
             rows = await cursor.fetchall()
         return [_article(row) for row in rows]
 
