@@ -157,7 +157,8 @@ def _draft(
         raise _RejectedError("no title")
     summary_markup = _text(entry.get("description"))
     summary = html_to_text(summary_markup) if summary_markup else ""
-    body_markup, body = _body(entry)
+    # fastfeedparser gives an item without content its description as content: read once.
+    body_markup, body = _body(entry, summary_markup, summary)
     guid = _guid(entry)
     return build_draft(
         title=title,
@@ -181,13 +182,18 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _body(entry: Mapping[str, Any]) -> tuple[str | None, str]:
-    """The item's full content as (raw HTML if it was HTML, plain text); empty if none."""
+def _body(
+    entry: Mapping[str, Any], summary_markup: str | None, summary: str
+) -> tuple[str | None, str]:
+    """The item's full content as (raw HTML if it was HTML, plain text); empty if none.
+    Content that is the description again is not read twice."""
     contents = entry.get("content")
     for detail in contents if isinstance(contents, list) else []:
         value = _text(detail.get("value")) if isinstance(detail, Mapping) else None
         if value is None:
             continue
+        if value == summary_markup:
+            return value, summary
         if "html" in str(detail.get("type") or "text/html"):
             text = html_to_text(value)
             markup: str | None = value
