@@ -306,15 +306,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # stories holding the words typed before those that only share their stems. FTS5 cannot
     # add a column: the index is built again, its stems copied, the forms worked out from the
     # stories' text by `search_forms` (storage.search_text.exact_forms, registered by
-    # `migrate`).
+    # `migrate`), from the summary and the body as publishing reads them (a body that holds its
+    # summary is read alone).
     (
         """CREATE VIRTUAL TABLE article_search_rebuilt USING fts5(
             title, body, section, forms, tokenize = 'unicode61'
         )""",
         """INSERT INTO article_search_rebuilt (rowid, title, body, section, forms)
             SELECT s.rowid, s.title, s.body, s.section,
-                   search_forms(a.title) || char(10)
-                       || search_forms(a.summary || char(10) || a.body)
+                   search_forms(a.title) || char(10) || search_forms(
+                       CASE WHEN instr(a.body, a.summary) THEN a.body
+                            ELSE a.summary || char(10) || a.body END)
               FROM article_search AS s JOIN articles AS a ON a.search_key = s.rowid""",
         "DROP TABLE article_search",
         "ALTER TABLE article_search_rebuilt RENAME TO article_search",
