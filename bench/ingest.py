@@ -208,12 +208,12 @@ def main() -> None:
         rows.append(
             Row(
                 BENCHMARK,
-                f"search newest 5, {shape.name}: {shape.args!r}",
+                f"search, newest 5: {shape.name}",
                 size,
                 ours_search[shape.name],
                 "ms",
                 peer=theirs[2][shape.name] if theirs else None,
-                note="median of warm runs",
+                note=f"{shape.args!r}: median of warm runs",
             )
         )
     publish(rows, title=f"{BENCHMARK}: {__doc__.splitlines()[0]}", json_path=arguments.json)

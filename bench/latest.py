@@ -138,14 +138,14 @@ def main() -> None:
         rows.append(
             Row(
                 BENCHMARK,
-                f"/latest warm p99, {shape.name}: {shape.args!r}",
+                f"/latest warm p99: {shape.name}",
                 size,
                 p99,
                 "ms",
                 target="<= 1 ms",
                 met=at_most(p99, 1.0),
                 note=(
-                    f"p50 {_percentile(taken, 0.50):.2f} ms, first after open "
+                    f"{shape.args!r}: p50 {_percentile(taken, 0.50):.2f} ms, first after open "
                     f"{firsts[shape.name]:.2f} ms; {len(taken)} runs{share}"
                 ),
             )
