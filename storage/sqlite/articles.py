@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -231,10 +233,9 @@ def _article(row: aiosqlite.Row) -> Article:
 
 def _terms(draft: ArticleDraft) -> tuple[str, str]:
     """The processed words of a draft's title, and of its summary and body, as indexed."""
-    return (
-        search_text.index_text(draft.title),
-        search_text.index_text(f"{draft.summary}\n{draft.body}"),
-    )
+    # A feed's item often has its summary for a body: such text is processed once.
+    text = draft.body if draft.summary in draft.body else f"{draft.summary}\n{draft.body}"
+    return search_text.index_text(draft.title), search_text.index_text(text)
 
 
 def _all_terms(terms: tuple[str, str]) -> str:
@@ -313,25 +314,34 @@ class SqliteArticleRepository:
     ) -> list[PublishResult]:
         """Store drafts and index them in one transaction, then fan the new ones out.
 
-        The search terms are worked out before the transaction, so it holds the write lock only
-        for writing. A new story's fan-out is a job recorded in that transaction and done in
-        pages right after, each page its own transaction: a crash in between leaves the job for
-        `fan_out`, and nothing is queued twice.
+        A few hand-overs to the database thread per batch, whatever its size: the batch's
+        stored hashes are read first, so that only new or changed drafts are stemmed (the
+        costliest step, done before the write lock is taken); then every statement of the
+        batch runs synchronously in one write transaction. A new story's fan-out is a job
+        recorded in that transaction and done in bounded transactions right after: a crash in
+        between leaves the job for `fan_out`, and nothing is queued twice.
         """
-        terms = [_terms(draft) for draft in drafts]
-        results: list[PublishResult] = []
-        async with self._db.transaction() as connection:
-            for draft, (title_terms, body_terms) in zip(drafts, terms, strict=True):
-                results.append(
-                    await self._publish_one(
-                        connection,
-                        draft,
-                        terms=(title_terms, body_terms),
-                        now=now,
-                        push_since=push_since,
-                        breaking_section=breaking_section,
-                    )
-                )
+        if not drafts:
+            return []
+        hashes = [_content_hash(draft) for draft in drafts]
+        settled = await self._db.run(
+            functools.partial(_settled, identities=[d.identity for d in drafts], hashes=hashes)
+        )
+        terms = [
+            None if (draft.identity, content_hash) in settled else _terms(draft)
+            for draft, content_hash in zip(drafts, hashes, strict=True)
+        ]
+        results = await self._db.write(
+            functools.partial(
+                _store_batch,
+                drafts=drafts,
+                hashes=hashes,
+                terms=terms,
+                now=now,
+                push_since=push_since,
+                breaking_section=breaking_section,
+            )
+        )
         fanned = await self.fan_out(
             [r.article_id for r in results if r.outcome is PublishOutcome.NEW], now=now
         )
@@ -345,216 +355,28 @@ class SqliteArticleRepository:
     async def fan_out(
         self, article_ids: Sequence[int] | None = None, *, now: datetime
     ) -> dict[int, int]:
-        """Do the fan-out jobs of these stories (all waiting jobs when None) to the end, a page
-        per transaction; how many pushes each job queued in all."""
+        """Do the fan-out jobs of these stories (all waiting jobs when None) to the end, in
+        transactions of at most about a page of pushes each; how many pushes each job queued in
+        all."""
         if article_ids is None:
             async with self._db.connection.execute(
                 "SELECT article_id FROM fanout_jobs ORDER BY article_id"
             ) as cursor:
                 article_ids = [row[0] for row in await cursor.fetchall()]
         queued: dict[int, int] = {}
-        for article_id in article_ids:
-            while (done := await self._fan_out_page(article_id, now=now)) is None:
-                pass
-            if done >= 0:
-                queued[article_id] = done
+        waiting = list(article_ids)
+        while waiting:
+            finished, waiting = await self._db.write(
+                functools.partial(_fan_out_step, article_ids=waiting, now=now)
+            )
+            queued.update(finished)
         return queued
-
-    async def _fan_out_page(self, article_id: int, *, now: datetime) -> int | None:
-        """Queue the next page of a job: None while it goes on, else the job's total (-1 for
-        no job)."""
-        async with self._db.transaction() as connection:
-            async with connection.execute(
-                "SELECT * FROM fanout_jobs WHERE article_id = ?", (article_id,)
-            ) as cursor:
-                job = await cursor.fetchone()
-            if job is None:
-                return -1
-            async with connection.execute(
-                _RECIPIENTS,
-                {
-                    "section": job["section"],
-                    "breaking_section": job["breaking_section"],
-                    "terms": job["terms"],
-                    "after_platform": job["after_platform"],
-                    "after_chat": job["after_chat"],
-                    "page": FANOUT_PAGE,
-                },
-            ) as cursor:
-                recipients = [(row[0], row[1]) for row in await cursor.fetchall()]
-            cursor = await connection.executemany(
-                _QUEUE_PUSH,
-                [
-                    (
-                        article_id,
-                        platform,
-                        chat_id,
-                        job["lane"],
-                        job["seq"],
-                        to_epoch(now),
-                        to_db_time(now),
-                    )
-                    for platform, chat_id in recipients
-                ],
-            )
-            queued = int(job["queued"]) + max(cursor.rowcount, 0)
-            await cursor.close()
-            if len(recipients) < FANOUT_PAGE:
-                await connection.execute(
-                    "DELETE FROM fanout_jobs WHERE article_id = ?", (article_id,)
-                )
-                return queued
-            last_platform, last_chat = recipients[-1]
-            await connection.execute(
-                """UPDATE fanout_jobs SET after_platform = ?, after_chat = ?, queued = ?
-                   WHERE article_id = ?""",
-                (last_platform, last_chat, queued, article_id),
-            )
-            return None
-
-    async def _publish_one(
-        self,
-        connection: aiosqlite.Connection,
-        draft: ArticleDraft,
-        *,
-        terms: tuple[str, str],
-        now: datetime,
-        push_since: datetime | None,
-        breaking_section: str,
-    ) -> PublishResult:
-        content_hash = _content_hash(draft)
-        existing = await self._existing(connection, draft.identity)
-        title_terms, body_terms = terms
-        if existing is not None:
-            # A retracted story stays withdrawn: a feed carrying it again changes nothing.
-            if existing["content_hash"] == content_hash or existing["retracted_at"]:
-                return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
-            return await self._update(
-                connection,
-                draft,
-                existing,
-                content_hash=content_hash,
-                terms=terms,
-                now=now,
-                breaking_section=breaking_section,
-            )
-
-        published_at = draft.published_at or now
-        twin = await self._same_story(connection, draft, published_at, now=now)
-        if twin is not None:
-            return PublishResult(PublishOutcome.DUPLICATE, twin)
-        search_key = await self._free_search_key(connection, published_at)
-        async with connection.execute(
-            """INSERT INTO articles (identity, title, body, summary, section, url, author,
-                   image_url, source, breaking, published_at, search_key, content_hash,
-                   created_at, updated_at, headline_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            (
-                draft.identity,
-                draft.title,
-                draft.body,
-                draft.summary,
-                draft.section,
-                draft.url,
-                draft.author,
-                draft.image_url,
-                draft.source,
-                int(draft.breaking),
-                to_db_time(published_at),
-                search_key,
-                content_hash,
-                to_db_time(now),
-                to_db_time(now),
-                _headline_key(draft),
-            ),
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
-        article_id = int(row[0])
-        await connection.execute(
-            "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
-            (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
-        )
-        if not _pushed(draft, published_at, push_since):
-            return PublishResult(PublishOutcome.NEW, article_id)
-        await connection.execute(
-            """INSERT INTO fanout_jobs (article_id, section, breaking_section, terms, lane, seq,
-                   created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (
-                article_id,
-                draft.section,
-                # NULL matches no subscription: plain stories do not reach `breaking`.
-                breaking_section if draft.breaking else None,
-                _all_terms(terms),
-                LANE_BREAKING if draft.breaking else LANE_PUSH,
-                search_key,
-                to_db_time(now),
-            ),
-        )
-        return PublishResult(PublishOutcome.NEW, article_id)
-
-    @staticmethod
-    async def _same_story(
-        connection: aiosqlite.Connection,
-        draft: ArticleDraft,
-        published_at: datetime,
-        *,
-        now: datetime,
-    ) -> int | None:
-        """The stored story a new draft is another door to, if any, with the draft kept as one
-        of its sources: known as such already (read again), or the same normalised headline
-        within a day from the same publisher, or from another outlet whose text opens alike
-        (one wire story carried by several). Breaking news from the desk is never folded in."""
-        async with connection.execute(
-            "SELECT article_id FROM article_sources WHERE identity = ?", (draft.identity,)
-        ) as cursor:
-            known = await cursor.fetchone()
-        if known is not None:
-            return int(known[0])
-        key = _headline_key(draft)
-        if key is None or draft.breaking:
-            return None
-        async with connection.execute(
-            """SELECT id, source, body FROM articles
-               WHERE headline_key = ? AND published_at BETWEEN ? AND ?
-                 AND retracted_at IS NULL
-               ORDER BY published_at LIMIT 5""",
-            (
-                key,
-                to_db_time(published_at - SAME_STORY_WINDOW),
-                to_db_time(published_at + SAME_STORY_WINDOW),
-            ),
-        ) as cursor:
-            candidates = await cursor.fetchall()
-        for candidate in candidates:
-            same_publisher = candidate["source"] == draft.source
-            if same_publisher or _leads_alike(candidate["body"], draft.body):
-                await connection.execute(
-                    """INSERT OR IGNORE INTO article_sources
-                           (identity, article_id, source, url, added_at)
-                       VALUES (?, ?, ?, ?, ?)""",
-                    (draft.identity, candidate["id"], draft.source, draft.url, to_db_time(now)),
-                )
-                return int(candidate["id"])
-        return None
-
-    @staticmethod
-    async def _existing(connection: aiosqlite.Connection, identity: str) -> aiosqlite.Row | None:
-        """The stored story with this identity: what `publish` compares a draft with."""
-        async with connection.execute(
-            f"""SELECT id, content_hash, published_at, search_key, breaking, retracted_at,
-                       {", ".join(_VISIBLE)}
-                FROM articles WHERE identity = ?""",  # noqa: S608 - constant column list
-            (identity,),
-        ) as cursor:
-            return await cursor.fetchone()
 
     async def preview(
         self, draft: ArticleDraft, *, push_since: datetime | None, breaking_section: str
     ) -> PublishPreview:
         """What `publish` would do with `draft` now, by the same rules, writing nothing."""
-        connection = self._db.connection
-        existing = await self._existing(connection, draft.identity)
+        existing = await self._db.run(functools.partial(_existing, identity=draft.identity))
         if existing is None:
             if not _pushed(draft, draft.published_at, push_since):
                 return PublishPreview(PublishOutcome.NEW)
@@ -638,84 +460,6 @@ class SqliteArticleRepository:
             cancelled=cancelled,
         )
 
-    async def _update(
-        self,
-        connection: aiosqlite.Connection,
-        draft: ArticleDraft,
-        existing: aiosqlite.Row,
-        *,
-        content_hash: str,
-        terms: tuple[str, str],
-        now: datetime,
-        breaking_section: str,
-    ) -> PublishResult:
-        """Store a changed story over its old self; a visible change is a correction, edited
-        into every copy already delivered."""
-        search_key = existing["search_key"]
-        published = existing["published_at"]
-        if draft.published_at is not None and to_db_time(draft.published_at) != published:
-            published = to_db_time(draft.published_at)
-            search_key = await self._free_search_key(connection, draft.published_at)
-        corrected = any(getattr(draft, column) != existing[column] for column in _VISIBLE)
-        # Once breaking news, always: a feed carrying the same story later does not undo it.
-        draft = replace(draft, breaking=draft.breaking or bool(existing["breaking"]))
-        await connection.execute(
-            """UPDATE articles SET title = ?, body = ?, summary = ?, section = ?, url = ?,
-                   author = ?, image_url = ?, breaking = ?, published_at = ?,
-                   search_key = ?, content_hash = ?, updated_at = ?,
-                   revised_at = CASE WHEN ? THEN ? ELSE revised_at END
-               WHERE id = ?""",
-            (
-                draft.title,
-                draft.body,
-                draft.summary,
-                draft.section,
-                draft.url,
-                draft.author,
-                draft.image_url,
-                int(draft.breaking),
-                published,
-                search_key,
-                content_hash,
-                to_db_time(now),
-                corrected,
-                to_db_time(now),
-                existing["id"],
-            ),
-        )
-        await connection.execute(
-            "DELETE FROM article_search WHERE rowid = ?", (existing["search_key"],)
-        )
-        title_terms, body_terms = terms
-        await connection.execute(
-            "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
-            (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
-        )
-        if not corrected:
-            return PublishResult(PublishOutcome.UPDATED, existing["id"])
-        cursor = await connection.execute(
-            _QUEUE_EDITS,
-            {
-                "article_id": existing["id"],
-                "due_at": to_epoch(now),
-                "created_at": to_db_time(now),
-            },
-        )
-        edits = cursor.rowcount
-        await cursor.close()
-        return PublishResult(PublishOutcome.UPDATED, existing["id"], queued=edits)
-
-    @staticmethod
-    async def _free_search_key(connection: aiosqlite.Connection, published: datetime) -> int:
-        base = max(int(published.timestamp()), 0) << KEY_SHIFT
-        async with connection.execute(
-            "SELECT MAX(search_key) FROM articles WHERE search_key BETWEEN ? AND ?",
-            (base, base + (1 << KEY_SHIFT) - 1),
-        ) as cursor:
-            row = await cursor.fetchone()
-        taken = row[0] if row else None
-        return base if taken is None else int(taken) + 1
-
     async def get(self, article_id: int, *, include_retracted: bool = False) -> Article | None:
         """The stored article with this id; a retracted one only if asked for."""
         async with self._db.connection.execute(
@@ -766,3 +510,318 @@ class SqliteArticleRepository:
         ) as cursor:
             rows = await cursor.fetchall()
         return {row["identity"]: _article(row) for row in rows}
+
+
+# Jobs started in one fan-out transaction at most: each costs a few statements even when it
+# reaches nobody, and a transaction stays short.
+FANOUT_JOBS_PER_STEP = 500
+
+
+def _fan_out_step(
+    connection: sqlite3.Connection, *, article_ids: list[int], now: datetime
+) -> tuple[dict[int, int], list[int]]:
+    """One fan-out transaction: the jobs of `article_ids`, in order, a page of recipients at a
+    time, until about a page of pushes is queued. The totals of the jobs finished, and the ids
+    still to do (an unfinished job first). An id without a job is passed over."""
+    finished: dict[int, int] = {}
+    written = 0
+    for position, article_id in enumerate(article_ids):
+        if written >= FANOUT_PAGE or position >= FANOUT_JOBS_PER_STEP:
+            return finished, article_ids[position:]
+        job = connection.execute(
+            "SELECT * FROM fanout_jobs WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if job is None:
+            continue
+        recipients = connection.execute(
+            _RECIPIENTS,
+            {
+                "section": job["section"],
+                "breaking_section": job["breaking_section"],
+                "terms": job["terms"],
+                "after_platform": job["after_platform"],
+                "after_chat": job["after_chat"],
+                "page": FANOUT_PAGE,
+            },
+        ).fetchall()
+        due_at, created_at = to_epoch(now), to_db_time(now)
+        cursor = connection.executemany(
+            _QUEUE_PUSH,
+            [
+                (article_id, platform, chat_id, job["lane"], job["seq"], due_at, created_at)
+                for platform, chat_id in recipients
+            ],
+        )
+        queued = int(job["queued"]) + max(cursor.rowcount, 0)
+        written += len(recipients)
+        if len(recipients) < FANOUT_PAGE:
+            connection.execute("DELETE FROM fanout_jobs WHERE article_id = ?", (article_id,))
+            finished[article_id] = queued
+            continue
+        last_platform, last_chat = recipients[-1]
+        connection.execute(
+            """UPDATE fanout_jobs SET after_platform = ?, after_chat = ?, queued = ?
+               WHERE article_id = ?""",
+            (last_platform, last_chat, queued, article_id),
+        )
+        return finished, article_ids[position:]
+    return finished, []
+
+
+def _settled(
+    connection: sqlite3.Connection, *, identities: list[str], hashes: list[str]
+) -> set[tuple[str, str]]:
+    """The (identity, content hash) pairs of a batch that `publish` will find to be
+    duplicates: stored with that very content, retracted, or known as another door to a story.
+    Read before the write transaction, to spare their stemming; the transaction decides."""
+    wanted = json.dumps(identities)
+    settled: set[tuple[str, str]] = set()
+    stored = {
+        row[0]: (row[1], bool(row[2]))
+        for row in connection.execute(
+            """SELECT identity, content_hash, retracted_at IS NOT NULL FROM articles
+                WHERE identity IN (SELECT value FROM json_each(?))""",
+            (wanted,),
+        )
+    }
+    doors = {
+        row[0]
+        for row in connection.execute(
+            """SELECT identity FROM article_sources
+                WHERE identity IN (SELECT value FROM json_each(?))""",
+            (wanted,),
+        )
+    }
+    for identity, content_hash in zip(identities, hashes, strict=True):
+        known = stored.get(identity)
+        if identity in doors or (known is not None and (known[0] == content_hash or known[1])):
+            settled.add((identity, content_hash))
+    return settled
+
+
+def _store_batch(
+    connection: sqlite3.Connection,
+    *,
+    drafts: Sequence[ArticleDraft],
+    hashes: Sequence[str],
+    terms: Sequence[tuple[str, str] | None],
+    now: datetime,
+    push_since: datetime | None,
+    breaking_section: str,
+) -> list[PublishResult]:
+    """Every statement of a batch, synchronously, inside the caller's write transaction.
+
+    `terms` are the drafts' processed words, None where the draft was expected to be a
+    duplicate; they are worked out here if it turns out otherwise (another process stored a
+    story in between, or the batch holds the same identity twice).
+    """
+    return [
+        _store_one(
+            connection,
+            draft,
+            content_hash=content_hash,
+            terms=draft_terms,
+            now=now,
+            push_since=push_since,
+            breaking_section=breaking_section,
+        )
+        for draft, content_hash, draft_terms in zip(drafts, hashes, terms, strict=True)
+    ]
+
+
+def _store_one(
+    connection: sqlite3.Connection,
+    draft: ArticleDraft,
+    *,
+    content_hash: str,
+    terms: tuple[str, str] | None,
+    now: datetime,
+    push_since: datetime | None,
+    breaking_section: str,
+) -> PublishResult:
+    existing = _existing(connection, draft.identity)
+    if existing is not None:
+        # A retracted story stays withdrawn: a feed carrying it again changes nothing.
+        if existing["content_hash"] == content_hash or existing["retracted_at"]:
+            return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
+        return _update(
+            connection,
+            draft,
+            existing,
+            content_hash=content_hash,
+            terms=terms or _terms(draft),
+            now=now,
+            breaking_section=breaking_section,
+        )
+
+    published_at = draft.published_at or now
+    twin = _same_story(connection, draft, published_at, now=now)
+    if twin is not None:
+        return PublishResult(PublishOutcome.DUPLICATE, twin)
+    title_terms, body_terms = terms = terms or _terms(draft)
+    search_key = _free_search_key(connection, published_at)
+    row = connection.execute(
+        """INSERT INTO articles (identity, title, body, summary, section, url, author,
+               image_url, source, breaking, published_at, search_key, content_hash,
+               created_at, updated_at, headline_key)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        (
+            draft.identity,
+            draft.title,
+            draft.body,
+            draft.summary,
+            draft.section,
+            draft.url,
+            draft.author,
+            draft.image_url,
+            draft.source,
+            int(draft.breaking),
+            to_db_time(published_at),
+            search_key,
+            content_hash,
+            to_db_time(now),
+            to_db_time(now),
+            _headline_key(draft),
+        ),
+    ).fetchone()
+    article_id = int(row[0])
+    connection.execute(
+        "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
+        (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
+    )
+    if not _pushed(draft, published_at, push_since):
+        return PublishResult(PublishOutcome.NEW, article_id)
+    connection.execute(
+        """INSERT INTO fanout_jobs (article_id, section, breaking_section, terms, lane, seq,
+               created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (
+            article_id,
+            draft.section,
+            # NULL matches no subscription: plain stories do not reach `breaking`.
+            breaking_section if draft.breaking else None,
+            _all_terms(terms),
+            LANE_BREAKING if draft.breaking else LANE_PUSH,
+            search_key,
+            to_db_time(now),
+        ),
+    )
+    return PublishResult(PublishOutcome.NEW, article_id)
+
+
+def _same_story(
+    connection: sqlite3.Connection, draft: ArticleDraft, published_at: datetime, *, now: datetime
+) -> int | None:
+    """The stored story a new draft is another door to, if any, with the draft kept as one of
+    its sources: known as such already (read again), or the same normalised headline within a
+    day from the same publisher, or from another outlet whose text opens alike (one wire story
+    carried by several). Breaking news from the desk is never folded in."""
+    known = connection.execute(
+        "SELECT article_id FROM article_sources WHERE identity = ?", (draft.identity,)
+    ).fetchone()
+    if known is not None:
+        return int(known[0])
+    key = _headline_key(draft)
+    if key is None or draft.breaking:
+        return None
+    candidates = connection.execute(
+        """SELECT id, source, body FROM articles
+           WHERE headline_key = ? AND published_at BETWEEN ? AND ?
+             AND retracted_at IS NULL
+           ORDER BY published_at LIMIT 5""",
+        (
+            key,
+            to_db_time(published_at - SAME_STORY_WINDOW),
+            to_db_time(published_at + SAME_STORY_WINDOW),
+        ),
+    ).fetchall()
+    for candidate in candidates:
+        same_publisher = candidate["source"] == draft.source
+        if same_publisher or _leads_alike(candidate["body"], draft.body):
+            connection.execute(
+                """INSERT OR IGNORE INTO article_sources
+                       (identity, article_id, source, url, added_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (draft.identity, candidate["id"], draft.source, draft.url, to_db_time(now)),
+            )
+            return int(candidate["id"])
+    return None
+
+
+def _existing(connection: sqlite3.Connection, identity: str) -> sqlite3.Row | None:
+    """The stored story with this identity: what `publish` compares a draft with."""
+    row: sqlite3.Row | None = connection.execute(
+        f"""SELECT id, content_hash, published_at, search_key, breaking, retracted_at,
+                   {", ".join(_VISIBLE)}
+            FROM articles WHERE identity = ?""",  # noqa: S608 - constant column list
+        (identity,),
+    ).fetchone()
+    return row
+
+
+def _update(
+    connection: sqlite3.Connection,
+    draft: ArticleDraft,
+    existing: sqlite3.Row,
+    *,
+    content_hash: str,
+    terms: tuple[str, str],
+    now: datetime,
+    breaking_section: str,
+) -> PublishResult:
+    """Store a changed story over its old self; a visible change is a correction, edited into
+    every copy already delivered."""
+    search_key = existing["search_key"]
+    published = existing["published_at"]
+    if draft.published_at is not None and to_db_time(draft.published_at) != published:
+        published = to_db_time(draft.published_at)
+        search_key = _free_search_key(connection, draft.published_at)
+    corrected = any(getattr(draft, column) != existing[column] for column in _VISIBLE)
+    # Once breaking news, always: a feed carrying the same story later does not undo it.
+    draft = replace(draft, breaking=draft.breaking or bool(existing["breaking"]))
+    connection.execute(
+        """UPDATE articles SET title = ?, body = ?, summary = ?, section = ?, url = ?,
+               author = ?, image_url = ?, breaking = ?, published_at = ?,
+               search_key = ?, content_hash = ?, updated_at = ?,
+               revised_at = CASE WHEN ? THEN ? ELSE revised_at END
+           WHERE id = ?""",
+        (
+            draft.title,
+            draft.body,
+            draft.summary,
+            draft.section,
+            draft.url,
+            draft.author,
+            draft.image_url,
+            int(draft.breaking),
+            published,
+            search_key,
+            content_hash,
+            to_db_time(now),
+            corrected,
+            to_db_time(now),
+            existing["id"],
+        ),
+    )
+    connection.execute("DELETE FROM article_search WHERE rowid = ?", (existing["search_key"],))
+    title_terms, body_terms = terms
+    connection.execute(
+        "INSERT INTO article_search (rowid, title, body, section) VALUES (?, ?, ?, ?)",
+        (search_key, title_terms, body_terms, _search_section(draft, breaking_section)),
+    )
+    if not corrected:
+        return PublishResult(PublishOutcome.UPDATED, existing["id"])
+    edits = connection.execute(
+        _QUEUE_EDITS,
+        {"article_id": existing["id"], "due_at": to_epoch(now), "created_at": to_db_time(now)},
+    ).rowcount
+    return PublishResult(PublishOutcome.UPDATED, existing["id"], queued=edits)
+
+
+def _free_search_key(connection: sqlite3.Connection, published: datetime) -> int:
+    base = max(int(published.timestamp()), 0) << KEY_SHIFT
+    row = connection.execute(
+        "SELECT MAX(search_key) FROM articles WHERE search_key BETWEEN ? AND ?",
+        (base, base + (1 << KEY_SHIFT) - 1),
+    ).fetchone()
+    taken = row[0] if row else None
+    return base if taken is None else int(taken) + 1

@@ -13,9 +13,10 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -34,6 +35,8 @@ YIELD_SECONDS = 0.12
 CACHE_KIB = 64 * 1024
 
 MEMORY = ":memory:"
+
+T = TypeVar("T")
 
 
 class SqliteDatabase:
@@ -99,6 +102,23 @@ class SqliteDatabase:
                 raise
             finally:
                 self._last_write_end = time.monotonic()
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` called with the plain sqlite3 connection on the connection's own thread.
+
+        One hand-over to that thread for all of `work`'s statements, instead of one per
+        statement: each hand-over costs more than a typical statement (about 160 µs against a
+        few), which made many small statements the slowest part of storing a batch.
+        """
+        # aiosqlite has no public way to run a function on its thread; `_execute` is how its
+        # own methods do it, and `_conn` is the sqlite3 connection they use.
+        connection = self.connection
+        return await connection._execute(work, connection._conn)  # type: ignore[no-untyped-call,no-any-return]  # aiosqlite leaves it untyped
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` run like `run`, inside one write transaction (see `transaction`)."""
+        async with self.transaction():
+            return await self.run(work)
 
     async def _let_others_write(self) -> None:
         """After a long stretch of back-to-back writes (a big ingest's batches and fan-out

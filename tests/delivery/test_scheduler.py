@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -349,22 +351,21 @@ async def test_a_fan_out_is_done_in_pages_and_a_crash_between_them_loses_no_chat
     for chat in range(10):
         await _subscribe(app, str(chat), "nasional")
     monkeypatch.setattr(articles_sql, "FANOUT_PAGE", 3)
-    articles = app.storage.articles
-    real_page = articles._fan_out_page  # type: ignore[attr-defined]  # white-box
-    pages = 0
+    real_step = articles_sql._fan_out_step  # white-box: one fan-out transaction
+    steps = 0
 
-    async def crash_after_two_pages(article_id: int, *, now: object) -> int | None:
-        nonlocal pages
-        pages += 1
-        if pages > 2:
+    def crash_after_two_pages(connection: sqlite3.Connection, **step: Any) -> object:
+        nonlocal steps
+        steps += 1
+        if steps > 2:
             raise RuntimeError("killed mid fan-out")
-        return await real_page(article_id, now=now)
+        return real_step(connection, **step)
 
-    monkeypatch.setattr(articles, "_fan_out_page", crash_after_two_pages)
+    monkeypatch.setattr(articles_sql, "_fan_out_step", crash_after_two_pages)
     with pytest.raises(RuntimeError, match="killed"):
         await app.deps.newsroom.publish([draft("Satu")])
     assert len(await _outbox(app)) == 6  # two pages of three
-    monkeypatch.setattr(articles, "_fan_out_page", real_page)
+    monkeypatch.setattr(articles_sql, "_fan_out_step", real_step)
 
     # The next delivery pass finishes the job it finds: every chat once.
     assert await _worker(app, platform).deliver_due() == 10
