@@ -92,7 +92,7 @@ def table(rows: list[Row]) -> str:
             row.size,
             f"{number(row.ours)} {row.unit}".strip(),
             f"{number(row.peer)} {row.unit}".strip() if row.peer is not None else "",
-            f"{row.ratio:.2f}x" if row.ratio is not None else "",
+            f"{number(row.ratio)}x" if row.ratio is not None else "",
             row.target,
             {True: "yes", False: "NO", None: ""}[row.met],
             row.note,

@@ -152,6 +152,6 @@ def test_the_table_gives_the_ratio_and_whether_the_target_was_met() -> None:
     faster, slower = printed.splitlines()[2:]
     assert "300 x/s" in faster
     assert "100 x/s" in faster
-    assert "3.00x" in faster
+    assert "3.00x" in faster  # ours / theirs
     assert "yes" in faster
     assert "NO" in slower
