@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -37,7 +38,7 @@ from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
 from bot.router import Dispatcher
-from bot.sections import SectionCatalog
+from bot.sections import SectionCatalog, SectionChoice
 from bot.settings import Settings
 from bot.source_desk import SourceDesk
 from bot.suggestions import Suggester
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLE_NEWS = "berita.jsonl"
+# Processes that parse inputs while this one stores them (`newsbot ingest` of several inputs).
+# Storing keeps about one core busy; beyond two, parsing outruns it.
+PARSE_PROCESSES = max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
 def utc_now() -> datetime:
@@ -329,20 +333,17 @@ class App:
     async def ingest(
         self, locations: Sequence[str], *, section: str | None, progress: ProgressSink
     ) -> list[InputReport]:
-        """Read, store and fan out every input; one report per input."""
-        catalog = self.deps.sections
-
-        def resolve_section(categories: Sequence[str]) -> str:
-            return section if section is not None else catalog.for_categories(categories)
-
+        """Read, store and fan out every input; one report per input. Several inputs are
+        parsed in other processes while this one stores."""
         return await ingest_all(
             locations,
             publish=self.deps.newsroom.publish,
-            resolve_section=resolve_section,
+            resolve_section=SectionChoice(self.deps.sections, section),
             now=self.clock,
             progress=progress,
             limits=IngestLimits.from_settings(self.settings),
             timeout=self.settings.ingest_timeout_seconds,
+            parse_processes=PARSE_PROCESSES,
         )
 
     def feed_registry(self) -> FeedRegistry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from storage.models import Section
 from storage.search_text import words as search_words
@@ -125,3 +126,16 @@ class SectionCatalog:
                 if section is not None:
                     return section
         return None
+
+
+@dataclass(frozen=True)
+class SectionChoice:
+    """The section of each story of an input: `fixed` for all of them when given (an
+    operator's ``--section``), else the catalogue's reading of the story's category words.
+    A plain object rather than a closure, so that a parsing process can take it along."""
+
+    catalog: SectionCatalog
+    fixed: str | None = None
+
+    def __call__(self, categories: Sequence[str]) -> str:
+        return self.fixed if self.fixed is not None else self.catalog.for_categories(categories)

@@ -2,7 +2,7 @@
 
 A date an input gives is one of three things: a real moment, nothing at all, or something that
 is not a real moment ("not a date", "2024-13-45T25:61:00Z", an offset of +99:00). Lenient parsers
-turn the last kind into a plausible but invented time (feedparser normalises month 13 into the
+turn the last kind into a plausible but invented time (some normalise month 13 into the
 next year); here it stays unreadable, so that the story is stored at the time of ingest, reported,
 and never pushed as fresh news on the strength of a date nobody wrote.
 """
@@ -134,10 +134,12 @@ def read_rfc822_date(raw: str) -> datetime | UnreadableDate | None:
 
 
 def read_feed_date(raw: object, lenient: time.struct_time | None) -> PublicationDate:
-    """A feed item's date from its raw text, with feedparser's reading (`lenient`) as a fallback.
+    """A feed item's date from its raw text, with the feed parser's reading (`lenient`) as a
+    fallback.
 
     The common forms (ISO 8601, RFC 822) are read strictly here. Only a date in another form
-    (feedparser knows many regional ones) is taken from feedparser, which then vouches for it.
+    (the feed parser knows some regional ones) is taken from its reading, which then vouches
+    for it.
     """
     if not isinstance(raw, str) or not raw.strip():
         return None

@@ -6,6 +6,7 @@ unique within its feed, and otherwise by a hash of its title and publication dat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from datetime import UTC, datetime
@@ -47,6 +48,8 @@ def _is_tracking(part: str) -> bool:
     return name.startswith("utm_") or name in _TRACKING_PARAMS
 
 
+# A story's link is canonicalised several times on its way in (resolved, then identified).
+@functools.lru_cache(maxsize=4_096)
 def canonical_url(url: str) -> str | None:
     """Return the canonical form of an http(s) URL, or None when it is not one.
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
 
@@ -120,12 +123,17 @@ async def ingest_all(
     progress: ProgressSink,
     limits: IngestLimits | None = None,
     timeout: float = 20.0,  # noqa: ASYNC109 -- passed on to read_source, which enforces it per input
+    parse_processes: int = 0,
 ) -> list[InputReport]:
     """Read, parse and publish every input, in order, reporting each one.
 
     Inputs are fetched a few ahead of the one being handled. Parsing runs in a worker thread so
     a large feed does not stall the event loop; `resolve_section` is therefore called from that
     thread, one input at a time. A long input is published batch by batch as it is parsed.
+
+    With `parse_processes`, the inputs fetched ahead (all but streamed JSON Lines files) are
+    parsed in that many worker processes while the one before them is stored: parsing then
+    uses the other cores, and `resolve_section` must be picklable.
 
     Args:
         locations: file paths and http(s) URLs.
@@ -147,14 +155,37 @@ async def ingest_all(
     # One client for the whole run: connections to a publisher are reused between its inputs.
     fetcher = SafeFetcher(AddressPolicy(allow_private=limits.allow_private_sources))
 
-    def read(location: str) -> asyncio.Task[SourceDocument]:
-        return asyncio.create_task(
-            read_source(location, max_bytes=limits.max_bytes, timeout=timeout, fetcher=fetcher),
-            name=f"ingest read {location}",
+    pool = _parse_pool(parse_processes) if parse_processes and len(locations) > 1 else None
+
+    async def prepare(location: str) -> Iterator[ParsedInput]:
+        nonlocal pool
+        doc = await read_source(
+            location, max_bytes=limits.max_bytes, timeout=timeout, fetcher=fetcher
         )
+        used = pool
+        if used is None or sniff(doc) == "jsonl":
+            return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
+        try:
+            parsed = await asyncio.get_running_loop().run_in_executor(
+                used, _parse_all, doc, resolve_section, now(), limits
+            )
+        except BrokenProcessPool:
+            # A worker died (out of memory, killed): this input and the rest are parsed here.
+            if pool is used:
+                logger.warning("the parsing processes stopped; parsing in this process")
+                used.shutdown(wait=False, cancel_futures=True)
+                pool = None
+            return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
+        except Exception as err:
+            # Raised again where the input is reported, like an error of a parse done here.
+            return _raising(err)
+        return iter(parsed)
+
+    def read(location: str) -> asyncio.Task[Iterator[ParsedInput]]:
+        return asyncio.create_task(prepare(location), name=f"ingest read {location}")
 
     reports: list[InputReport] = []
-    pending: deque[asyncio.Task[SourceDocument]] = deque()
+    pending: deque[asyncio.Task[Iterator[ParsedInput]]] = deque()
     upcoming = iter(locations)
     progress.start(len(locations))
     try:
@@ -162,14 +193,7 @@ async def ingest_all(
             # Both walk `locations` in order, so pending[0] is always the read of `location`.
             while len(pending) <= READ_AHEAD and (nxt := next(upcoming, None)) is not None:
                 pending.append(read(nxt))
-            report = await _ingest_one(
-                location,
-                pending.popleft(),
-                publish=publish,
-                resolve_section=resolve_section,
-                now=now,
-                limits=limits,
-            )
+            report = await _ingest_one(location, pending.popleft(), publish=publish)
             reports.append(report)
             progress.done(report)
     finally:
@@ -178,8 +202,32 @@ async def ingest_all(
         # Let cancelled reads close their connections before we return or raise.
         await asyncio.gather(*pending, return_exceptions=True)
         await fetcher.aclose()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         progress.close()
     return reports
+
+
+def _parse_pool(processes: int) -> Executor:
+    """Worker processes for parsing, started from a clean server process rather than forked
+    from this one (whose other threads may hold locks), with the parsers already imported."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
+
+
+def _parse_all(
+    doc: SourceDocument, resolve_section: SectionResolver, now: datetime, limits: IngestLimits
+) -> list[ParsedInput]:
+    """Every batch of `doc`, parsed at once (in a worker process)."""
+    return list(parse_batches(doc, resolve_section=resolve_section, now=now, limits=limits))
+
+
+def _raising(error: Exception) -> Iterator[ParsedInput]:
+    """An iterator that raises `error` when first asked: an input parsed elsewhere that failed
+    fails where its report is made, like one parsed here."""
+    raise error
+    yield  # pragma: no cover - makes this a generator
 
 
 async def ingest_document(
@@ -193,38 +241,27 @@ async def ingest_document(
     """One input already read (a feed the poller fetched), parsed off the event loop and
     published batch by batch like any other; its report."""
 
-    async def read() -> SourceDocument:
-        return doc
+    async def prepare() -> Iterator[ParsedInput]:
+        return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
 
-    return await _ingest_one(
-        doc.location,
-        asyncio.ensure_future(read()),
-        publish=publish,
-        resolve_section=resolve_section,
-        now=now,
-        limits=limits,
-    )
+    return await _ingest_one(doc.location, asyncio.ensure_future(prepare()), publish=publish)
 
 
 async def _ingest_one(
     location: str,
-    reading: asyncio.Task[SourceDocument],
+    prepared: asyncio.Future[Iterator[ParsedInput]],
     *,
     publish: Publisher,
-    resolve_section: SectionResolver,
-    now: Callable[[], datetime],
-    limits: IngestLimits,
 ) -> InputReport:
+    """Publish one input's batches as they come and report it; `prepared` is its reading,
+    giving the lazy (or already parsed) batches."""
     counts = dict.fromkeys(PublishOutcome, 0)
     seen = ParsedInput(kind="")
     batches: Iterator[ParsedInput] | None = None
     while True:
         try:
             if batches is None:
-                doc = await reading
-                batches = parse_batches(
-                    doc, resolve_section=resolve_section, now=now(), limits=limits
-                )
+                batches = await prepared
             # Each batch is parsed off the event loop, then stored before the next is parsed.
             batch = await asyncio.to_thread(next, batches, None)
         except IngestError as err:

@@ -655,7 +655,8 @@ def _store_one(
         )
 
     published_at = draft.published_at or now
-    twin = _same_story(connection, draft, published_at, now=now)
+    headline_key = _headline_key(draft)
+    twin = _same_story(connection, draft, published_at, headline_key, now=now)
     if twin is not None:
         return PublishResult(PublishOutcome.DUPLICATE, twin)
     title_terms, body_terms = terms = terms or _terms(draft)
@@ -681,7 +682,7 @@ def _store_one(
             content_hash,
             to_db_time(now),
             to_db_time(now),
-            _headline_key(draft),
+            headline_key,
         ),
     ).fetchone()
     article_id = int(row[0])
@@ -709,7 +710,12 @@ def _store_one(
 
 
 def _same_story(
-    connection: sqlite3.Connection, draft: ArticleDraft, published_at: datetime, *, now: datetime
+    connection: sqlite3.Connection,
+    draft: ArticleDraft,
+    published_at: datetime,
+    key: str | None,
+    *,
+    now: datetime,
 ) -> int | None:
     """The stored story a new draft is another door to, if any, with the draft kept as one of
     its sources: known as such already (read again), or the same normalised headline within a
@@ -720,7 +726,6 @@ def _same_story(
     ).fetchone()
     if known is not None:
         return int(known[0])
-    key = _headline_key(draft)
     if key is None or draft.breaking:
         return None
     candidates = connection.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sqlite3
 import time
@@ -136,6 +137,8 @@ class SqliteDatabase:
         await self.connection.close()
 
 
+# Called several times for each story stored, mostly with the same few moments (the batch's "now").
+@functools.lru_cache(maxsize=1_024)
 def to_db_time(moment: datetime) -> str:
     """An aware datetime as stored: ISO 8601 in UTC, which also sorts as text."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -292,20 +291,21 @@ def test_a_local_feed_has_no_item_limit(tmp_path: Path, resolver: RecordingResol
     assert parsed.skipped == []
 
 
-def test_feedparser_only_ever_gets_a_byte_stream(
+def test_the_feed_parser_only_ever_gets_bytes(
     fixture_doc: DocFactory, resolver: RecordingResolver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[object] = []
-    real_parse = bot.ingest.feeds.feedparser.parse
+    real_parse = bot.ingest.feeds.fastfeedparser.parse
 
     def spy(source: object, **kwargs: Any) -> Any:
         seen.append(source)
         return real_parse(source, **kwargs)
 
-    monkeypatch.setattr(bot.ingest.feeds.feedparser, "parse", spy)
+    monkeypatch.setattr(bot.ingest.feeds.fastfeedparser, "parse", spy)
     parse_document(fixture_doc("feed.xml"), resolve_section=resolver, now=NOW)
     assert len(seen) == 1
-    assert isinstance(seen[0], io.BytesIO)
+    # Never a string: fastfeedparser fetches a string that looks like a URL.
+    assert isinstance(seen[0], bytes)
 
 
 def test_utf16_feed(make_doc: DocFactory, resolver: RecordingResolver) -> None:

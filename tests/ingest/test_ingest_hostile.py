@@ -20,16 +20,16 @@ NOW = datetime(2024, 11, 26, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def feedparser_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if a hostile document ever reaches feedparser."""
+def feed_parser_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a hostile document ever reaches the feed parser."""
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("feedparser was handed a document that should have been refused")
+        raise AssertionError("the feed parser was handed a document that should have been refused")
 
-    monkeypatch.setattr(bot.ingest.feeds.feedparser, "parse", refuse)
+    monkeypatch.setattr(bot.ingest.feeds.fastfeedparser, "parse", refuse)
 
 
-@pytest.mark.usefixtures("feedparser_forbidden")
+@pytest.mark.usefixtures("feed_parser_forbidden")
 @pytest.mark.parametrize(
     ("name", "reason"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -271,3 +272,72 @@ def test_parse_batches_does_its_work_on_the_first_next(
     )
     with pytest.raises(IngestError, match="declares entities"):
         next(batches)
+
+
+def section_of(categories: Sequence[str]) -> str:
+    """A section resolver that a parsing process can take along (a module-level function)."""
+    return "umum"
+
+
+@dataclass(frozen=True)
+class DiesInAnotherProcess:
+    """A section resolver that kills the process it runs in unless that is the test's own."""
+
+    parent: int
+
+    def __call__(self, categories: Sequence[str]) -> str:
+        if os.getpid() != self.parent:
+            os._exit(1)
+        return "umum"
+
+
+MIXED_INPUTS = [
+    "feed.xml",
+    "billion_laughs.xml",
+    "tidak-ada.xml",
+    "stories_broken_lines.jsonl",
+    "atom.xml",
+    "page_without_article.html",
+    "feed_missing_title.xml",
+    "truncated.xml",
+]
+
+
+async def test_parsing_in_other_processes_gives_the_same_reports_and_batches(
+    fixtures_dir: Path,
+) -> None:
+    locations = [str(fixtures_dir / name) for name in MIXED_INPUTS]
+    runs = []
+    for processes in (0, 2):
+        publish = MemoryPublisher()
+        reports = await ingest_all(
+            locations,
+            publish=publish,
+            resolve_section=section_of,
+            now=clock,
+            progress=ListProgress(),
+            parse_processes=processes,
+        )
+        runs.append((reports, publish.batches))
+    (here, here_batches), (pooled, pooled_batches) = runs
+    assert pooled == here
+    assert pooled_batches == here_batches
+    assert [r.ok for r in pooled] == [True, False, False, True, True, False, True, False]
+    assert pooled[1].error == "XML declares entities (refused)"
+    assert str(pooled[7].error).startswith("truncated XML")
+
+
+async def test_a_parsing_process_that_dies_loses_no_input(fixtures_dir: Path) -> None:
+    locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml", "feed.xml")]
+    publish = MemoryPublisher()
+    reports = await ingest_all(
+        locations,
+        publish=publish,
+        resolve_section=DiesInAnotherProcess(os.getpid()),
+        now=clock,
+        progress=ListProgress(),
+        parse_processes=1,
+    )
+    # Each input is parsed here instead, once the worker is gone: all of it stored, in order.
+    assert [r.ok for r in reports] == [True, True, True]
+    assert [(r.new, r.duplicate) for r in reports] == [(4, 0), (2, 0), (0, 4)]
