@@ -1,7 +1,7 @@
 """A broadcast through the real Discord adapter against a fake Discord that enforces its limits.
 
 Usage: .venv/bin/python bench/discord_broadcast.py [--channels 1000] [--stories 1]
-       [--rates 25,40,50] [--latency 0.05]
+       [--rates 25,40,50] [--latency 0.05] [--json PATH]
 
 The Discord here is the tests' fake (`tests/adapters/fake_discord.py`) with Discord's limits on:
 50 requests in any second for the bot, and 5 messages per 5 s in one channel (announced in the
@@ -10,7 +10,8 @@ request takes `--latency` seconds, like a round trip to Discord.
 
 The bot's pacing (NEWSBOT_DISCORD_SENDS_PER_SECOND) is run at several settings in one process:
 the default 25/s and faster. For each: messages per second, as a fraction of the pacing and of
-Discord's 50/s, the 429 answers, and the most requests seen in any one second.
+Discord's 50/s, the 429 answers, and the most requests seen in any one second; then the table
+of bench/report.py.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import SecretStr
 # The fake Discord lives with the tests; run from anywhere, this script finds them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Row, add_json_option, publish
 from bot.app import open_app
 from bot.settings import Settings
 from storage.models import ArticleDraft, ChatRef, Platform
@@ -119,7 +121,9 @@ async def main() -> None:
     parser.add_argument(
         "--rates", default="25,40,50", help="the bot's pacing settings to compare, comma-separated"
     )
+    add_json_option(parser)
     arguments = parser.parse_args()
+    rows = []
     print(
         f"# {platform.node()}: Python {platform.python_version()}, {platform.machine()}; "
         f"fake Discord: {DISCORD_REQUESTS_PER_SECOND} requests/s, "
@@ -143,6 +147,21 @@ async def main() -> None:
                 f"requests: {figures['requests']:.0f}; 429 answers: {figures['refused_429']:.0f}; "
                 f"most requests in any one second: {figures['peak_in_any_second']:.0f}"
             )
+            rows.append(
+                Row(
+                    "discord broadcast",
+                    f"pacing {rate:g}/s: fraction of the pacing",
+                    f"{figures['messages']:,.0f} messages, {figures['channels']:,.0f} channels",
+                    figures["of_pacing"],
+                    "",
+                    note=(
+                        f"{figures['per_second']:.1f} msg/s = {figures['of_discord']:.3f} of "
+                        f"Discord's 50/s; 429: {figures['refused_429']:.0f}; most in one second: "
+                        f"{figures['peak_in_any_second']:.0f}"
+                    ),
+                )
+            )
+    publish(rows, title=__doc__.splitlines()[0], json_path=arguments.json)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """A broadcast through the real Telegram adapter against a Bot API that enforces Telegram's limits.
 
 Usage: .venv/bin/python bench/telegram_broadcast.py [--private 1800] [--groups 200]
-       [--stories 1] [--rates 28,29,30] [--latency 0.05]
+       [--stories 1] [--rates 28,29,30] [--latency 0.05] [--json PATH]
 
 The Bot API here is the tests' fake (`tests/adapters/rate_limited_bot_api.py`): Telegram's
 documented flood limits, at most 30 messages in any second overall, 1 per second to a private
@@ -11,7 +11,8 @@ answers. Each request takes `--latency` seconds, like a round trip to Telegram.
 The bot's pacing is run at several settings in one process: the default (28/s) and up to
 Telegram's nominal 30/s. For each: messages per second, as a fraction of the pacing (how much of
 its budget the scheduler uses) and of Telegram's 30/s, the 429 answers, and the most sends seen
-in any one second.
+in any one second; then the table of bench/report.py (target: at least 0.95 of Telegram's 30/s
+with no 429).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import SecretStr
 # The fake Bot API lives with the tests; run from anywhere, this script finds them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Row, add_json_option, publish
 from bot.app import open_app
 from bot.settings import Settings
 from storage.models import ArticleDraft, ChatRef, Platform
@@ -99,7 +101,9 @@ async def main() -> None:
     parser.add_argument(
         "--rates", default="28,29,30", help="the bot's pacing settings to compare, comma-separated"
     )
+    add_json_option(parser)
     arguments = parser.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for rate in [float(rate) for rate in arguments.rates.split(",")]:
             figures = await broadcast(
@@ -118,6 +122,23 @@ async def main() -> None:
                 f"429 answers: {figures['refused_429']:.0f}; "
                 f"most sends in any one second: {figures['peak_in_any_second']:.0f}"
             )
+            rows.append(
+                Row(
+                    "telegram broadcast",
+                    f"pacing {rate:g}/s: fraction of Telegram's 30/s",
+                    f"{figures['messages']:,.0f} messages, {figures['chats']:,.0f} chats",
+                    figures["of_telegram"],
+                    "",
+                    target=">= 0.95, no 429",
+                    met=figures["of_telegram"] >= 0.95 and figures["refused_429"] == 0,
+                    note=(
+                        f"{figures['per_second']:.1f} msg/s, {figures['of_pacing']:.3f} of the "
+                        f"pacing; 429: {figures['refused_429']:.0f}; most in one second: "
+                        f"{figures['peak_in_any_second']:.0f}"
+                    ),
+                )
+            )
+    publish(rows, title=__doc__.splitlines()[0], json_path=arguments.json)
 
 
 if __name__ == "__main__":
