@@ -351,6 +351,7 @@ async def test_a_fan_out_is_done_in_pages_and_a_crash_between_them_loses_no_chat
     for chat in range(10):
         await _subscribe(app, str(chat), "nasional")
     monkeypatch.setattr(articles_sql, "FANOUT_PAGE", 3)
+    monkeypatch.setattr(articles_sql, "FANOUT_STEP_ROWS", 3)
     real_step = articles_sql._fan_out_step  # white-box: one fan-out transaction
     steps = 0
 
