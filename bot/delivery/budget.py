@@ -15,7 +15,9 @@ import contextlib
 import enum
 import heapq
 import itertools
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -41,33 +43,38 @@ class _Waiter:
 
 
 class Pace:
-    """The global rate as a timeline of slots, one every `1 / sends_per_second` seconds.
+    """The global rate: a timeline of slots `1 / sends_per_second` apart, and a cap on the sends
+    started within any second and half a slot.
 
     A send that starts late (the event loop woke up late) does not move the timeline: the next
-    slot is still due on time, so now and then waking late does not slow the rate. But each send
-    makes up at most half a slot of lateness, so two sends are never less than half a slot
-    apart, and N + 1 sends in a row always span at least N - 1/2 slots: after a stall the sends
-    resume at the rate, with no burst. At 29/s, no 31 sends start within 1.017 s: Telegram
-    allows 30 in any second, and 17 ms are left for the time a request takes to reach it to
-    vary.
+    slot is still due on time, so waking late now and then does not slow the rate. Up to one
+    slot of lateness is made up, and only as far as the cap allows: never more sends within any
+    second and half a slot than the rate puts there, rounded up. At 29/s, no 31 sends start
+    within 1.017 s, however late the loop wakes: Telegram allows 30 in any second, and 17 ms are
+    left for the time a request takes to reach it to vary.
     """
-
-    # The most lateness one send makes up, in slots. At 1, a late send and the next one would
-    # start together; at 0, every late wake-up would slow the rate for good.
-    CATCH_UP = 0.5
 
     def __init__(self, sends_per_second: float | None) -> None:
         self._gap = 1.0 / sends_per_second if sends_per_second else 0.0
         self._next = 0.0
+        # The half slot past the second: the sends of a second at the rate fit in it with room
+        # to spare, so the cap never slows the rate, only bunching.
+        self._window = 1.0 + self._gap / 2
+        most = math.ceil(sends_per_second + 0.5) if sends_per_second else 0
+        # When the last `most` sends started (none kept without a rate).
+        self._recent: deque[float] = deque(maxlen=most)
 
     @property
     def next_at(self) -> float:
         """When the next send may start."""
+        if self._recent.maxlen and len(self._recent) == self._recent.maxlen:
+            return max(self._next, self._recent[0] + self._window)
         return self._next
 
     def spend(self, now: float) -> None:
         """A send starts `now` (at or after `next_at`)."""
-        self._next = max(self._next, now - self.CATCH_UP * self._gap) + self._gap
+        self._next = max(self._next, now - self._gap) + self._gap
+        self._recent.append(now)
 
     def stop_until(self, until: float) -> None:
         """Nothing starts before `until`."""

@@ -7,7 +7,7 @@ a fake clock where they are about when, never about how long anything took.
 from __future__ import annotations
 
 import asyncio
-import itertools
+import bisect
 import random
 from collections.abc import Callable
 
@@ -110,12 +110,14 @@ JITTER_MARGIN = 0.015
 
 
 def _assert_no_burst(starts: list[float], *, resolution: float = 0.0) -> None:
-    """`starts` (in order) never bunch: two sends at least half a slot apart, and no 31 in a
-    row within a second and the jitter margin (`resolution`: how late the clock lets a send
-    start)."""
-    closest = min(later - earlier for earlier, later in itertools.pairwise(starts))
-    assert closest >= SLOT / 2 - resolution, closest
+    """`starts` (in order) never crowd Telegram's second: no more than 30 within any second,
+    nor 31 in a row within a second and the jitter margin (`resolution`: how late the clock
+    lets a send start)."""
     limit = TELEGRAM_PER_SECOND
+    most_in_a_second = max(
+        index + 1 - bisect.bisect_right(starts, when - 1) for index, when in enumerate(starts)
+    )
+    assert most_in_a_second <= limit
     spans = [starts[n + limit] - starts[n] for n in range(len(starts) - limit)]
     assert min(spans) >= 1 + JITTER_MARGIN - resolution, min(spans)
 
@@ -141,13 +143,13 @@ def test_a_send_that_starts_late_does_not_slow_the_rate() -> None:
     _assert_no_burst(starts)
 
 
-def test_late_wake_ups_never_bunch_the_sends_that_follow() -> None:
+def test_late_wake_ups_never_crowd_the_sends_that_follow() -> None:
     pace = Pace(RATE)
     draw = random.Random(11)
-    # Mostly on time, now and then late by up to two slots, once in a while a long stall.
+    # Mostly on time, one send in 20 late by up to two slots, one in 200 after a long stall.
     lateness = [
-        draw.choice([0.0, 0.0, 0.0, draw.uniform(0, 2 * SLOT), draw.uniform(0, 0.3)])
-        for _ in range(3_000)
+        draw.choice([draw.uniform(0, 2 * SLOT)] * 10 + [draw.uniform(0, 0.3)] + [0.0] * 189)
+        for _ in range(5_000)
     ]
     starts = _run(pace, 1000.0, lateness.__getitem__, len(lateness))
     _assert_no_burst(starts)
@@ -155,13 +157,11 @@ def test_late_wake_ups_never_bunch_the_sends_that_follow() -> None:
 
 def test_after_a_stall_the_sends_resume_at_the_rate_with_no_burst() -> None:
     pace = Pace(RATE)
-    starts = _run(pace, 1000.0, lambda _n: 0.0, 10)
-    # The loop stalls for 5 s: 145 slots missed, none made up in a burst.
+    starts = _run(pace, 1000.0, lambda _n: 0.0, 40)
+    # The loop stalls for 5 s: 145 slots missed, no more than one made up.
     resumed = _run(pace, starts[-1] + 5, lambda _n: 0.0, 100)
     _assert_no_burst(starts + resumed)
-    assert resumed[1] - resumed[0] == pytest.approx(SLOT / 2)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(resumed[1:])]
-    assert gaps == pytest.approx([SLOT] * 98)
+    assert 98 * SLOT - 1e-9 <= resumed[-1] - resumed[0] <= 99 * SLOT + 1e-9
 
 
 def test_a_pause_moves_the_next_send_and_the_rate_resumes_after_it() -> None:
