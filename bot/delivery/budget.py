@@ -49,18 +49,19 @@ class Pace:
     A send that starts late (the event loop woke up late) does not move the timeline: the next
     slot is still due on time, so waking late now and then does not slow the rate. Up to one
     slot of lateness is made up, and only as far as the cap allows: never more sends within any
-    second and half a slot than the rate puts there, rounded up. At 29/s, no 31 sends start
-    within 1.017 s, however late the loop wakes: Telegram allows 30 in any second, and 17 ms are
-    left for the time a request takes to reach it to vary.
+    second and half a slot than the rate puts there, rounded up to the next whole number (one
+    more when it comes out whole, so that the cap never slows the rate). At 29/s, no 31 sends
+    start within 1.017 s, however late the loop wakes: Telegram allows 30 in any second, and
+    17 ms are left for the time a request takes to reach it to vary.
     """
 
     def __init__(self, sends_per_second: float | None) -> None:
         self._gap = 1.0 / sends_per_second if sends_per_second else 0.0
         self._next = 0.0
-        # The half slot past the second: the sends of a second at the rate fit in it with room
-        # to spare, so the cap never slows the rate, only bunching.
+        # The half slot past the second is the margin for jitter; the cap leaves the rate room
+        # to make up a late send, so that it holds back bunching only.
         self._window = 1.0 + self._gap / 2
-        most = math.ceil(sends_per_second + 0.5) if sends_per_second else 0
+        most = math.floor(sends_per_second + 0.5) + 1 if sends_per_second else 0
         # When the last `most` sends started (none kept without a rate).
         self._recent: deque[float] = deque(maxlen=most)
 

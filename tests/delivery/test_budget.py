@@ -143,6 +143,15 @@ def test_a_send_that_starts_late_does_not_slow_the_rate() -> None:
     _assert_no_burst(starts)
 
 
+@pytest.mark.parametrize("rate", [0.5, 3.0, 25.0, 29.0, 29.5, 50.0])
+def test_the_cap_never_slows_the_rate_only_bunching(rate: float) -> None:
+    pace = Pace(rate)
+    slot = 1 / rate
+    # Every other send starts almost half a slot late; the next one makes it up.
+    starts = _run(pace, 1000.0, lambda n: (n % 2) * 0.45 * slot, 1_000)
+    assert starts[-1] - starts[0] <= 999 * slot + 0.45 * slot + 1e-6
+
+
 def test_late_wake_ups_never_crowd_the_sends_that_follow() -> None:
     pace = Pace(RATE)
     draw = random.Random(11)
