@@ -46,14 +46,18 @@ class Pace:
     """The global rate: a timeline of slots `1 / sends_per_second` apart, and a cap on the sends
     started within any second and half a slot.
 
-    A send that starts late (the event loop woke up late) does not move the timeline: the next
-    slot is still due on time, so waking late now and then does not slow the rate. Up to one
-    slot of lateness is made up, and only as far as the cap allows: never more sends within any
-    second and half a slot than the rate puts there, rounded up to the next whole number (one
-    more when it comes out whole, so that the cap never slows the rate). At 29/s, no 31 sends
-    start within 1.017 s, however late the loop wakes: Telegram allows 30 in any second, and
-    17 ms are left for the time a request takes to reach it to vary.
+    A send that starts a little late (the event loop woke up a few milliseconds late) does not
+    move the timeline: the next slot is still due on time, so the rate holds. A send more than
+    half a slot late starts the timeline afresh: the loop was stalled, the requests in flight
+    reached the platform late, and making the time up would crowd the sends that follow onto
+    them. The cap is the guard: never more sends within any second and half a slot than the
+    rate puts there, rounded up to the next whole number (one more when it comes out whole, so
+    that the cap never slows the rate). At 29/s, no 31 sends start within 1.017 s: Telegram
+    allows 30 in any second, and the rest is left for the time a request takes to vary.
     """
+
+    # The most lateness made up, in slots; beyond it the loop was stalled.
+    CATCH_UP = 0.5
 
     def __init__(self, sends_per_second: float | None) -> None:
         self._gap = 1.0 / sends_per_second if sends_per_second else 0.0
@@ -74,7 +78,10 @@ class Pace:
 
     def spend(self, now: float) -> None:
         """A send starts `now` (at or after `next_at`)."""
-        self._next = max(self._next, now - self._gap) + self._gap
+        if now - self._next <= self.CATCH_UP * self._gap:
+            self._next += self._gap
+        else:
+            self._next = now + self._gap
         self._recent.append(now)
 
     def stop_until(self, until: float) -> None:
