@@ -351,8 +351,8 @@ class SqliteArticleRepository:
         self, article_ids: Sequence[int] | None = None, *, now: datetime
     ) -> dict[int, int]:
         """Do the fan-out jobs of these stories (all waiting jobs when None) to the end, in
-        transactions of at most about a page of pushes each; how many pushes each job queued in
-        all."""
+        transactions of at most `FANOUT_STEP_ROWS` pushes each; how many pushes each job queued
+        in all."""
         if article_ids is None:
             async with self._db.connection.execute(
                 "SELECT article_id FROM fanout_jobs ORDER BY article_id"
