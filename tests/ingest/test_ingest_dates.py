@@ -58,7 +58,7 @@ def test_impossible_iso_dates_are_unreadable(raw: str, reason: str) -> None:
 
 
 def _lenient(text: str) -> time.struct_time:
-    """What feedparser's lenient reading gives: a plausible struct_time."""
+    """What the feed parser's lenient reading gives: a plausible struct_time."""
     return time.strptime("2025-01-01 03:01", "%Y-%m-%d %H:%M")
 
 
@@ -71,7 +71,7 @@ def _lenient(text: str) -> time.struct_time:
         ("Mon, 45 Nov 2024 10:00:00 +0000", UnreadableDate("", "day is out of range for month")),
         ("2024-13-45T25:61:00Z", UnreadableDate("", "month must be in 1..12")),
         ("not a date", UnreadableDate("", "not a date")),
-        # A form only feedparser knows: feedparser's reading stands.
+        # A form only the feed parser knows: its reading stands.
         ("Senin, 25 Nopember 2024", datetime(2025, 1, 1, 3, 1, tzinfo=UTC)),
     ],
 )
@@ -149,3 +149,16 @@ def test_a_feed_with_every_kind_of_bad_date(
         "item 6",
     ]
     assert "'2024-13-45T25:61:00Z' (month must be in 1..12) unreadable" in parsed.notes[1]
+
+
+def test_a_regional_date_form_in_a_feed_takes_the_feed_parsers_reading(
+    make_doc: DocFactory, resolver: RecordingResolver
+) -> None:
+    # Not ISO 8601 nor RFC 822, so not read strictly; fastfeedparser's reading stands, and the
+    # story is dated, not taken for undated or unreadable.
+    item = "<item><title>A</title><guid>a</guid><pubDate>23 November 2026 10:00</pubDate></item>"
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>{item}</channel>'
+    parsed = parse_document(make_doc(feed + "</rss>"), resolve_section=resolver, now=NOW)
+    (draft,) = parsed.drafts
+    assert draft.published_at == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    assert parsed.notes == []
