@@ -275,5 +275,5 @@ class _HeldRows:
             self.claim, due_at, reason, count_attempt=count_attempt or outcome_unknown
         )
 
-    async def give_up(self, reason: str, *, dropped: bool) -> None:
-        await self.digests.give_up(self.claim, reason, dropped=dropped)
+    async def give_up(self, reason: str) -> None:
+        await self.digests.give_up(self.claim, reason)

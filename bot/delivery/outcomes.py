@@ -62,8 +62,8 @@ class Unsent(Protocol):
     ) -> None:
         """Put it back, due at `due_at`."""
 
-    async def give_up(self, reason: str, *, dropped: bool) -> None:
-        """Never send it: failed, or dropped with its chat."""
+    async def give_up(self, reason: str) -> None:
+        """Never send it: it failed. (A chat gone drops it with the chat's other rows.)"""
 
 
 class DeliveryRules:
@@ -109,8 +109,10 @@ class DeliveryRules:
             await self._unknown(unsent, reason, now)
         elif isinstance(error, ChatGone):
             logger.info("%s is gone (%s): deactivating its subscriptions", unsent.chat, reason)
-            await unsent.give_up(f"chat gone: {reason}", dropped=True)
-            await self._chats.deactivate(unsent.chat, reason, now=now)
+            # One write drops this row with the chat's other waiting rows and stops its
+            # subscriptions: a row never reads dropped while its chat is still subscribed, and
+            # if the write fails the row stays claimed, to be found gone again.
+            await self._chats.deactivate(unsent.chat, f"chat gone: {reason}", now=now)
         elif isinstance(error, ChatMoved) and unsent.attempts + 1 < self._max_attempts:
             new_chat = ChatRef(unsent.chat.platform, error.new_chat_id)
             logger.info("%s moved to %s: moving its subscriptions", unsent.chat, new_chat)
@@ -119,16 +121,14 @@ class DeliveryRules:
             await unsent.retry_at(now, reason, count_attempt=True, outcome_unknown=False)
         elif isinstance(error, PermanentError):
             logger.warning("a delivery to %s was refused: %s", unsent.chat, reason)
-            await unsent.give_up(f"refused: {reason}", dropped=False)
+            await unsent.give_up(f"refused: {reason}")
         else:
             await self._back_off(unsent, reason, now)
 
     async def _unknown(self, unsent: Unsent, reason: str, now: datetime) -> None:
         if unsent.unknown_outcomes >= 1:
             logger.warning("a delivery to %s: outcome unknown twice; not sent again", unsent.chat)
-            await unsent.give_up(
-                f"outcome unknown twice ({reason}); may have arrived", dropped=False
-            )
+            await unsent.give_up(f"outcome unknown twice ({reason}); may have arrived")
             return
         # Perhaps it arrived: one more try, marked a possible duplicate.
         await unsent.retry_at(
@@ -142,7 +142,7 @@ class DeliveryRules:
         attempt = unsent.attempts + 1
         if attempt >= self._max_attempts:
             logger.warning("giving up a delivery to %s after %d attempts", unsent.chat, attempt)
-            await unsent.give_up(f"gave up after {attempt} attempts: {reason}", dropped=False)
+            await unsent.give_up(f"gave up after {attempt} attempts: {reason}")
             return
         delay = backoff_seconds(attempt, self._rng)
         await unsent.retry_at(

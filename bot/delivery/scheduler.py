@@ -458,5 +458,5 @@ class _OutboxRow:
             self.item, due_at, reason, count_attempt=count_attempt, outcome_unknown=outcome_unknown
         )
 
-    async def give_up(self, reason: str, *, dropped: bool) -> None:
-        await self.outbox.give_up(self.item, reason, dropped=dropped)
+    async def give_up(self, reason: str) -> None:
+        await self.outbox.give_up(self.item, reason)

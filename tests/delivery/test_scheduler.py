@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -145,6 +145,38 @@ async def test_chat_gone_deactivates_its_subscriptions_and_pending_rows(
     # A new story no longer reaches the gone chat.
     [result] = await app.deps.newsroom.publish([draft("Tiga")])
     assert result.queued == 1
+
+
+async def test_a_chat_gone_is_never_left_subscribed_behind_a_dropped_row(
+    app: App, platform: FakePlatform, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stopping the subscriptions fails once (a disk error, not a busy database). The push must
+    # not read as dropped while its chat is still subscribed: it stays claimed, comes back to
+    # the next process when its lease ends, and the chat is found gone then.
+    await _subscribe(app, "10", "nasional")
+    platform.failures = {"10": [ChatGone("bot was kicked"), ChatGone("bot was kicked")]}
+    deactivate = app.storage.chats.deactivate
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    async def failing_once(chat: ChatRef, reason: str, *, now: datetime) -> int:
+        if failures:
+            raise failures.pop()
+        return await deactivate(chat, reason, now=now)
+
+    monkeypatch.setattr(app.storage.chats, "deactivate", failing_once)
+    await app.deps.newsroom.publish([draft("Satu")])
+    worker = _worker(app, platform)
+    await worker.deliver_due()
+    gone = ChatRef(Platform.TELEGRAM, "10")
+    assert await app.storage.subscriptions.sections_of(gone) == ["nasional"]
+    [(_, status, _, _)] = await _outbox(app)
+    assert status != "dropped"
+    clock.advance(app.settings.delivery_lease_seconds)
+    with _as_process(monkeypatch, "lain.example:4242:"):
+        await _worker(app, platform).deliver_due()
+    assert await app.storage.subscriptions.sections_of(gone) == []
+    [(_, status, _, reason)] = await _outbox(app)
+    assert (status, reason) == ("dropped", "chat gone: bot was kicked")
 
 
 async def test_chat_moved_follows_the_new_id_and_sends_once(
