@@ -18,15 +18,43 @@ from email.utils import parsedate_tz
 # The widest offsets in use (UTC+14 in Kiribati, UTC-12); anything beyond is a typo or junk.
 MAX_OFFSET = timedelta(hours=14)
 
+# Indonesia's three time zones, by the names Indonesian sites write after a time.
+_INDONESIAN_ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
 _ISO = re.compile(
     r"""^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})
         (?:[T\s](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d+)?)?)?
-        \s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?$""",
+        \s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|WIB|WITA|WIT)?$""",
     re.IGNORECASE | re.VERBOSE,
 )
 _ISO_LIKE = re.compile(r"^\d{4}-\d")
 # "Mon, 25 Nov 2024 ..." or "25 Nov 2024 ...": the RFC 822 dates of RSS.
 _RFC822_LIKE = re.compile(r"^(?:[A-Za-z]{2,9},?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{2,4}\b")
+
+# The same dates as Indonesian feeds write them: "Senin, 30 Nov 2026 10:00:00 WIB",
+# "Jum'at, 4 Desember 2026 pukul 19.30 WITA". Day and month names (with the older spellings
+# Pebruari and Nopember), "pukul" and a dotted time are put in RFC 822's words before reading.
+_INDONESIAN_DAYS = frozenset(
+    {"senin", "selasa", "rabu", "kamis", "jumat", "jum'at", "sabtu", "minggu", "ahad"}
+)
+_INDONESIAN_MONTHS = {
+    name: english
+    for english, names in (
+        ("Jan", ("januari",)),
+        ("Feb", ("februari", "pebruari", "peb")),
+        ("Mar", ("maret",)),
+        ("Apr", ("april",)),
+        ("May", ("mei",)),
+        ("Jun", ("juni",)),
+        ("Jul", ("juli",)),
+        ("Aug", ("agustus", "agu", "agt", "ags")),
+        ("Sep", ("september", "sept")),
+        ("Oct", ("oktober", "okt")),
+        ("Nov", ("november", "nopember", "nop")),
+        ("Dec", ("desember", "des")),
+    )
+    for name in names
+}
+_DOTTED_TIME = re.compile(r"^\d{1,2}\.\d{2}(?:\.\d{2})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +90,8 @@ def _zone(text: str | None) -> timezone | UnreadableDate | None:
         return None
     if text.upper() == "Z":
         return UTC
+    if text.upper() in _INDONESIAN_ZONES:
+        return timezone(timedelta(hours=_INDONESIAN_ZONES[text.upper()]))
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
@@ -108,9 +138,34 @@ def read_iso_date(raw: str) -> datetime | UnreadableDate:
     return UnreadableDate(raw, checked.reason) if isinstance(checked, UnreadableDate) else checked
 
 
+def _in_rfc822_words(text: str) -> str:
+    """`text` with Indonesian day, month and zone names, "pukul" and dotted times in RFC 822's
+    words; any other text unchanged."""
+    words = text.split()
+    if words and words[0].rstrip(",").lower() in _INDONESIAN_DAYS:
+        words = words[1:]
+    shown: list[str] = []
+    for word in words:
+        folded = word.rstrip(".,").lower()
+        if folded in _INDONESIAN_MONTHS:
+            shown.append(_INDONESIAN_MONTHS[folded])
+        elif folded == "pukul":
+            continue
+        elif word.upper() in _INDONESIAN_ZONES:
+            shown.append(f"+{_INDONESIAN_ZONES[word.upper()]:02d}00")
+        elif _DOTTED_TIME.match(word):
+            shown.append(word.replace(".", ":"))
+        else:
+            shown.append(word)
+    return " ".join(shown)
+
+
 def read_rfc822_date(raw: str) -> datetime | UnreadableDate | None:
-    """An RSS (RFC 822) date, every field checked; None when it is not in that form at all."""
-    fields = parsedate_tz(raw)
+    """An RSS (RFC 822) date, every field checked; None when it is not in that form at all.
+
+    The same form in Indonesian ("Senin, 30 Nov 2026 10.00 WIB") is read too.
+    """
+    fields = parsedate_tz(_in_rfc822_words(raw))
     if fields is None:
         return None
     year, month, day, hour, minute, second = fields[:6]
@@ -146,7 +201,7 @@ def read_feed_date(raw: object, lenient: time.struct_time | None) -> Publication
     text = raw.strip()
     if _ISO_LIKE.match(text):
         return read_iso_date(text)
-    if _RFC822_LIKE.match(text):
+    if _RFC822_LIKE.match(_in_rfc822_words(text)):
         strict = read_rfc822_date(text)
         if strict is not None:
             return strict

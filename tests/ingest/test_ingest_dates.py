@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
@@ -72,7 +72,20 @@ def _lenient(text: str) -> time.struct_time:
         ("2024-13-45T25:61:00Z", UnreadableDate("", "month must be in 1..12")),
         ("not a date", UnreadableDate("", "not a date")),
         # A form only the feed parser knows: its reading stands.
-        ("Senin, 25 Nopember 2024", datetime(2025, 1, 1, 3, 1, tzinfo=UTC)),
+        ("Senin, 25/11/2024", datetime(2025, 1, 1, 3, 1, tzinfo=UTC)),
+        # The same forms as Indonesian sites write them, in Indonesia's three zones.
+        ("Senin, 30 Nov 2026 10:00:00 WIB", datetime(2026, 11, 30, 3, tzinfo=UTC)),
+        ("Mon, 30 Nov 2026 10:00:00 wib", datetime(2026, 11, 30, 3, tzinfo=UTC)),
+        ("Sabtu 5 Agustus 2026 08:00 WITA", datetime(2026, 8, 5, 0, tzinfo=UTC)),
+        ("Jum'at, 4 Desember 2026 pukul 19.30 WIT", datetime(2026, 12, 4, 10, 30, tzinfo=UTC)),
+        ("25 Nopember 2024 10:00 WIB", datetime(2024, 11, 25, 3, tzinfo=UTC)),
+        ("1 Pebruari 2024 07.05.09 WIB", datetime(2024, 2, 1, 0, 5, 9, tzinfo=UTC)),
+        ("Kamis, 3 Des. 2026 10:00 +0700", datetime(2026, 12, 3, 3, tzinfo=UTC)),
+        ("2026-11-30 10:00 WIB", datetime(2026, 11, 30, 3, tzinfo=UTC)),
+        ("2026-11-30T10:00:00WITA", datetime(2026, 11, 30, 2, tzinfo=UTC)),
+        # Checked like any other: no 31 February, no 25 o'clock.
+        ("31 Februari 2026 10:00 WIB", UnreadableDate("", "day is out of range for month")),
+        ("Rabu, 30 Desember 2026 25.00 WIB", UnreadableDate("", "hour must be in 0..23")),
     ],
 )
 def test_feed_dates_are_read_strictly_where_the_form_is_known(
@@ -154,11 +167,44 @@ def test_a_feed_with_every_kind_of_bad_date(
 def test_a_regional_date_form_in_a_feed_takes_the_feed_parsers_reading(
     make_doc: DocFactory, resolver: RecordingResolver
 ) -> None:
-    # Not ISO 8601 nor RFC 822, so not read strictly; fastfeedparser's reading stands, and the
-    # story is dated, not taken for undated or unreadable.
-    item = "<item><title>A</title><guid>a</guid><pubDate>23 November 2026 10:00</pubDate></item>"
+    # Not ISO 8601 nor RFC 822, so not read strictly; fastfeedparser's reading (day first)
+    # stands, and the story is dated, not taken for undated or unreadable.
+    item = "<item><title>A</title><guid>a</guid><pubDate>23/11/2026 10:00</pubDate></item>"
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>{item}</channel>'
     parsed = parse_document(make_doc(feed + "</rss>"), resolve_section=resolver, now=NOW)
     (draft,) = parsed.drafts
     assert draft.published_at == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    assert parsed.notes == []
+
+
+_HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+_BULAN = (
+    *("Januari", "Februari", "Maret", "April", "Mei", "Juni"),
+    *("Juli", "Agustus", "September", "Oktober", "November", "Desember"),
+)
+
+
+def test_an_indonesian_feed_dated_in_wib_is_dated_as_written_and_pushed(
+    make_doc: DocFactory, resolver: RecordingResolver
+) -> None:
+    # Read as UTC, "10 minutes ago" in WIB would be 7 hours ahead (taken as the time of ingest,
+    # with a note) and "9 hours ago" would be 2 hours ago: wrong times, wrong order in /latest.
+    now = datetime.now(UTC).replace(microsecond=0)
+    wib = timezone(timedelta(hours=7))
+    recent = (now - timedelta(minutes=10)).astimezone(wib)
+    older = (now - timedelta(hours=9)).astimezone(wib)
+    dates = [
+        f"{recent:%a, %d %b %Y %H:%M:%S} WIB",
+        f"{_HARI[older.weekday()]}, {older.day} {_BULAN[older.month - 1]} {older.year} "
+        f"pukul {older:%H.%M} WIB",
+    ]
+    items = "".join(
+        f"<item><title>Berita {n}</title><guid>w{n}</guid><pubDate>{raw}</pubDate></item>"
+        for n, raw in enumerate(dates, start=1)
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel>'
+    parsed = parse_document(make_doc(feed + "</rss>"), resolve_section=resolver, now=now)
+    first, second = parsed.drafts
+    assert (first.published_at, first.push) == (now - timedelta(minutes=10), True)
+    assert second.published_at == (now - timedelta(hours=9)).replace(second=0)
     assert parsed.notes == []
