@@ -55,6 +55,14 @@ _INDONESIAN_MONTHS = {
     for name in names
 }
 _DOTTED_TIME = re.compile(r"^\d{1,2}\.\d{2}(?:\.\d{2})?$")
+# "30/11/2026 10:00 WIB", "30-11-2026 pukul 10.00": numbers only, day first as Indonesia writes
+# them (lenient parsers read 05/11 as May 11).
+_NUMERIC = re.compile(
+    r"""^(?P<day>\d{1,2})(?P<separator>[/.-])(?P<month>\d{1,2})(?P=separator)(?P<year>\d{4})
+        (?:[\s,]+(?:pukul\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?
+        \s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|WIB|WITA|WIT)?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,11 @@ def read_iso_date(raw: str) -> datetime | UnreadableDate:
             return _checked(datetime.fromisoformat(text))
         except ValueError:
             return UnreadableDate(raw, "not an ISO 8601 date")
+    return _moment(raw, match)
+
+
+def _moment(raw: str, match: re.Match[str]) -> datetime | UnreadableDate:
+    """The moment a match of `_ISO` or `_NUMERIC` names, every field checked."""
     zone = _zone(match["zone"])
     if isinstance(zone, UnreadableDate):
         return UnreadableDate(raw, zone.reason)
@@ -138,12 +151,18 @@ def read_iso_date(raw: str) -> datetime | UnreadableDate:
     return UnreadableDate(raw, checked.reason) if isinstance(checked, UnreadableDate) else checked
 
 
-def _in_rfc822_words(text: str) -> str:
-    """`text` with Indonesian day, month and zone names, "pukul" and dotted times in RFC 822's
-    words; any other text unchanged."""
+def _without_day_name(text: str) -> list[str]:
+    """The words of `text`, less a leading Indonesian day name ("Senin," "Jum'at")."""
     words = text.split()
     if words and words[0].rstrip(",").lower() in _INDONESIAN_DAYS:
-        words = words[1:]
+        return words[1:]
+    return words
+
+
+def _in_rfc822_words(text: str) -> str:
+    """`text` with Indonesian day, month and zone names, "pukul" and dotted times in RFC 822's
+    words, and midnight after a date without a time; any other text unchanged."""
+    words = _without_day_name(text)
     shown: list[str] = []
     for word in words:
         folded = word.rstrip(".,").lower()
@@ -157,7 +176,16 @@ def _in_rfc822_words(text: str) -> str:
             shown.append(word.replace(".", ":"))
         else:
             shown.append(word)
+    if len(shown) == 3:
+        shown.append("00:00")  # "3 Des 2026": RFC 822 wants a time
     return " ".join(shown)
+
+
+def read_numeric_date(raw: str) -> datetime | UnreadableDate | None:
+    """A date in numbers, day first ("30/11/2026 10.00 WIB"), every field checked; None when
+    it is not in that form. Without a zone it is taken as UTC, as an ISO date is."""
+    match = _NUMERIC.match(" ".join(_without_day_name(raw)))
+    return None if match is None else _moment(raw, match)
 
 
 def read_rfc822_date(raw: str) -> datetime | UnreadableDate | None:
@@ -188,23 +216,30 @@ def read_rfc822_date(raw: str) -> datetime | UnreadableDate | None:
     return UnreadableDate(raw, checked.reason) if isinstance(checked, UnreadableDate) else checked
 
 
-def read_feed_date(raw: object, lenient: time.struct_time | None) -> PublicationDate:
-    """A feed item's date from its raw text, with the feed parser's reading (`lenient`) as a
-    fallback.
-
-    The common forms (ISO 8601, RFC 822) are read strictly here. Only a date in another form
-    (the feed parser knows some regional ones) is taken from its reading, which then vouches
-    for it.
-    """
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    text = raw.strip()
+def _read_strictly(text: str) -> datetime | UnreadableDate | None:
+    """`text` read as ISO 8601, RFC 822 or numbers, whichever form it has; None for another."""
     if _ISO_LIKE.match(text):
         return read_iso_date(text)
     if _RFC822_LIKE.match(_in_rfc822_words(text)):
         strict = read_rfc822_date(text)
         if strict is not None:
             return strict
+    return read_numeric_date(text)
+
+
+def read_feed_date(raw: object, lenient: time.struct_time | None) -> PublicationDate:
+    """A feed item's date from its raw text, with the feed parser's reading (`lenient`) as a
+    fallback.
+
+    The common forms (ISO 8601, RFC 822, in English or Indonesian, and day-first numbers) are
+    read strictly here. Only a date in another form (the feed parser knows some) is taken from
+    its reading, which then vouches for it.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    strict = _read_strictly(raw.strip())
+    if strict is not None:
+        return strict
     if lenient is None:
         return UnreadableDate(raw, "not a date")
     try:

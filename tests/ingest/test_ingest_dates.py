@@ -72,7 +72,7 @@ def _lenient(text: str) -> time.struct_time:
         ("2024-13-45T25:61:00Z", UnreadableDate("", "month must be in 1..12")),
         ("not a date", UnreadableDate("", "not a date")),
         # A form only the feed parser knows: its reading stands.
-        ("Senin, 25/11/2024", datetime(2025, 1, 1, 3, 1, tzinfo=UTC)),
+        ("Monday, November 25, 2024 10:00 AM", datetime(2025, 1, 1, 3, 1, tzinfo=UTC)),
         # The same forms as Indonesian sites write them, in Indonesia's three zones.
         ("Senin, 30 Nov 2026 10:00:00 WIB", datetime(2026, 11, 30, 3, tzinfo=UTC)),
         ("Mon, 30 Nov 2026 10:00:00 wib", datetime(2026, 11, 30, 3, tzinfo=UTC)),
@@ -83,6 +83,13 @@ def _lenient(text: str) -> time.struct_time:
         ("Kamis, 3 Des. 2026 10:00 +0700", datetime(2026, 12, 3, 3, tzinfo=UTC)),
         ("2026-11-30 10:00 WIB", datetime(2026, 11, 30, 3, tzinfo=UTC)),
         ("2026-11-30T10:00:00WITA", datetime(2026, 11, 30, 2, tzinfo=UTC)),
+        ("Kamis, 3 Des 2026", datetime(2026, 12, 3, tzinfo=UTC)),
+        # Numbers only, day first as Indonesia writes them: 05/11 is 5 November, not May 11.
+        ("05/11/2026 10:00", datetime(2026, 11, 5, 10, tzinfo=UTC)),
+        ("Senin, 30-11-2026 10:00 WIB", datetime(2026, 11, 30, 3, tzinfo=UTC)),
+        ("30.11.2026 pukul 19.30 WITA", datetime(2026, 11, 30, 11, 30, tzinfo=UTC)),
+        ("30/11/2026", datetime(2026, 11, 30, tzinfo=UTC)),
+        ("30/13/2026 10:00", UnreadableDate("", "month must be in 1..12")),
         # Checked like any other: no 31 February, no 25 o'clock.
         ("31 Februari 2026 10:00 WIB", UnreadableDate("", "day is out of range for month")),
         ("Rabu, 30 Desember 2026 25.00 WIB", UnreadableDate("", "hour must be in 0..23")),
@@ -164,12 +171,13 @@ def test_a_feed_with_every_kind_of_bad_date(
     assert "'2024-13-45T25:61:00Z' (month must be in 1..12) unreadable" in parsed.notes[1]
 
 
-def test_a_regional_date_form_in_a_feed_takes_the_feed_parsers_reading(
+def test_a_date_form_only_the_feed_parser_knows_takes_its_reading(
     make_doc: DocFactory, resolver: RecordingResolver
 ) -> None:
-    # Not ISO 8601 nor RFC 822, so not read strictly; fastfeedparser's reading (day first)
-    # stands, and the story is dated, not taken for undated or unreadable.
-    item = "<item><title>A</title><guid>a</guid><pubDate>23/11/2026 10:00</pubDate></item>"
+    # Not ISO 8601, RFC 822 nor numbers, so not read strictly; fastfeedparser's reading stands,
+    # and the story is dated, not taken for undated or unreadable.
+    raw = "Monday, November 23, 2026 10:00 AM"
+    item = f"<item><title>A</title><guid>a</guid><pubDate>{raw}</pubDate></item>"
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>{item}</channel>'
     parsed = parse_document(make_doc(feed + "</rss>"), resolve_section=resolver, now=NOW)
     (draft,) = parsed.drafts
@@ -193,10 +201,12 @@ def test_an_indonesian_feed_dated_in_wib_is_dated_as_written_and_pushed(
     wib = timezone(timedelta(hours=7))
     recent = (now - timedelta(minutes=10)).astimezone(wib)
     older = (now - timedelta(hours=9)).astimezone(wib)
+    oldest = (now - timedelta(hours=30)).astimezone(wib)
     dates = [
         f"{recent:%a, %d %b %Y %H:%M:%S} WIB",
         f"{_HARI[older.weekday()]}, {older.day} {_BULAN[older.month - 1]} {older.year} "
         f"pukul {older:%H.%M} WIB",
+        f"{oldest:%d/%m/%Y %H:%M} WIB",
     ]
     items = "".join(
         f"<item><title>Berita {n}</title><guid>w{n}</guid><pubDate>{raw}</pubDate></item>"
@@ -204,7 +214,8 @@ def test_an_indonesian_feed_dated_in_wib_is_dated_as_written_and_pushed(
     )
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel>'
     parsed = parse_document(make_doc(feed + "</rss>"), resolve_section=resolver, now=now)
-    first, second = parsed.drafts
+    first, second, third = parsed.drafts
     assert (first.published_at, first.push) == (now - timedelta(minutes=10), True)
     assert second.published_at == (now - timedelta(hours=9)).replace(second=0)
+    assert third.published_at == (now - timedelta(hours=30)).replace(second=0)
     assert parsed.notes == []
