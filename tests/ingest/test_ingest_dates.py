@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.ingest.dates import (
     UnreadableDate,
@@ -106,6 +108,22 @@ def test_feed_dates_are_read_strictly_where_the_form_is_known(
         assert got.raw == raw
     else:
         assert got == expected
+
+
+# Pieces of the date forms read here, shuffled into hostile near-dates.
+_DATE_PIECES = st.sampled_from(
+    ["30", "31", "00", "99", "2026", "0000", "9999", "/", "-", ".", ":", ",", " ", "Senin,",
+     "Jum'at", "Nov", "Desember", "Pebruari", "pukul", "10.00", "25:61", "WIB", "WITA", "WIT",
+     "+0700", "+9900", "Z", "GMT", "T", "\u00a0", "\u200b", "٣"]
+)  # fmt: skip
+
+
+@given(st.lists(_DATE_PIECES, max_size=12).map("".join))
+def test_no_text_makes_date_reading_fail(raw: str) -> None:
+    # Whatever a feed writes, the answer is a moment in UTC, unreadable, or none: never an
+    # exception that would lose the feed's other stories.
+    got = read_feed_date(raw, None)
+    assert got is None or isinstance(got, UnreadableDate) or got.utcoffset() == timedelta(0)
 
 
 def test_missing_dates_are_none() -> None:
