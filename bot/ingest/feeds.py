@@ -10,6 +10,7 @@ pushed, not silently taken for an undated one.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections import Counter
@@ -43,9 +44,6 @@ _MAX_GUID = 1_000
 _PUBLISHED_NAMES = ("pubDate", "published", "date", "issued")
 _UPDATED_NAMES = ("updated", "modified")
 _ITEM_NAMES = frozenset({"item", "entry"})
-# The dates are read from bytes the screen already approved; this parser is told to fetch and
-# expand nothing all the same.
-_DATE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _IMG_TAG = re.compile(r"<img\b", re.IGNORECASE)
 
 
@@ -118,21 +116,40 @@ def parse_feed(
 
 def _written_dates(data: bytes, entries: int) -> list[str | None] | None:
     """Each item's date as the feed wrote it, in document order; None when the items found
-    here are not the ones fastfeedparser found (then its normalised dates are all there is)."""
+    here are not the ones fastfeedparser found (then its normalised dates are all there is).
+
+    The items are read as they end and then emptied: no second whole tree of a large feed is
+    held beside fastfeedparser's reading.
+    """
+    dates: list[str | None] = []
     try:
-        root = etree.fromstring(data, parser=_DATE_PARSER)
+        # From bytes the screen already approved; told to fetch and expand nothing all the same.
+        for _event, element in etree.iterparse(
+            io.BytesIO(data),
+            events=("end",),
+            tag=("{*}item", "{*}entry"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+        ):
+            parent = element.getparent()
+            if parent is not None and etree.QName(parent).localname in _ITEM_NAMES:
+                continue  # an item inside an item is no story of its own to fastfeedparser
+            found: dict[str, str] = {}
+            for child in element:
+                if isinstance(child.tag, str) and child.text and child.text.strip():
+                    found.setdefault(etree.QName(child).localname, child.text)
+            dates.append(
+                next((found[name] for name in _PUBLISHED_NAMES if name in found), None)
+                or next((found[name] for name in _UPDATED_NAMES if name in found), None)
+            )
+            # Read: emptied, and gone with the items before it.
+            element.clear(keep_tail=True)
+            if parent is not None:
+                while element.getprevious() is not None:
+                    del parent[0]
     except etree.XMLSyntaxError:
         return None
-    dates: list[str | None] = []
-    for element in root.iter("{*}item", "{*}entry"):
-        found: dict[str, str] = {}
-        for child in element:
-            if isinstance(child.tag, str) and child.text and child.text.strip():
-                found.setdefault(etree.QName(child).localname, child.text)
-        dates.append(
-            next((found[name] for name in _PUBLISHED_NAMES if name in found), None)
-            or next((found[name] for name in _UPDATED_NAMES if name in found), None)
-        )
     if len(dates) != entries:
         logger.debug("found %d items beside fastfeedparser's %d", len(dates), entries)
         return None

@@ -237,3 +237,24 @@ def test_an_indonesian_feed_dated_in_wib_is_dated_as_written_and_pushed(
     assert second.published_at == (now - timedelta(hours=9)).replace(second=0)
     assert third.published_at == (now - timedelta(hours=30)).replace(second=0)
     assert parsed.notes == []
+
+
+def test_an_item_inside_an_item_does_not_shift_the_dates_of_the_items_after_it(
+    make_doc: DocFactory, resolver: RecordingResolver
+) -> None:
+    # fastfeedparser makes no story of an item inside an item; counted here, it would leave
+    # every date to fastfeedparser's reading, which has none for an Indonesian date.
+    inner = (
+        "<item><title>Dalam</title><guid>d</guid><pubDate>24 Nov 2026 10:00 WIB</pubDate></item>"
+    )
+    items = (
+        f"<item><title>Luar</title><guid>l</guid><pubDate>23 Nov 2026 10:00 WIB</pubDate>{inner}"
+        "</item><item><title>Tiga</title><guid>t</guid><pubDate>Selasa, 24 Nopember 2026 "
+        "pukul 09.30 WIB</pubDate></item>"
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>{items}</channel>'
+    parsed = parse_document(make_doc(feed + "</rss>"), resolve_section=resolver, now=NOW)
+    assert [(draft.title, draft.published_at) for draft in parsed.drafts] == [
+        ("Luar", datetime(2026, 11, 23, 3, tzinfo=UTC)),
+        ("Tiga", datetime(2026, 11, 24, 2, 30, tzinfo=UTC)),
+    ]
