@@ -48,6 +48,10 @@ Publisher = Callable[[Sequence[ArticleDraft]], Awaitable[Sequence[PublishResult]
 # Inputs fetched ahead of the one being handled: overlaps slow servers without holding many
 # documents (up to max_bytes each) in memory.
 READ_AHEAD = 3
+# Other processes parse once the inputs read reach this size together. A few feeds of the usual
+# size (a hundred stories is some 200 KB) parse here in a fraction of a second: two more
+# processes (77 MB) are not worth it for them.
+PARSE_ELSEWHERE_BYTES = 4_000_000
 
 
 def parse_batches(
@@ -124,6 +128,7 @@ async def ingest_all(
     limits: IngestLimits | None = None,
     timeout: float = 20.0,  # noqa: ASYNC109 -- passed on to read_source, which enforces it per input
     parse_processes: int = 0,
+    parse_elsewhere_bytes: int = PARSE_ELSEWHERE_BYTES,
 ) -> list[InputReport]:
     """Read, parse and publish every input, in order, reporting each one.
 
@@ -132,8 +137,9 @@ async def ingest_all(
     thread, one input at a time. A long input is published batch by batch as it is parsed.
 
     With `parse_processes`, the inputs fetched ahead (all but streamed JSON Lines files) are
-    parsed in that many worker processes while the one before them is stored: parsing then
-    uses the other cores, and `resolve_section` must be picklable.
+    parsed in that many worker processes while the one before them is stored, once the inputs
+    read reach `parse_elsewhere_bytes` together: parsing then uses the other cores, and
+    `resolve_section` must be picklable.
 
     Args:
         locations: file paths and http(s) URLs.
@@ -155,16 +161,23 @@ async def ingest_all(
     # One client for the whole run: connections to a publisher are reused between its inputs.
     fetcher = SafeFetcher(AddressPolicy(allow_private=limits.allow_private_sources))
 
-    pool = _parse_pool(parse_processes) if parse_processes and len(locations) > 1 else None
+    pool: Executor | None = None
+    # Several inputs, and processes not yet found broken.
+    pool_wanted = bool(parse_processes) and len(locations) > 1
+    read_bytes = 0
 
     async def prepare(location: str) -> Iterator[ParsedInput]:
-        nonlocal pool
+        nonlocal pool, pool_wanted, read_bytes
         doc = await read_source(
             location, max_bytes=limits.max_bytes, timeout=timeout, fetcher=fetcher
         )
-        used = pool
-        if used is None or sniff(doc) == "jsonl":
+        # Only the start of a long local file is read yet: it is large.
+        read_bytes += len(doc.content) if doc.complete else parse_elsewhere_bytes
+        if not (pool_wanted and read_bytes >= parse_elsewhere_bytes) or sniff(doc) == "jsonl":
             return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
+        if pool is None:
+            pool = _parse_pool(parse_processes)
+        used = pool
         try:
             parsed = await asyncio.get_running_loop().run_in_executor(
                 used, _parse_all, doc, resolve_section, now(), limits
@@ -174,7 +187,7 @@ async def ingest_all(
             if pool is used:
                 logger.warning("the parsing processes stopped; parsing in this process")
                 used.shutdown(wait=False, cancel_futures=True)
-                pool = None
+                pool, pool_wanted = None, False
             return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
         except Exception as err:
             # Raised again where the input is reported, like an error of a parse done here.

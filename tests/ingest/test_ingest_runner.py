@@ -7,6 +7,7 @@ import io
 import logging
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bot.ingest import runner
 from bot.ingest.errors import IngestError
 from bot.ingest.progress import BarProgress, PlainProgress, progress_for
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all, parse_batches
@@ -317,6 +319,7 @@ async def test_parsing_in_other_processes_gives_the_same_reports_and_batches(
             now=clock,
             progress=ListProgress(),
             parse_processes=processes,
+            parse_elsewhere_bytes=0,
         )
         runs.append((reports, publish.batches))
     (here, here_batches), (pooled, pooled_batches) = runs
@@ -337,7 +340,47 @@ async def test_a_parsing_process_that_dies_loses_no_input(fixtures_dir: Path) ->
         now=clock,
         progress=ListProgress(),
         parse_processes=1,
+        parse_elsewhere_bytes=0,
     )
     # Each input is parsed here instead, once the worker is gone: all of it stored, in order.
     assert [r.ok for r in reports] == [True, True, True]
     assert [(r.new, r.duplicate) for r in reports] == [(4, 0), (2, 0), (0, 4)]
+
+
+async def test_small_inputs_start_no_parsing_process(
+    fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A few feeds of the usual size parse in milliseconds: two more processes would cost more
+    # memory than they save time. They start once the inputs read reach PARSE_ELSEWHERE_BYTES.
+    started: list[int] = []
+    make_pool = runner._parse_pool
+
+    def counting_pool(processes: int) -> Executor:
+        started.append(processes)
+        return make_pool(processes)
+
+    monkeypatch.setattr(runner, "_parse_pool", counting_pool)
+    locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml", "feed.xml")]
+    together = sum(
+        await asyncio.gather(
+            *(asyncio.to_thread(os.path.getsize, location) for location in locations)
+        )
+    )
+    assert together < runner.PARSE_ELSEWHERE_BYTES
+    for threshold, pools in ((runner.PARSE_ELSEWHERE_BYTES, []), (together, [2])):
+        publish = MemoryPublisher()
+        reports = await ingest_all(
+            locations,
+            publish=publish,
+            resolve_section=section_of,
+            now=clock,
+            progress=ListProgress(),
+            parse_processes=2,
+            parse_elsewhere_bytes=threshold,
+        )
+        assert [(r.ok, r.new, r.duplicate) for r in reports] == [
+            (True, 4, 0),
+            (True, 2, 0),
+            (True, 0, 4),
+        ]
+        assert started == pools
