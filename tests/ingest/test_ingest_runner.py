@@ -305,24 +305,34 @@ MIXED_INPUTS = [
 ]
 
 
+async def _ingest_parsing_in(
+    locations: list[str],
+    processes: int,
+    *,
+    from_bytes: int = 0,
+    resolve_section: Callable[[Sequence[str]], str] = section_of,
+) -> tuple[list[InputReport], list[list[ArticleDraft]]]:
+    """`ingest_all` of `locations` with `processes` parsing processes, started once the inputs
+    read reach `from_bytes`: the reports, and the batches stored."""
+    publish = MemoryPublisher()
+    reports = await ingest_all(
+        locations,
+        publish=publish,
+        resolve_section=resolve_section,
+        now=clock,
+        progress=ListProgress(),
+        parse_processes=processes,
+        parse_elsewhere_bytes=from_bytes,
+    )
+    return reports, publish.batches
+
+
 async def test_parsing_in_other_processes_gives_the_same_reports_and_batches(
     fixtures_dir: Path,
 ) -> None:
     locations = [str(fixtures_dir / name) for name in MIXED_INPUTS]
-    runs = []
-    for processes in (0, 2):
-        publish = MemoryPublisher()
-        reports = await ingest_all(
-            locations,
-            publish=publish,
-            resolve_section=section_of,
-            now=clock,
-            progress=ListProgress(),
-            parse_processes=processes,
-            parse_elsewhere_bytes=0,
-        )
-        runs.append((reports, publish.batches))
-    (here, here_batches), (pooled, pooled_batches) = runs
+    here, here_batches = await _ingest_parsing_in(locations, 0)
+    pooled, pooled_batches = await _ingest_parsing_in(locations, 2)
     assert pooled == here
     assert pooled_batches == here_batches
     assert [r.ok for r in pooled] == [True, False, False, True, True, False, True, False]
@@ -332,15 +342,8 @@ async def test_parsing_in_other_processes_gives_the_same_reports_and_batches(
 
 async def test_a_parsing_process_that_dies_loses_no_input(fixtures_dir: Path) -> None:
     locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml", "feed.xml")]
-    publish = MemoryPublisher()
-    reports = await ingest_all(
-        locations,
-        publish=publish,
-        resolve_section=DiesInAnotherProcess(os.getpid()),
-        now=clock,
-        progress=ListProgress(),
-        parse_processes=1,
-        parse_elsewhere_bytes=0,
+    reports, _ = await _ingest_parsing_in(
+        locations, 1, resolve_section=DiesInAnotherProcess(os.getpid())
     )
     # Each input is parsed here instead, once the worker is gone: all of it stored, in order.
     assert [r.ok for r in reports] == [True, True, True]
@@ -368,16 +371,7 @@ async def test_small_inputs_start_no_parsing_process(
     )
     assert together < runner.PARSE_ELSEWHERE_BYTES
     for threshold, pools in ((runner.PARSE_ELSEWHERE_BYTES, []), (together, [2])):
-        publish = MemoryPublisher()
-        reports = await ingest_all(
-            locations,
-            publish=publish,
-            resolve_section=section_of,
-            now=clock,
-            progress=ListProgress(),
-            parse_processes=2,
-            parse_elsewhere_bytes=threshold,
-        )
+        reports, _ = await _ingest_parsing_in(locations, 2, from_bytes=threshold)
         assert [(r.ok, r.new, r.duplicate) for r in reports] == [
             (True, 4, 0),
             (True, 2, 0),
