@@ -193,7 +193,8 @@ def read_rfc822_date(raw: str) -> datetime | UnreadableDate | None:
 
     The same form in Indonesian ("Senin, 30 Nov 2026 10.00 WIB") is read too.
     """
-    fields = parsedate_tz(_in_rfc822_words(raw))
+    words = _in_rfc822_words(raw)
+    fields = parsedate_tz(words) if _RFC822_LIKE.match(words) else None
     if fields is None:
         return None
     year, month, day, hour, minute, second = fields[:6]
@@ -220,11 +221,8 @@ def _read_strictly(text: str) -> datetime | UnreadableDate | None:
     """`text` read as ISO 8601, RFC 822 or numbers, whichever form it has; None for another."""
     if _ISO_LIKE.match(text):
         return read_iso_date(text)
-    if _RFC822_LIKE.match(_in_rfc822_words(text)):
-        strict = read_rfc822_date(text)
-        if strict is not None:
-            return strict
-    return read_numeric_date(text)
+    strict = read_rfc822_date(text)
+    return strict if strict is not None else read_numeric_date(text)
 
 
 def read_feed_date(raw: object, lenient: time.struct_time | None) -> PublicationDate:
