@@ -15,12 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.console import (
-    ConsoleAdapter,
-    ConsoleIdentity,
-    StreamLines,
-    terminal_console,
-)
+from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, StreamLines
 from bot.admin_notices import AdminNotices
 from bot.delivery.digest import DigestSender
 from bot.delivery.policy import ChatDeliveryPolicy
@@ -159,6 +154,9 @@ class App:
 
     async def _terminal_chat(self, identity: ConsoleIdentity, terminal: TextIO) -> None:
         """The console chat on a terminal: a banner, then a prompt until Ctrl-D or a signal."""
+        # Imported here: only a chat on a terminal loads prompt_toolkit.
+        from bot.adapters.terminal import terminal_console  # noqa: PLC0415 - see above
+
         async with terminal_console(
             sink=self.dispatcher,
             identity=identity,

@@ -1,43 +1,20 @@
-"""The `newsbot` command line: run, chat, ingest, sample-news."""
+"""The `newsbot` command line: its verbs and options, and `main`.
+
+This module loads only what parsing the command line needs, so that `newsbot --version` and
+`newsbot --help` answer at once; the verbs (`bot.cli_verbs`) are loaded once one is run.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import os
-import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bot.adapters.console import ConsoleFiles, ConsoleIdentity
-from bot.app import App, open_app
 from bot.chat import ChatKind
-from bot.feed_registry import (
-    FeedSpec,
-    RegistryError,
-    export_opml,
-    interval_text,
-    parse_interval,
-    read_opml,
-)
-from bot.ingest.progress import progress_for
-from bot.ingest.report import InputReport, totals_line
-from bot.logging_config import configure_logging, logging_redirected
-from bot.platform import PlatformLostError, PlatformStartError
-from bot.settings import Settings
-from bot.settings_loader import InvalidSettingsError, load_settings, unknown_setting_warnings
-from storage import DatabaseUnusableError
 
-EXIT_OK = 0
-EXIT_INPUT_FAILED = 1
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
 # A command line that names no verb, as argparse exits for any other incomplete one.
 EXIT_USAGE = 2
-# 128 + SIGPIPE: what a shell reports for any program whose reader went away (`yes | head`).
-EXIT_OUTPUT_CLOSED = 141
 
 
 def _version() -> str:
@@ -120,202 +97,14 @@ def _feeds_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     poll.add_argument("--once", action="store_true", help="poll the due feeds once and exit")
 
 
-async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
-    async with open_app(settings) as app:
-        return await _run_verb(app, arguments)
-
-
-async def _run_verb(app: App, arguments: argparse.Namespace) -> int:
-    verbs = {
-        "run": _run_bot,
-        "chat": _chat,
-        "ingest": _ingest,
-        "feeds": _feeds,
-        "sample-news": _sample_news,
-        "poll": _poll,
-    }
-    return await verbs[arguments.verb](app, arguments)
-
-
-async def _run_bot(app: App, _arguments: argparse.Namespace) -> int:
-    try:
-        await app.run(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
-    except RegistryError as error:
-        # The sources file (NEWSBOT_SOURCES) says something that cannot be used.
-        print(f"newsbot: NEWSBOT_SOURCES: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    return EXIT_OK
-
-
-async def _chat(app: App, arguments: argparse.Namespace) -> int:
-    kind = ChatKind(arguments.kind)
-    identity = ConsoleIdentity(
-        chat_id=arguments.chat,
-        user_id=arguments.user,
-        chat_kind=kind,
-        can_manage_chat=kind is ChatKind.PRIVATE or not arguments.member,
-    )
-    await app.chat(identity, stdin=sys.stdin, stdout=sys.stdout, interactive=sys.stdin.isatty())
-    return EXIT_OK
-
-
-async def _ingest(app: App, arguments: argparse.Namespace) -> int:
-    section = None
-    if arguments.section is not None:
-        found = app.deps.sections.find(arguments.section)
-        if found is None:
-            known = ", ".join(section.slug for section in app.deps.sections.all())
-            print(
-                f"newsbot: unknown section {arguments.section!r}; sections: {known}",
-                file=sys.stderr,
-            )
-            return EXIT_CONFIG
-        section = found.slug
-    progress = progress_for(sys.stdout, sys.stderr)
-    reports = await app.ingest(arguments.inputs, section=section, progress=progress)
-    return _ingest_outcome(reports, app)
-
-
-async def _poll(app: App, arguments: argparse.Namespace) -> int:
-    """`newsbot poll [--once]`: a line per feed polled; exit 1 when a poll failed."""
-    reports = await app.poll(once=arguments.once, stderr=sys.stderr)
-    for report in reports:
-        print(report.line)
-    if arguments.once and not reports:
-        print("no feed is due; `newsbot feeds list` says when each is")
-    return EXIT_INPUT_FAILED if any(r.outcome.error for r in reports) else EXIT_OK
-
-
-async def _sample_news(app: App, _arguments: argparse.Namespace) -> int:
-    report = await app.load_sample_news(progress_for(sys.stdout, sys.stderr))
-    if report is None:
-        print("newsbot: the database already has stories; sample news not loaded", file=sys.stderr)
-        return EXIT_OK
-    return _ingest_outcome([report], app)
-
-
-async def _feeds(app: App, arguments: argparse.Namespace) -> int:
-    """`newsbot feeds ACTION`; a refusal is one line on stderr and exit code 2."""
-    registry = app.feed_registry()
-    action = arguments.feeds_action
-    try:
-        if action == "add":
-            interval = parse_interval(arguments.interval) if arguments.interval else None
-            spec = FeedSpec(arguments.url, arguments.section, interval, arguments.full_text)
-            feed = await registry.add(spec)
-            print(
-                f"feed {feed.id} added: {feed.url} ({feed.section}, every "
-                f"{interval_text(feed.interval)}); its first poll stores its stories without "
-                "pushing them"
-            )
-        elif action == "list":
-            print(registry.table(await registry.all(), app.clock()))
-        elif action == "remove":
-            feed = await registry.remove(arguments.feed)
-            print(f"feed {feed.id} removed: {feed.url} (its stories stay)")
-        elif action in ("enable", "disable"):
-            feed = await registry.set_enabled(arguments.feed, action == "enable")
-            print(f"feed {feed.id} {action}d: {feed.url}")
-        elif action == "import":
-            fallback = arguments.section or app.settings.fallback_section
-            try:
-                data = arguments.file.read_bytes()
-            except OSError as error:
-                raise RegistryError(f"cannot read {arguments.file}: {error.strerror}") from error
-            specs = read_opml(data, app.deps.sections, fallback_section=fallback)
-            report = await registry.load(specs)
-            for line in report.refused:
-                print(f"newsbot: refused: {line}", file=sys.stderr)
-            print(f"{arguments.file}: {report.line()}")
-        else:  # export
-            sys.stdout.write(
-                export_opml(await registry.all(), app.deps.sections, title="newsbot feeds")
-            )
-    except RegistryError as error:
-        print(f"newsbot: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    return EXIT_OK
-
-
-def _ingest_outcome(reports: list[InputReport], app: App) -> int:
-    """Print the totals line (where the stories went); 0 only when every input was read whole,
-    no story skipped for a limit."""
-    print(totals_line(reports, app.settings.database))
-    return EXIT_OK if all(report.complete for report in reports) else EXIT_INPUT_FAILED
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line, read the settings once, and run the verb."""
+    """Parse the command line, then run the verb with the settings read once."""
     parser = _parser()
     arguments = parser.parse_args(argv)
     if arguments.verb is None:
         parser.print_help()
         return EXIT_USAGE
-    settings = _read_settings()
-    if settings is None:
-        return EXIT_CONFIG
-    if getattr(arguments, "admin", False):
-        settings = settings.model_copy(
-            update={"admins": settings.admins | {f"console:{arguments.user}"}}
-        )
-    configure_logging(settings, sys.stderr)
-    with _logs_away_from_a_console(arguments, settings):
-        return _run(arguments, settings)
+    # Imported here: settings, the database and everything the verbs wire together.
+    from bot.cli_verbs import run_command_line  # noqa: PLC0415 - see above
 
-
-def _logs_away_from_a_console(
-    arguments: argparse.Namespace, settings: Settings
-) -> contextlib.ExitStack:
-    """For a console chat on this terminal, log records go to its log file from the start
-    (opening the database may log, before the chat exists to say where records go)."""
-    console = arguments.verb == "chat" or (
-        arguments.verb == "run"
-        and settings.telegram_token is None
-        and settings.discord_token is None
-    )
-    on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
-    redirected = contextlib.ExitStack()
-    if console and on_terminal and settings.log_level != "DEBUG":
-        # A file that cannot be opened leaves the records where they were; the chat's banner
-        # says why.
-        with contextlib.suppress(OSError):
-            log = ConsoleFiles.beside(settings.database).log
-            log.parent.mkdir(parents=True, exist_ok=True)  # as opening the database will
-            redirected.enter_context(logging_redirected(settings, log))
-    return redirected
-
-
-def _read_settings() -> Settings | None:
-    """The settings; None after saying on stderr what is wrong with them."""
-    for warning in unknown_setting_warnings(os.environ):
-        print(f"newsbot: warning: {warning}", file=sys.stderr)
-    try:
-        return load_settings()
-    except InvalidSettingsError as error:
-        for problem in error.problems:
-            print(f"newsbot: {problem}", file=sys.stderr)
-        return None
-
-
-def _run(arguments: argparse.Namespace, settings: Settings) -> int:
-    """Run the verb; a known failure is one line on stderr and an exit code."""
-    try:
-        code = asyncio.run(_main(arguments, settings))
-        sys.stdout.flush()  # here, where a closed pipe can still be met quietly
-    except DatabaseUnusableError as error:
-        print(f"newsbot: NEWSBOT_DATABASE: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    except PlatformStartError as error:
-        print(f"newsbot: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    except PlatformLostError as error:
-        print(f"newsbot: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except BrokenPipeError:
-        # The reader of our output went away (`newsbot chat | head -1`): stop quietly. Output
-        # still buffered would fail again at exit, so stdout now leads to /dev/null.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OUTPUT_CLOSED
-    except KeyboardInterrupt:
-        return 130
-    return code
+    return run_command_line(arguments)

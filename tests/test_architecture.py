@@ -56,3 +56,39 @@ def test_importing_the_core_loads_no_platform_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == ""
+
+
+# Loaded only by the commands that need them: a prompt on a terminal, article pages, a platform.
+ON_DEMAND = ("prompt_toolkit", "trafilatura", "bs4", "telegram", "discord")
+
+
+def _modules_loaded_by(argv: list[str], tmp_path: Path, stdin: str = "") -> set[str]:
+    """The top-level packages `newsbot ARGV` had loaded when it ended."""
+    code = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "NEWSBOT_DATABASE": str(tmp_path / "newsbot.db")},
+    )
+    return set(result.stderr.strip().splitlines()[-1].split(","))
+
+
+def test_newsbot_version_loads_only_its_parser(tmp_path: Path) -> None:
+    loaded = _modules_loaded_by(["--version"], tmp_path)
+    assert "bot" in loaded  # the check sees what was loaded
+    assert loaded.isdisjoint({*ON_DEMAND, "pydantic", "pydantic_settings", "aiosqlite", "httpx"})
+
+
+def test_a_piped_chat_loads_no_prompt_page_parser_or_platform_sdk(tmp_path: Path) -> None:
+    loaded = _modules_loaded_by(["chat"], tmp_path, stdin="/help\n")
+    assert {"aiosqlite", "pydantic_settings"} <= loaded  # it did open the database
+    assert loaded.isdisjoint(ON_DEMAND)

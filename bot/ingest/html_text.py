@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
-from bs4 import BeautifulSoup
-from bs4.element import CData, NavigableString, PageElement, Tag
+if TYPE_CHECKING:
+    from bs4.element import PageElement, Tag
 
 PARAGRAPH_BREAK = "\n\n"
 
@@ -91,6 +92,10 @@ def html_to_text(markup: str) -> str:
         # No tags: only character references to decode. Skipping the parser also spares us
         # its warning that a lone URL or file name "looks like a locator, not markup".
         return collapse_whitespace(html.unescape(markup))
+    # Imported here: the plain-text functions above serve every story, BeautifulSoup only
+    # those with markup.
+    from bs4 import BeautifulSoup  # noqa: PLC0415 - see above
+
     return element_to_text(BeautifulSoup(markup, "html.parser"))
 
 
@@ -100,6 +105,8 @@ def element_to_text(root: Tag) -> str:
     The tree is walked with an explicit stack, so hostile, deeply nested markup cannot hit the
     recursion limit.
     """
+    from bs4.element import CData, NavigableString, Tag  # noqa: PLC0415 - see html_to_text
+
     paragraphs: list[str] = []
     current: list[str] = []
 

@@ -25,7 +25,6 @@ from typing import Protocol
 
 from bot.ingest.drafts import IngestLimits
 from bot.ingest.errors import IngestError
-from bot.ingest.pages import parse_page
 from bot.ingest.report import InputReport
 from bot.ingest.runner import Publisher, ingest_document
 from bot.ingest.sources import SourceDocument
@@ -396,6 +395,9 @@ def _page_story(
     Raises:
         IngestError: the page holds no article.
     """
+    # Imported here: trafilatura is loaded only once a feed wants its pages.
+    from bot.ingest.pages import parse_page  # noqa: PLC0415 - see above
+
     parsed = next(parse_page(doc, resolve_section=lambda _words: section, now=now, limits=limits))
     return parsed.drafts[0]
 

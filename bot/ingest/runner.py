@@ -19,9 +19,7 @@ from datetime import datetime
 from bot.ingest.detect import detect, sniff
 from bot.ingest.drafts import IngestLimits, ParsedInput, SectionResolver
 from bot.ingest.errors import IngestError
-from bot.ingest.feeds import parse_feed
 from bot.ingest.jsonl import parse_jsonl
-from bot.ingest.pages import parse_page
 from bot.ingest.progress import ProgressSink
 from bot.ingest.report import InputReport
 from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
@@ -84,6 +82,11 @@ def parse_batches(
         return
     doc = doc.loaded()
     detected = detect(doc)
+    # Imported here, as the first input of their kind is parsed: the parsers load lxml,
+    # BeautifulSoup and trafilatura, which commands that parse nothing never need.
+    from bot.ingest.feeds import parse_feed  # noqa: PLC0415 - see above
+    from bot.ingest.pages import parse_page  # noqa: PLC0415 - see above
+
     if detected.kind in ("rss", "atom"):
         yield from parse_feed(
             detected.data,
