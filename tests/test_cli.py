@@ -189,6 +189,17 @@ _NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
             "newsbot: cannot reach Discord at http://127.0.0.1:9/api/v10",
         ),
     ],
+    # Named, not numbered by their values: a port picked at collection differs between the
+    # processes of a parallel run, which must all collect the same tests.
+    ids=[
+        "bad-admin",
+        "bad-timezone",
+        "postgresql",
+        "bot-api-unreachable",
+        "bad-api-url",
+        "bad-webhook-secret",
+        "discord-unreachable",
+    ],
 )
 def test_configuration_errors_are_clear(
     newsbot: Newsbot, env: dict[str, str], message: str
