@@ -102,6 +102,18 @@ def test_an_admin_named_by_username_stops_the_start_with_the_way_to_find_the_id(
     )
 
 
+def test_a_piped_chat_answers_whoami_with_the_configured_admins_id(newsbot: Newsbot) -> None:
+    _write_env(newsbot, "NEWSBOT_ADMINS=telegram:1,console:redaksi\n")
+
+    shown = newsbot.chat("/whoami\n", "--user", "redaksi")
+
+    assert shown.rstrip("\n") == (
+        "Id Anda: console:redaksi\n"
+        "Baris untuk .env bot: NEWSBOT_ADMINS=console:redaksi\n\n"
+        "Anda admin bot: NEWSBOT_ADMINS memuat id ini."
+    )
+
+
 def test_empty_optional_values_in_env_file_are_unset(newsbot: Newsbot) -> None:
     # As .env.example's commented lines invite: uncommented with nothing after the '='.
     _write_env(
