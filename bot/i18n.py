@@ -122,7 +122,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lagi.",
         "error.not_manager": "Hanya pengelola chat ini yang dapat mengubah langganan dan "
         "pengaturannya.",
-        "error.not_admin": "Hanya admin bot yang dapat mengirim berita terkini.",
+        "error.not_admin": "Hanya admin bot yang dapat mengirim berita terkini. Kirim /whoami "
+        "untuk melihat id Anda.",
         "error.unknown_section": 'Rubrik "{word}" tidak ada. Rubrik yang tersedia: {slugs}.',
         "error.bad_article_id": "Nomor berita harus berupa angka, misalnya /read 42.",
         "start.greeting": "Halo! Saya newsbot, pengantar berita Indonesia.\n\n"
@@ -215,7 +216,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.updated:0": "Berita #{id} dengan judul yang sama diperbarui. Belum ada pesan "
         "terkirim yang perlu disunting.",
         "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
-        "error.admin_only": "Hanya admin bot yang dapat memakai /{name}.",
+        "error.admin_only": "Hanya admin bot yang dapat memakai /{name}. Kirim /whoami untuk "
+        "melihat id Anda.",
         "read.retracted": "Berita nomor {id} telah ditarik oleh redaksi.",
         "button.send": "Kirim",
         "button.cancel": "Batal",
@@ -417,7 +419,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.internal": "Sorry, something went wrong on our side. Please try again shortly.",
         "error.not_manager": "Only the managers of this chat can change its subscriptions and "
         "settings.",
-        "error.not_admin": "Only the bot's admins can post breaking news.",
+        "error.not_admin": "Only the bot's admins can post breaking news. Send /whoami to see "
+        "your id.",
         "error.unknown_section": 'There is no section "{word}". Sections: {slugs}.',
         "error.bad_article_id": "A story number is made of digits, for example /read 42.",
         "start.greeting": "Hello! I am newsbot, your Indonesian news companion.\n\n"
@@ -515,7 +518,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.updated:0": "Story #{id} with the same headline was updated. No delivered "
         "message needs editing.",
         "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
-        "error.admin_only": "Only the bot's admins can use /{name}.",
+        "error.admin_only": "Only the bot's admins can use /{name}. Send /whoami to see your id.",
         "read.retracted": "Story number {id} was withdrawn by the newsroom.",
         "button.send": "Send",
         "button.cancel": "Cancel",
