@@ -21,10 +21,16 @@ class ChatKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UserRef:
-    """The person who sent a command, as their platform knows them."""
+    """The person who sent a command, as their platform knows them.
+
+    `is_chat` marks a command posted in a chat's own name (a Telegram channel post, an
+    anonymous group admin, a member posting as their channel): `user_id` is then that chat's
+    id, and no person's id is known.
+    """
 
     user_id: str
     display_name: str = ""
+    is_chat: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.read.description": "Baca satu berita selengkapnya",
         "cmd.read.usage": "/read <nomor berita>",
         "cmd.sections.description": "Daftar rubrik",
+        "cmd.whoami.description": "Id Anda untuk NEWSBOT_ADMINS, dan apakah Anda admin bot",
         "cmd.subscribe.description": "Berlangganan rubrik di chat ini",
         "cmd.subscribe.usage": "/subscribe <rubrik> [rubrik lain...]",
         "cmd.unsubscribe.description": "Hentikan langganan rubrik",
@@ -121,7 +122,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lagi.",
         "error.not_manager": "Hanya pengelola chat ini yang dapat mengubah langganan dan "
         "pengaturannya.",
-        "error.not_admin": "Hanya admin bot yang dapat mengirim berita terkini.",
+        "error.not_admin": "Hanya admin bot yang dapat mengirim berita terkini. Kirim /whoami "
+        "untuk melihat id Anda.",
         "error.unknown_section": 'Rubrik "{word}" tidak ada. Rubrik yang tersedia: {slugs}.',
         "error.bad_article_id": "Nomor berita harus berupa angka, misalnya /read 42.",
         "start.greeting": "Halo! Saya newsbot, pengantar berita Indonesia.\n\n"
@@ -152,6 +154,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.revised": "(diperbarui {time})",
         "sections.header": "Rubrik dan nama pendeknya (untuk /subscribe dan /latest):",
         "sections.aliases": "(juga: {aliases})",
+        "whoami.id": "Id Anda: {actor}\nBaris untuk .env bot: NEWSBOT_ADMINS={actor}",
+        "whoami.admin": "Anda admin bot: NEWSBOT_ADMINS memuat id ini.",
+        "whoami.not_admin": "Anda bukan admin bot. Untuk menjadi admin, minta operator bot "
+        "menambahkan id ini ke NEWSBOT_ADMINS (dipisah koma bila sudah ada admin lain) lalu "
+        "memulai ulang bot.",
+        "whoami.no_person": "Perintah ini dikirim atas nama chat, bukan oleh seseorang, jadi "
+        "tidak ada id pengguna untuk NEWSBOT_ADMINS. Kirim /whoami kepada bot di chat pribadi "
+        "untuk melihat id Anda.",
+        "whoami.unlisted": "Id Anda, {actor}, tidak dapat ditulis di NEWSBOT_ADMINS: id di sana "
+        "tidak boleh memuat spasi atau koma.",
         "subscribe.added": "Berlangganan rubrik {sections}. Berita barunya akan dikirim ke sini.",
         "subscribe.already": "Chat ini sudah berlangganan rubrik {sections}.",
         "unsubscribe.removed": "Langganan rubrik {sections} dihentikan.",
@@ -204,7 +216,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.updated:0": "Berita #{id} dengan judul yang sama diperbarui. Belum ada pesan "
         "terkirim yang perlu disunting.",
         "breaking.bad_link": 'Tautan "{link}" bukan alamat http(s) yang sah.',
-        "error.admin_only": "Hanya admin bot yang dapat memakai /{name}.",
+        "error.admin_only": "Hanya admin bot yang dapat memakai /{name}. Kirim /whoami untuk "
+        "melihat id Anda.",
         "read.retracted": "Berita nomor {id} telah ditarik oleh redaksi.",
         "button.send": "Kirim",
         "button.cancel": "Batal",
@@ -308,6 +321,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cmd.read.description": "Read a whole story",
         "cmd.read.usage": "/read <story number>",
         "cmd.sections.description": "List the sections",
+        "cmd.whoami.description": "Your id for NEWSBOT_ADMINS, and whether you are a bot admin",
         "cmd.subscribe.description": "Subscribe this chat to sections",
         "cmd.subscribe.usage": "/subscribe <section> [more sections...]",
         "cmd.unsubscribe.description": "Stop section subscriptions",
@@ -405,7 +419,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.internal": "Sorry, something went wrong on our side. Please try again shortly.",
         "error.not_manager": "Only the managers of this chat can change its subscriptions and "
         "settings.",
-        "error.not_admin": "Only the bot's admins can post breaking news.",
+        "error.not_admin": "Only the bot's admins can post breaking news. Send /whoami to see "
+        "your id.",
         "error.unknown_section": 'There is no section "{word}". Sections: {slugs}.',
         "error.bad_article_id": "A story number is made of digits, for example /read 42.",
         "start.greeting": "Hello! I am newsbot, your Indonesian news companion.\n\n"
@@ -435,6 +450,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.revised": "(updated {time})",
         "sections.header": "Sections and their short names (for /subscribe and /latest):",
         "sections.aliases": "(also: {aliases})",
+        "whoami.id": "Your id: {actor}\nThe line for the bot's .env: NEWSBOT_ADMINS={actor}",
+        "whoami.admin": "You are a bot admin: NEWSBOT_ADMINS holds this id.",
+        "whoami.not_admin": "You are not a bot admin. To become one, ask the bot's operator to "
+        "add this id to NEWSBOT_ADMINS (comma-separated if there are other admins) and restart "
+        "the bot.",
+        "whoami.no_person": "This command was posted in the name of a chat, not by a person, so "
+        "there is no user id for NEWSBOT_ADMINS. Send /whoami to the bot in a private chat to "
+        "see your id.",
+        "whoami.unlisted": "Your id, {actor}, cannot be written in NEWSBOT_ADMINS: an id there "
+        "has no spaces or commas.",
         "subscribe.added": "Subscribed to {sections}. New stories will arrive here.",
         "subscribe.already": "This chat is already subscribed to {sections}.",
         "unsubscribe.removed": "Unsubscribed from {sections}.",
@@ -493,7 +518,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breaking.updated:0": "Story #{id} with the same headline was updated. No delivered "
         "message needs editing.",
         "breaking.bad_link": 'The link "{link}" is not a valid http(s) address.',
-        "error.admin_only": "Only the bot's admins can use /{name}.",
+        "error.admin_only": "Only the bot's admins can use /{name}. Send /whoami to see your id.",
         "read.retracted": "Story number {id} was withdrawn by the newsroom.",
         "button.send": "Send",
         "button.cancel": "Cancel",

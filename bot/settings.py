@@ -106,6 +106,41 @@ DEFAULT_SECTIONS: tuple[SectionSetting, ...] = (
 )
 
 
+# Telegram and Discord know a user by a number; a @username or a display name never matches
+# the id a command arrives with, so it would make no one an admin, silently.
+_NUMERIC_USER_ID = re.compile(r"[0-9]+")
+# A console user is the name given to `newsbot chat --user`; a comma would split the entry.
+_CONSOLE_USER = re.compile(r"[^\s,]+")
+
+
+def admin_entry_problem(entry: str) -> str | None:
+    """What is wrong with one `NEWSBOT_ADMINS` entry, in one sentence; None when it is right.
+
+    An entry is `telegram:` or `discord:` and the user's numeric id, or `console:` and a name
+    without spaces. The user learns theirs by sending /whoami to the bot.
+    """
+    platform, _, user_id = entry.partition(":")
+    if platform in (Platform.TELEGRAM.value, Platform.DISCORD.value):
+        if not _NUMERIC_USER_ID.fullmatch(user_id):
+            return (
+                f"admin {entry!r} must be {platform}: and the user's numeric id (e.g. "
+                f"{platform}:123456789), not a @username or a name; send /whoami to the bot "
+                "to learn the id"
+            )
+        return None
+    if platform == Platform.CONSOLE.value:
+        if not _CONSOLE_USER.fullmatch(user_id):
+            return (
+                f"admin {entry!r} must be console: and a name without spaces (e.g. console:local)"
+            )
+        return None
+    platforms = ", ".join(sorted(platform.value for platform in Platform))
+    return (
+        f"admin {entry!r} must be platform:user_id with platform one of {platforms} (e.g. "
+        "telegram:123456789); send /whoami to the bot to learn the id"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the process; read once at start and passed down."""
 
@@ -250,14 +285,11 @@ class Settings(BaseSettings):
     @field_validator("admins")
     @classmethod
     def _admins_name_a_platform(cls, admins: frozenset[str]) -> frozenset[str]:
-        platforms = {platform.value for platform in Platform}
-        for admin in admins:
-            platform, _, user_id = admin.partition(":")
-            if platform not in platforms or not user_id:
-                raise ValueError(
-                    f"admin {admin!r} must be platform:user_id with platform one of "
-                    f"{', '.join(sorted(platforms))} (e.g. telegram:123456)"
-                )
+        # Sorted, so that of several bad entries the same one is named at every start.
+        for admin in sorted(admins):
+            problem = admin_entry_problem(admin)
+            if problem is not None:
+                raise ValueError(problem)
         return admins
 
     @field_validator("telegram_api_url", "telegram_webhook_url", "discord_api_url")

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from bot.router import CommandTable
-from handlers import admin, chat_settings, help, news, sections, sources, subscriptions
+from handlers import (
+    admin,
+    chat_settings,
+    help,
+    identity,
+    news,
+    sections,
+    sources,
+    subscriptions,
+)
 
 
 def build_router() -> CommandTable:
@@ -15,6 +24,7 @@ def build_router() -> CommandTable:
             sections.router,
             subscriptions.router,
             chat_settings.router,
+            identity.router,
             admin.router,
             sources.router,
         ]

@@ -89,6 +89,31 @@ def test_a_section_setting_that_does_not_match_the_sections(newsbot: Newsbot) ->
     )
 
 
+def test_an_admin_named_by_username_stops_the_start_with_the_way_to_find_the_id(
+    newsbot: Newsbot,
+) -> None:
+    _write_env(newsbot, "NEWSBOT_ADMINS=console:local,telegram:@alice\n")
+
+    _assert_refused(
+        newsbot("run", timeout=15),
+        "NEWSBOT_ADMINS: admin 'telegram:@alice' must be telegram: and the user's numeric id "
+        "(e.g. telegram:123456789), not a @username or a name; send /whoami to the bot to "
+        "learn the id",
+    )
+
+
+def test_a_piped_chat_answers_whoami_with_the_configured_admins_id(newsbot: Newsbot) -> None:
+    _write_env(newsbot, "NEWSBOT_ADMINS=telegram:1,console:redaksi\n")
+
+    shown = newsbot.chat("/whoami\n", "--user", "redaksi")
+
+    assert shown.rstrip("\n") == (
+        "Id Anda: console:redaksi\n"
+        "Baris untuk .env bot: NEWSBOT_ADMINS=console:redaksi\n\n"
+        "Anda admin bot: NEWSBOT_ADMINS memuat id ini."
+    )
+
+
 def test_empty_optional_values_in_env_file_are_unset(newsbot: Newsbot) -> None:
     # As .env.example's commented lines invite: uncommented with nothing after the '='.
     _write_env(

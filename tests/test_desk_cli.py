@@ -121,9 +121,9 @@ def test_correct_retract_status_and_audit_from_the_console(newsbot: Newsbot) -> 
 def test_desk_commands_refuse_a_reader_by_name(newsbot: Newsbot) -> None:
     out = newsbot.chat("/status 1\n/audit\n/retract 1\n")
     assert _blocks(out) == [
-        "Hanya admin bot yang dapat memakai /status.",
-        "Hanya admin bot yang dapat memakai /audit.",
-        "Hanya admin bot yang dapat memakai /retract.",
+        "Hanya admin bot yang dapat memakai /status. Kirim /whoami untuk melihat id Anda.",
+        "Hanya admin bot yang dapat memakai /audit. Kirim /whoami untuk melihat id Anda.",
+        "Hanya admin bot yang dapat memakai /retract. Kirim /whoami untuk melihat id Anda.",
     ]
 
 

@@ -48,6 +48,45 @@ def test_admins_are_split_and_checked() -> None:
         Settings(_env_file=None, admins="irc:1")
 
 
+@pytest.mark.parametrize(
+    ("admins", "refused"),
+    [
+        ("telegram:@alice", "'telegram:@alice' must be telegram: and the user's numeric id"),
+        ("discord:bob", "'discord:bob' must be discord: and the user's numeric id"),
+        ("telegram:", "'telegram:' must be telegram: and the user's numeric id"),
+        ("discord:", "'discord:' must be discord: and the user's numeric id"),
+        # A channel's id: an admin is a person, and a channel post carries no person's id.
+        ("telegram:-1001987654321", "'telegram:-1001987654321' must be telegram: and"),
+        ("telegram:١٢٣", "'telegram:١٢٣' must be telegram: and"),  # digits, but not ASCII ones
+        ("console:", "'console:' must be console: and a name without spaces"),
+        ("telegram:1, console:ruang redaksi", "'console:ruang redaksi' must be console:"),
+        ("irc:1", "'irc:1' must be platform:user_id with platform one of"),
+        ("@alice", "'@alice' must be platform:user_id with platform one of"),
+    ],
+)
+def test_an_admin_that_could_never_match_is_refused_with_the_way_to_find_the_id(
+    admins: str, refused: str
+) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        Settings(_env_file=None, admins=admins)
+    [error] = raised.value.errors()
+    assert error["loc"] == ("admins",)
+    message = str(error["ctx"]["error"])
+    assert message.startswith(f"admin {refused}"), message
+    if not refused.startswith("'console:"):
+        assert message.endswith("send /whoami to the bot to learn the id")
+
+
+def test_numeric_ids_and_console_names_are_admins() -> None:
+    settings = Settings(
+        _env_file=None,
+        admins="telegram:123, discord:80351110224678912, console:local, console:redaksi-pusat",
+    )
+    assert settings.admins == frozenset(
+        {"telegram:123", "discord:80351110224678912", "console:local", "console:redaksi-pusat"}
+    )
+
+
 def test_secrets_are_not_shown() -> None:
     settings = Settings(_env_file=None, telegram_token="123:secret")  # noqa: S106 - a fake token
     assert "123:secret" not in repr(settings)

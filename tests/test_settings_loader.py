@@ -99,7 +99,25 @@ def test_invalid_json_in_sections_names_the_setting_and_where(
         (
             {"NEWSBOT_ADMINS": "telegram:1,redaksi"},
             "NEWSBOT_ADMINS: admin 'redaksi' must be platform:user_id with platform one of "
-            "console, discord, telegram (e.g. telegram:123456)",
+            "console, discord, telegram (e.g. telegram:123456789); send /whoami to the bot to "
+            "learn the id",
+        ),
+        (
+            {"NEWSBOT_ADMINS": "telegram:@alice"},
+            "NEWSBOT_ADMINS: admin 'telegram:@alice' must be telegram: and the user's numeric "
+            "id (e.g. telegram:123456789), not a @username or a name; send /whoami to the bot "
+            "to learn the id",
+        ),
+        (
+            {"NEWSBOT_ADMINS": "console:local, discord:bob"},
+            "NEWSBOT_ADMINS: admin 'discord:bob' must be discord: and the user's numeric id "
+            "(e.g. discord:123456789), not a @username or a name; send /whoami to the bot to "
+            "learn the id",
+        ),
+        (
+            {"NEWSBOT_ADMINS": "console:redaksi pusat"},
+            "NEWSBOT_ADMINS: admin 'console:redaksi pusat' must be console: and a name without "
+            "spaces (e.g. console:local)",
         ),
         (
             {"NEWSBOT_TELEGRAM_WEBHOOK_URL": "news.example.org/hook"},

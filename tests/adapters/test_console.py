@@ -236,3 +236,27 @@ async def test_an_open_chat_prints_a_sent_storys_counters_once_when_done(
         stdin.close()
     assert output.getvalue().count("Selesai: terkirim") == 1
     assert output.getvalue().count("Antre ") == 1  # the answer to Send, and no other update
+
+
+async def test_whoami_in_a_console_chat_names_the_user_as_newsbot_admins_does(
+    settings: Settings,
+) -> None:
+    admin = settings.model_copy(update={"admins": frozenset({"console:local"})})
+    async with open_app(admin) as app:
+        shown = {}
+        for user in ("local", "budi"):
+            output = io.StringIO()
+            identity = ConsoleIdentity(chat_id="redaksi", user_id=user, chat_kind=ChatKind.GROUP)
+            await app.chat(
+                identity, stdin=io.StringIO("/whoami\n"), stdout=output, interactive=False
+            )
+            shown[user] = output.getvalue()
+
+    assert shown["local"].startswith(
+        "Id Anda: console:local\nBaris untuk .env bot: NEWSBOT_ADMINS=console:local\n\n"
+        "Anda admin bot: NEWSBOT_ADMINS memuat id ini."
+    )
+    assert shown["budi"].startswith(
+        "Id Anda: console:budi\nBaris untuk .env bot: NEWSBOT_ADMINS=console:budi\n\n"
+        "Anda bukan admin bot."
+    )

@@ -38,6 +38,7 @@ from tests.adapters.discord_harness import (
     running_discord,
 )
 from tests.adapters.fake_discord import FakeDiscord
+from tests.adapters.test_discord_render import shown
 
 
 @pytest.fixture
@@ -623,3 +624,26 @@ async def test_an_admin_is_told_in_a_direct_message(bot: DiscordHarness) -> None
     [message] = bot.fake.messages(int(chat.chat_id))
     assert "dimatikan" in message["content"]
     assert "HTTP 500" in message["content"]
+
+
+async def test_whoami_answers_each_user_alone_with_their_snowflake_for_newsbot_admins(
+    bot: DiscordHarness,
+) -> None:
+    reader = await bot.command("whoami", user=READER, channel=GENERAL)
+    admin = await bot.command("whoami", user=ADMIN, channel=NEWS)
+
+    for record in (reader, admin):
+        assert record.callback is not None
+        assert record.callback.type == 4  # answered at once
+        assert record.callback.ephemeral  # in a shared channel, seen by the asker alone
+    # As Discord shows it: the markdown escape before each `_` taken away.
+    reader_text = shown(_texts(reader.callback.data))  # type: ignore[union-attr]  # checked above
+    admin_text = shown(_texts(admin.callback.data))  # type: ignore[union-attr]  # checked above
+    assert reader_text.startswith(
+        f"Id Anda: discord:{READER}\nBaris untuk .env bot: NEWSBOT_ADMINS=discord:{READER}\n"
+    )
+    assert "Anda bukan admin bot." in reader_text
+    assert f"NEWSBOT_ADMINS=discord:{ADMIN}\n" in admin_text
+    assert "Anda admin bot: NEWSBOT_ADMINS memuat id ini." in admin_text
+    assert bot.fake.messages(GENERAL) == []
+    assert bot.fake.messages(NEWS) == []

@@ -313,3 +313,52 @@ async def test_a_part_told_to_wait_is_sent_again_alone(tg: TelegramHarness) -> N
     assert sum("Laporan desa" in text for text in shown) == 1  # the first part, once
     joined = "\n\n".join(shown)
     assert [joined.count(f"Paragraf {n}.") for n in range(8)] == [1] * 8
+
+
+async def test_whoami_gives_a_person_their_numeric_id_for_newsbot_admins(
+    tg: TelegramHarness,
+) -> None:
+    reader = await tg.ask(USER, "/whoami", user_id=USER)
+    admin = await tg.ask(1, "/whoami", user_id=1)  # NEWSBOT_ADMINS holds telegram:1
+    in_group = await tg.ask(GROUP, f"/whoami@{BOT_USERNAME}", user_id=OTHER_USER)
+
+    assert reader.startswith(
+        f"Id Anda: telegram:{USER}\nBaris untuk .env bot: NEWSBOT_ADMINS=telegram:{USER}\n"
+    )
+    assert "Anda bukan admin bot." in reader
+    assert "NEWSBOT_ADMINS=telegram:1\n" in admin
+    assert "Anda admin bot: NEWSBOT_ADMINS memuat id ini." in admin
+    # Telegram cannot show a message to one member of a group: the answer quotes its asker.
+    assert f"NEWSBOT_ADMINS=telegram:{OTHER_USER}\n" in in_group
+    [call] = tg.api.sent(GROUP)
+    assert call.params["reply_parameters"]["message_id"] > 0
+
+
+async def test_whoami_posted_in_a_chats_name_says_there_is_no_user(tg: TelegramHarness) -> None:
+    tg.api.add_chat(CHANNEL, "channel", title="Kanal Berita", username="kanalberita")
+    group_chat = {"id": GROUP, "type": "supergroup", "title": "Grup"}
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group"}  # GroupAnonymousBot
+
+    channel_post = await tg.ask(CHANNEL, "/whoami")
+    tg.api.message_update(GROUP, "/whoami", sender_chat=group_chat, **{"from": anonymous})
+    [anonymous_admin] = await tg.answered(GROUP)
+
+    for shown in (channel_post, anonymous_admin):
+        assert shown.startswith("Perintah ini dikirim atas nama chat, bukan oleh seseorang")
+        assert "telegram:" not in shown
+        assert "-100" not in shown
+
+
+async def test_whoami_is_in_the_command_menu_of_everyone_in_both_languages(
+    tg: TelegramHarness,
+) -> None:
+    menus = {
+        call.params.get("language_code"): {
+            command["command"]: command["description"] for command in call.params["commands"]
+        }
+        for call in tg.api.of_method("setMyCommands")
+        if "scope" not in call.params
+    }
+
+    assert menus["id"]["whoami"] == "Id Anda untuk NEWSBOT_ADMINS, dan apakah Anda admin bot"
+    assert menus["en"]["whoami"] == "Your id for NEWSBOT_ADMINS, and whether you are a bot admin"

@@ -166,7 +166,9 @@ async def test_in_a_group_the_buttons_answer_there_and_only_for_admins(
     assert "url" not in cancel
 
     refused = await tg.press(GROUP, send["callback_data"], user_id=READER)
-    assert refused == "Hanya admin bot yang dapat memakai /confirm."
+    assert refused == (
+        "Hanya admin bot yang dapat memakai /confirm. Kirim /whoami untuk melihat id Anda."
+    )
     assert await tg.app.storage.articles.count() == 0
 
     sent = await tg.press(GROUP, send["callback_data"], user_id=OTHER_ADMIN)

@@ -135,6 +135,7 @@ def test_group_command_addressed_to_us_or_to_no_one() -> None:
         assert incoming is not None
         assert (incoming.name, incoming.args, incoming.kind) == ("latest", "nato", ChatKind.GROUP)
         assert incoming.user.user_id == "5"
+        assert not incoming.user.is_chat  # a person: /whoami can name them
         assert not incoming.speaks_for_chat
 
 
@@ -161,6 +162,7 @@ def test_a_channel_post_speaks_for_the_channel() -> None:
     assert incoming is not None
     assert incoming.kind is ChatKind.CHANNEL
     assert incoming.speaks_for_chat
+    assert incoming.user.is_chat  # no person: /whoami must not give the channel's id
     assert incoming.message_id is None
 
 
@@ -175,6 +177,7 @@ def test_an_anonymous_group_admin_speaks_for_the_group() -> None:
     assert incoming is not None
     assert incoming.speaks_for_chat
     assert incoming.user.user_id == str(GROUP.id)
+    assert incoming.user.is_chat
 
 
 def test_a_member_posting_as_their_channel_does_not_speak_for_the_group() -> None:
@@ -188,6 +191,7 @@ def test_a_member_posting_as_their_channel_does_not_speak_for_the_group() -> Non
     assert incoming is not None
     assert not incoming.speaks_for_chat
     assert incoming.user.user_id == str(CHANNEL.id)
+    assert incoming.user.is_chat
 
 
 def test_a_callback_is_a_command_from_the_presser() -> None:

@@ -21,7 +21,9 @@ async def test_non_admin_is_refused_and_nothing_is_stored(
     platform: FakePlatform, app: App
 ) -> None:
     text = await platform.say_text("/breaking Gempa di Palu | Gempa M6 mengguncang.", user="7")
-    assert text == "Hanya admin bot yang dapat mengirim berita terkini."
+    assert text == (
+        "Hanya admin bot yang dapat mengirim berita terkini. Kirim /whoami untuk melihat id Anda."
+    )
     assert await app.storage.articles.count() == 0
     assert await app.storage.outbox.status_counts() == {}
 

@@ -179,7 +179,9 @@ async def test_only_admins_may_send_or_cancel_and_a_refusal_changes_nothing(
     code = draft_code(await platform.say(f"/breaking {PALU}", user=ADMIN))
     for verb in ("confirm", "cancel"):
         refused = await platform.say_text(f"/{verb} {code}", user=READER)
-        assert refused == f"Hanya admin bot yang dapat memakai /{verb}."
+        assert refused == (
+            f"Hanya admin bot yang dapat memakai /{verb}. Kirim /whoami untuk melihat id Anda."
+        )
     assert await app.storage.articles.count() == 0
     assert "disimpan" in await platform.say_text(f"/confirm {code}", user=ADMIN)
 
@@ -255,9 +257,11 @@ async def test_every_desk_command_is_for_admins_and_the_refusal_names_it(
     for command in ("/correct 1 Judul | Isi", "/retract 1", "/status 1", "/audit", "/cancel x"):
         name = command.split()[0]
         refused = await platform.say_text(command, user=READER)
-        assert refused == f"Hanya admin bot yang dapat memakai {name}."
+        assert refused == (
+            f"Hanya admin bot yang dapat memakai {name}. Kirim /whoami untuk melihat id Anda."
+        )
     assert await platform.say_text(f"/breaking {PALU}", user=READER) == (
-        "Hanya admin bot yang dapat mengirim berita terkini."
+        "Hanya admin bot yang dapat mengirim berita terkini. Kirim /whoami untuk melihat id Anda."
     )
     assert "Gempa di Palu" in await platform.say_text("/read 1")
     help_for_admin = await platform.say_text("/help", user=ADMIN)

@@ -77,7 +77,7 @@ def command_from_message(
         return None
     if kind is ChatKind.CHANNEL or sender is not None or message.from_user is None:
         speaker = sender or message.chat
-        user = UserRef(str(speaker.id), speaker.title or speaker.username or "")
+        user = UserRef(str(speaker.id), speaker.title or speaker.username or "", is_chat=True)
         speaks_for_chat = kind is ChatKind.CHANNEL or speaker.id == message.chat.id
     else:
         user = UserRef(str(message.from_user.id), message.from_user.full_name)
