@@ -191,7 +191,6 @@ _NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
     # Named, not numbered by their values: a port picked at collection differs between the
     # processes of a parallel run, which must all collect the same tests.
     ids=[
-        "bad-admin",
         "bad-timezone",
         "postgresql",
         "bot-api-unreachable",
