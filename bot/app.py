@@ -32,7 +32,7 @@ from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter
 from bot.render import ArticleRenderer
-from bot.router import Dispatcher
+from bot.router import Dispatcher, offered_commands
 from bot.sections import SectionCatalog, SectionChoice
 from bot.settings import Settings
 from bot.source_desk import SourceDesk
@@ -161,7 +161,12 @@ class App:
             sink=self.dispatcher,
             identity=identity,
             settings=self.settings,
-            commands=[f"/{spec.name}" for spec in self.deps.commands],
+            commands=[
+                f"/{spec.name}"
+                for spec in offered_commands(
+                    self.deps.commands, bot_admin=identity.actor in self.settings.admins
+                )
+            ],
             terminal=terminal,
         ) as adapter:
             stop = asyncio.Event()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import ChatRef
+from storage.models import ChatRef, Platform
 
 
 class ChatKind(enum.StrEnum):
@@ -58,7 +58,12 @@ class Command:
     @property
     def actor(self) -> str:
         """The user as `platform:user_id`, the form NEWSBOT_ADMINS and the audit log use."""
-        return f"{self.chat.platform.value}:{self.user.user_id}"
+        return actor_of(self.chat.platform, self.user.user_id)
+
+
+def actor_of(platform: Platform, user_id: str) -> str:
+    """A user as `platform:user_id`, the form NEWSBOT_ADMINS and the audit log use."""
+    return f"{platform.value}:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,15 @@ class CommandSpec:
         return " ".join(words)
 
 
+def offered_commands(specs: Iterable[CommandSpec], *, bot_admin: bool) -> tuple[CommandSpec, ...]:
+    """The commands a user is offered (/help's list, a prompt's completion): a bot admins'
+    command only to a bot admin. A chat manager's command is offered to all: who manages a
+    chat is known only where it is typed, and the refusal there says why."""
+    return tuple(
+        spec for spec in specs if bot_admin or spec.permission is not Permission.BOT_ADMIN
+    )
+
+
 class Router:
     """The commands of one handlers module."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.chat import Command, Reply, Text
 from bot.deps import Deps
 from bot.i18n import translate
-from bot.router import Permission, Router
+from bot.router import Router, offered_commands
 
 router = Router()
 
@@ -26,9 +26,7 @@ async def start(cmd: Command, deps: Deps) -> Reply:
 async def help_(cmd: Command, deps: Deps) -> Reply:
     """List the commands this user may run, from the router's own descriptions, and sections."""
     lines = [translate(cmd.language, "help.header")]
-    for spec in deps.commands:
-        if spec.permission is Permission.BOT_ADMIN and cmd.actor not in deps.settings.admins:
-            continue
-        lines.append(f"{spec.usage(cmd.language)} — {spec.description(cmd.language)}")
+    offered = offered_commands(deps.commands, bot_admin=cmd.actor in deps.settings.admins)
+    lines += [f"{spec.usage(cmd.language)} — {spec.description(cmd.language)}" for spec in offered]
     sections = translate(cmd.language, "help.sections", sections=_section_list(deps, cmd.language))
     return Reply(parts=(Text("\n".join(lines)), Text(sections)))

@@ -27,6 +27,7 @@ from bot.chat import (
     StoryList,
     Text,
     UserRef,
+    actor_of,
     parse_command_text,
 )
 from bot.delivery.budget import SendBudget
@@ -44,6 +45,11 @@ class ConsoleIdentity:
     user_id: str = "local"
     chat_kind: ChatKind = ChatKind.PRIVATE
     can_manage_chat: bool = True
+
+    @property
+    def actor(self) -> str:
+        """The user as NEWSBOT_ADMINS writes them: `console:<user>`."""
+        return actor_of(Platform.CONSOLE, self.user_id)
 
 
 @dataclass(frozen=True)

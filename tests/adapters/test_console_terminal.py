@@ -113,7 +113,7 @@ def test_a_push_lands_above_a_half_typed_line_and_log_records_go_to_the_file(
     assert "Traceback" not in terminal.raw
 
 
-def test_history_is_kept_beside_the_database_and_found_again(
+def test_history_is_kept_and_found_again_and_tab_offers_only_what_the_user_may_run(
     newsbot: Newsbot, open_terminal: OpenTerminal
 ) -> None:
     first = open_terminal("chat")
@@ -125,10 +125,16 @@ def test_history_is_kept_beside_the_database_and_found_again(
     first.type("/sections" + ENTER)
     first.wait_for_text(translate("id", "sections.header"))
     first.wait_for_prompt("local>")
+    # A reader is offered no admin command: `/re` is `/read` alone (no /retract, /removefeed).
+    first.type("/re" + TAB)
+    first.wait_for_prompt("local> /read")
+    first.type(CTRL_C)
+    first.wait_for_prompt("local>")
     first.type(CTRL_D)
     assert first.wait_for_exit() == 0
 
-    again = open_terminal("chat")
+    # An admin, in the same chat and history, is offered the admin commands too.
+    again = open_terminal("chat", "--admin")
     again.wait_for_prompt("local>")
     again.type(UP)
     again.wait_for_prompt("local> /sections")
@@ -147,6 +153,10 @@ def test_history_is_kept_beside_the_database_and_found_again(
     # Tab completes a command's name.
     again.type("/lat" + TAB)
     again.wait_for_prompt("local> /latest")
+    again.type(CTRL_C)
+    again.wait_for_prompt("local>")
+    again.type("/bre" + TAB)
+    again.wait_for_prompt("local> /breaking")
     again.type(CTRL_C)
     again.wait_for_prompt("local>")
     again.type(CTRL_D)
