@@ -312,9 +312,16 @@ class ConsoleAdapter:
         """Print that a message was withdrawn."""
         await self._deliver(f"({message_id} withdrawn)")
 
-    async def show_update(self, reply: Reply) -> None:
-        """Print a newer state of an answer already shown (see `_PrintedAtTheEnd`)."""
-        await self._deliver(render(reply, await self.language()))
+    async def show_update(self, reply: Reply, *, shown: str) -> None:
+        """Print a newer state of an answer already printed as `shown`: what it adds, not the
+        lines it begins with that are on screen already (see `_PrintedAtTheEnd`)."""
+        update = render(reply, await self.language()).split("\n")
+        printed = shown.split("\n")
+        repeated = 0
+        while repeated < min(len(update), len(printed)) and update[repeated] == printed[repeated]:
+            repeated += 1
+        if update[repeated:]:
+            await self._deliver("\n".join(update[repeated:]))
 
     async def _deliver(self, text: str) -> None:
         """Write a delivery; output nobody reads any more leaves it in the outbox."""
@@ -326,9 +333,10 @@ class ConsoleAdapter:
             raise OutputClosed("the console's output was closed") from error
 
     async def _show(self, reply: Reply) -> None:
-        await self.write(render(reply, await self.language()))
+        text = render(reply, await self.language())
+        await self.write(text)
         if reply.follow_up is not None:
-            reply.follow_up.shown(_PrintedAtTheEnd(self))
+            reply.follow_up.shown(_PrintedAtTheEnd(self, text))
 
     async def write(self, text: str) -> None:
         """Print a block of text and a blank line."""
@@ -342,14 +350,16 @@ class ConsoleAdapter:
 
 class _PrintedAtTheEnd:
     """An answer the console keeps up to date: it cannot change what it printed, so it prints
-    the last update alone (the desk's counters once delivery is done, or the chat ends)."""
+    the last update alone (the desk's counters once delivery is done, or the chat ends), and
+    of it only what is not on screen already (the heading of the answer is)."""
 
     min_interval = 0.0
 
-    def __init__(self, adapter: ConsoleAdapter) -> None:
+    def __init__(self, adapter: ConsoleAdapter, shown: str) -> None:
         self._adapter = adapter
+        self._shown = shown
 
     async def update(self, reply: Reply, *, final: bool) -> None:
         """Print `reply` if it is the last update."""
         if final:
-            await self._adapter.show_update(reply)
+            await self._adapter.show_update(reply, shown=self._shown)

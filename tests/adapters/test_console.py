@@ -260,3 +260,35 @@ async def test_whoami_in_a_console_chat_names_the_user_as_newsbot_admins_does(
         "Id Anda: console:budi\nBaris untuk .env bot: NEWSBOT_ADMINS=console:budi\n\n"
         "Anda bukan admin bot."
     )
+
+
+async def _piped(app: App, lines: str, identity: ConsoleIdentity | None = None) -> str:
+    """What a piped console chat prints for `lines`."""
+    output = io.StringIO()
+    await app.chat(
+        identity or ConsoleIdentity(),
+        stdin=io.StringIO(lines),
+        stdout=output,
+        interactive=False,
+    )
+    return output.getvalue()
+
+
+async def test_a_piped_send_prints_the_stored_line_and_each_counter_once(
+    settings: Settings,
+) -> None:
+    admin = settings.model_copy(update={"admins": frozenset({"console:local"})})
+    async with open_app(admin) as app:
+        await _piped(app, "/subscribe breaking\n", ConsoleIdentity(chat_id="redaksi"))
+        preview = await _piped(app, "/breaking Gempa di Cianjur | Gempa M5,6 di Cianjur.\n")
+
+        sent = await _piped(app, f"/confirm {console_draft_code(preview)}\n")
+
+    # The redaksi chat has not run: the counters, at the end of this chat, still stand at
+    # the start. They are not printed again under the same heading, only what is new.
+    assert sent.split("\n\n") == [
+        "Berita terkini #1 disimpan di rubrik Nasional dan akan dikirim ke 1 chat.\n"
+        "Antre 1 · terkirim 0 · gagal 0 · chat hilang 0",
+        "Pengiriman masih berjalan; lihat /status 1.",
+        "",
+    ]
