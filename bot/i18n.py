@@ -312,6 +312,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "console.kind.private": "pribadi",
         "console.kind.group": "grup",
         "console.kind.channel": "kanal",
+        "console.correction": 'Ralat berita #{id} "{title}":',
+        "console.correction_unnamed": "Ralat pesan yang terkirim sebelumnya:",
+        "console.withdrawn": 'Berita #{id} "{title}" ditarik oleh redaksi.',
+        "console.withdrawn_unnamed": "Sebuah pesan yang terkirim sebelumnya ditarik oleh redaksi.",
     },
     "en": {
         "cmd.start.description": "Greeting and how to start",
@@ -621,6 +625,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "console.kind.private": "private",
         "console.kind.group": "group",
         "console.kind.channel": "channel",
+        "console.correction": 'Correction to story #{id} "{title}":',
+        "console.correction_unnamed": "Correction to a message sent earlier:",
+        "console.withdrawn": 'Story #{id} "{title}" was withdrawn by the newsroom.',
+        "console.withdrawn_unnamed": "A message sent earlier was withdrawn by the newsroom.",
     },
 }
 

@@ -93,14 +93,18 @@ def test_correct_retract_status_and_audit_from_the_console(newsbot: Newsbot) -> 
         "Berita #1 diralat. Pesan yang sudah terkirim ke 1 chat akan disunting.\n\n"
     )
     edited = newsbot.chat("", "--chat", "redaksi")
-    assert edited.startswith("(console-redaksi-1)\n#1 [BERITA TERKINI] Gempa M6,2 di Palu")
+    assert edited.startswith(
+        'Ralat berita #1 "Gempa di Palu":\n#1 [BERITA TERKINI] Gempa M6,2 di Palu'
+    )
 
     retracted = newsbot.chat("/retract 1 Magnitudo keliru\n", "--admin")
     assert retracted == (
         'Berita #1 "Gempa M6,2 di Palu" ditarik: tidak lagi muncul di /latest dan /read.\n'
         "1 salinan terkirim akan dihapus.\n\n"
     )
-    assert newsbot.chat("", "--chat", "redaksi") == "(console-redaksi-1 withdrawn)\n\n"
+    assert newsbot.chat("", "--chat", "redaksi") == (
+        'Berita #1 "Gempa di Palu" ditarik oleh redaksi.\n\n'
+    )
     assert newsbot.chat("/read 1\n") == "Berita nomor 1 telah ditarik oleh redaksi.\n\n"
 
     status = newsbot.chat("/status 1\n", "--admin")

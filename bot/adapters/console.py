@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from bot.delivery.budget import SendBudget
 from bot.delivery.errors import OutputClosed, TransientError
 from bot.i18n import LANGUAGES, translate
 from bot.platform import CommandSink
+from bot.render import shorten
 from storage.models import ChatRef, Platform
 
 
@@ -292,11 +294,15 @@ class ConsoleAdapter:
             stopping.cancel()
 
     async def send(self, chat: ChatRef, reply: Reply, *, key: str | None = None) -> str:
-        """Print a push for this console chat."""
+        """Print a push for this console chat; its id names the story it shows, if one."""
         if chat != self.chat:
             # The worker of a console chat claims only that chat's rows; keep any other row.
             raise TransientError(f"{chat} is not the console chat of this process")
-        message_id = f"console-{self.chat.chat_id}-{next(self._message_ids)}"
+        story = _story_shown(reply)
+        if story is not None:
+            message_id = f"#{story.article_id} {story.title}"
+        else:
+            message_id = f"console-{self.chat.chat_id}-{next(self._message_ids)}"
         await self._deliver(render(reply, await self.language()))
         return message_id
 
@@ -305,12 +311,23 @@ class ConsoleAdapter:
         return self.chat
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
-        """Print the corrected message, marked as a correction of `message_id`."""
-        await self._deliver(f"({message_id})\n{render(reply, await self.language())}")
+        """Print the corrected message under a line saying which story it corrects."""
+        language = await self.language()
+        story = _story_named(message_id) or _story_shown(reply)
+        if story is None:
+            heading = translate(language, "console.correction_unnamed")
+        else:
+            heading = translate(language, "console.correction", **_named(story))
+        await self._deliver(f"{heading}\n{render(reply, language)}")
 
     async def delete(self, chat: ChatRef, message_id: str) -> None:
-        """Print that a message was withdrawn."""
-        await self._deliver(f"({message_id} withdrawn)")
+        """Print that the story of a message was withdrawn."""
+        language = await self.language()
+        story = _story_named(message_id)
+        if story is None:
+            await self._deliver(translate(language, "console.withdrawn_unnamed"))
+        else:
+            await self._deliver(translate(language, "console.withdrawn", **_named(story)))
 
     async def show_update(self, reply: Reply, *, shown: str) -> None:
         """Print a newer state of an answer already printed as `shown`: what it adds, not the
@@ -346,6 +363,40 @@ class ConsoleAdapter:
         """Print a block of text and a blank line, at once."""
         self._output.write(text + "\n\n")
         self._output.flush()
+
+
+@dataclass(frozen=True)
+class _Story:
+    """A story as a console reader knows it: its number and the headline they were shown."""
+
+    article_id: int
+    title: str
+
+
+# How much of a headline a correction or a withdrawal quotes.
+_TITLE_CHARS = 100
+# The id of a console message that showed one story (`#7 Gempa di Palu`): a printed message
+# has no other name. It is kept with the delivery, and read back when the story is corrected
+# or withdrawn, perhaps by another process, which has printed nothing of it.
+_STORY_MESSAGE_ID = re.compile(r"#([0-9]+) (.*)", re.DOTALL)
+
+
+def _story_shown(reply: Reply) -> _Story | None:
+    """The story a message shows, when it shows one (a push), not several (a digest)."""
+    cards = [part for part in reply.parts if isinstance(part, ArticleCard) and not part.preview]
+    if len(cards) != 1:
+        return None
+    return _Story(cards[0].article_id, cards[0].title)
+
+
+def _story_named(message_id: str) -> _Story | None:
+    """The story a console message id names; None for a message of several, or of none."""
+    match = _STORY_MESSAGE_ID.fullmatch(message_id)
+    return _Story(int(match.group(1)), match.group(2)) if match else None
+
+
+def _named(story: _Story) -> dict[str, object]:
+    return {"id": story.article_id, "title": shorten(story.title, _TITLE_CHARS)}
 
 
 class _PrintedAtTheEnd:

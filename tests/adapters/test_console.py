@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.console import ConsoleFiles, ConsoleIdentity, banner, render
+from bot.adapters.console import (
+    ConsoleAdapter,
+    ConsoleFiles,
+    ConsoleIdentity,
+    StreamLines,
+    banner,
+    render,
+)
 from bot.app import App, open_app, utc_now
 from bot.chat import ArticleCard, Button, ChatKind, Reply, Text
 from bot.settings import Settings
-from tests.support import FakeClock, console_draft_code, draft
+from tests.support import FakeClock, FakePlatform, console_draft_code, draft
 
 
 async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -292,3 +299,42 @@ async def test_a_piped_send_prints_the_stored_line_and_each_counter_once(
         "Pengiriman masih berjalan; lihat /status 1.",
         "",
     ]
+
+
+async def test_a_correction_and_a_withdrawal_name_the_story_as_its_reader_saw_it(
+    app: App, clock: FakeClock
+) -> None:
+    newsroom = ConsoleIdentity(chat_id="redaksi")
+    await _piped(app, "/subscribe nasional\n", newsroom)
+    await app.deps.newsroom.publish(
+        [draft("Gempa di Cianjur", body="Gempa M5 di Cianjur.", section="nasional")]
+    )
+    assert "#1 Gempa di Cianjur" in await _piped(app, "", newsroom)
+    admin = FakePlatform(app)  # user 1 on Telegram is the tests' bot admin
+
+    await admin.say("/correct 1 Gempa M5,6 di Cianjur |", user="1")
+    corrected = await _piped(app, "", newsroom)
+    assert corrected.startswith('Ralat berita #1 "Gempa di Cianjur":\n#1 Gempa M5,6 di Cianjur\n')
+
+    await _piped(app, "/lang en\n", newsroom)
+    await admin.say("/retract 1 Magnitudo keliru", user="1")
+    assert await _piped(app, "", newsroom) == (
+        'Story #1 "Gempa di Cianjur" was withdrawn by the newsroom.\n\n'
+    )
+    assert "console-" not in corrected
+
+
+async def test_a_message_the_console_cannot_name_is_still_said_in_the_chats_language(
+    app: App,
+) -> None:
+    """A message of several stories (a digest), or one sent before console messages were
+    known by their story, is named no better than that."""
+    output = io.StringIO()
+    adapter = ConsoleAdapter(
+        sink=app.dispatcher,
+        identity=ConsoleIdentity(chat_id="redaksi"),
+        lines=StreamLines(io.StringIO("")),
+        output_stream=output,
+    )
+    await adapter.delete(adapter.chat, "console-redaksi-1")
+    assert output.getvalue() == "Sebuah pesan yang terkirim sebelumnya ditarik oleh redaksi.\n\n"
