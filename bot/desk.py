@@ -68,6 +68,8 @@ DRAFT, SEND, CANCEL, CORRECT, RETRACT = "draft", "breaking", "cancel", "correct"
 DESK_ACTIONS = (DRAFT, SEND, CANCEL, CORRECT, RETRACT)
 # How much of a headline or reason the audit log keeps.
 AUDIT_DETAIL_CHARS = 120
+# How much of a corrected story's new text the audit log quotes.
+CORRECTED_TEXT_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,20 @@ def counters_text(
     if state is LiveState.STOPPED:
         lines.append(translate(language, "live.stopped", id=article_id))
     return "\n".join((heading, *lines))
+
+
+def _correction_detail(before: Article, after: ArticleDraft) -> str:
+    """What a correction changed, as /audit shows it: `"old" → "new"` for the headline, then
+    `| "new text…"` for the text, each quoted, with the bar /correct itself puts between them.
+
+    The story's headline shows in /audit as it is now: the detail says what it was.
+    """
+    changes = []
+    if after.title != before.title:
+        changes.append(f'"{before.title}" → "{after.title}"')
+    if after.body != before.body:
+        changes.append(f'| "{shorten(after.body, CORRECTED_TEXT_CHARS)}"')
+    return " ".join(changes)
 
 
 @dataclass(frozen=True)
@@ -410,11 +426,7 @@ class Desk:
         )
         [result] = await self._newsroom.publish([replace(built.draft, identity=article.identity)])
         if result.outcome is not PublishOutcome.DUPLICATE:
-            # The story's title shows in /audit as it is now: the detail says what it was.
-            new_title = built.draft.title
-            detail = f"{article.title} → {new_title}" if new_title != article.title else ""
-            if built.draft.body != article.body:
-                detail = " ".join(filter(None, (detail, shorten(built.draft.body, 60))))
+            detail = _correction_detail(article, built.draft)
             await self._audit(actor, chat, CORRECT, detail, now=now, article_id=article.id)
         return result
 

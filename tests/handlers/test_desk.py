@@ -643,7 +643,7 @@ async def test_audit_lists_the_desk_actions_newest_first(
     assert lines[1:4] == [
         f"24 Nov 2026 10:02 WIB · telegram:2 · menarik · {story} · Salah data",
         f"24 Nov 2026 10:02 WIB · telegram:1 · meralat · {story} · "
-        "Gempa di Palu → Gempa M6,2 di Palu",
+        '"Gempa di Palu" → "Gempa M6,2 di Palu"',
         f"24 Nov 2026 10:01 WIB · telegram:1 · membatalkan draf · {cancelled}: Banjir",
     ]
     assert lines[4] == f"24 Nov 2026 10:01 WIB · telegram:2 · membuat draf · {cancelled}: Banjir"
@@ -676,3 +676,21 @@ async def test_audit_with_nothing_recorded(platform: FakePlatform) -> None:
     assert await platform.say_text("/audit", user=ADMIN) == (
         "Belum ada tindakan admin yang tercatat."
     )
+
+
+async def test_audit_keeps_a_corrections_headline_and_text_apart(
+    platform: FakePlatform,
+) -> None:
+    await platform.post_breaking(PALU, user=ADMIN)
+    await platform.say("/correct 1 Gempa M6,2 di Palu | Gempa M6,2 mengguncang Palu.", user=ADMIN)
+    await platform.say("/correct 1 | Dua rumah rusak di Palu.", user=ADMIN)
+
+    newest, first = (await platform.say_text("/audit 2", user=ADMIN)).splitlines()[1:]
+
+    story = '#1 "Gempa M6,2 di Palu"'
+    assert first.endswith(
+        f' · meralat · {story} · "Gempa di Palu" → "Gempa M6,2 di Palu" | '
+        '"Gempa M6,2 mengguncang Palu."'
+    )
+    # The text alone: after the bar, as it is typed after /correct's.
+    assert newest.endswith(f' · meralat · {story} · | "Dua rumah rusak di Palu."')
