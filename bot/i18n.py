@@ -106,6 +106,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "feeds.removed": "Feed {id} dihapus: {url}. Beritanya tetap tersimpan.",
         "feeds.refused": "Tidak bisa: {reason}",
         "post.new": "Disimpan sebagai #{id}: {title}. Dikirim ke {count} chat.",
+        "post.new:0": "Disimpan sebagai #{id}: {title}. Belum ada chat yang berlangganan "
+        "rubriknya atau mengikuti kata kuncinya, jadi tidak dikirim ke mana pun.",
+        "post.too_old": "Disimpan sebagai #{id}: {title}. Tidak dikirim ke chat mana pun karena "
+        "terbit {time}, lebih dari {hours} jam lalu (NEWSBOT_PUSH_MAX_AGE_HOURS).",
         "post.updated": "Berita #{id} diperbarui: {title}.",
         "post.duplicate": "Berita itu sudah ada: #{id} {title}.",
         "post.failed": "Halaman itu tidak bisa dimuat: {reason}",
@@ -410,6 +414,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "feeds.removed": "Feed {id} removed: {url}. Its stories stay.",
         "feeds.refused": "Not possible: {reason}",
         "post.new": "Stored as #{id}: {title}. Pushed to {count} chats.",
+        "post.new:0": "Stored as #{id}: {title}. No chat subscribes to its section or follows "
+        "its words yet, so it was pushed nowhere.",
+        "post.new:1": "Stored as #{id}: {title}. Pushed to 1 chat.",
+        "post.too_old": "Stored as #{id}: {title}. Not pushed to any chat: it was published "
+        "{time}, more than {hours} hours ago (NEWSBOT_PUSH_MAX_AGE_HOURS).",
         "post.updated": "Story #{id} updated: {title}.",
         "post.duplicate": "That story is already here: #{id} {title}.",
         "post.failed": "That page could not be loaded: {reason}",

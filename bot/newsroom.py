@@ -35,7 +35,7 @@ class Newsroom:
         results = await self._articles.publish(
             [_marked(draft) for draft in drafts],
             now=now,
-            push_since=now - self._max_age,
+            push_since=self._push_since(now),
             breaking_section=BREAKING_SLUG,
         )
         if any(result.queued for result in results):
@@ -45,10 +45,20 @@ class Newsroom:
     async def preview(self, draft: ArticleDraft) -> PublishPreview:
         """What `publish` would do with `draft` now: whom it would reach, or what it would
         correct; nothing is stored."""
-        now = self._clock()
         return await self._articles.preview(
-            _marked(draft), push_since=now - self._max_age, breaking_section=BREAKING_SLUG
+            _marked(draft),
+            push_since=self._push_since(self._clock()),
+            breaking_section=BREAKING_SLUG,
         )
+
+    def too_old_to_push(self, published_at: datetime | None) -> bool:
+        """Whether a new story published at `published_at` is, now, stored but pushed to
+        nobody (see `publish`); a story of unknown date is pushed."""
+        return published_at is not None and published_at < self._push_since(self._clock())
+
+    def _push_since(self, now: datetime) -> datetime:
+        """The earliest publication time of a new story pushed at `now`."""
+        return now - self._max_age
 
 
 def _marked(draft: ArticleDraft) -> ArticleDraft:

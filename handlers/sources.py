@@ -7,7 +7,7 @@ from bot.deps import Deps
 from bot.feed_registry import FeedSpec, RegistryError, interval_text
 from bot.i18n import translate
 from bot.router import Param, ParamKind, Permission, Router, UsageError
-from bot.source_desk import PostError
+from bot.source_desk import Posted, PostError
 from storage.models import PublishOutcome
 
 router = Router()
@@ -120,12 +120,26 @@ async def post(cmd: Command, deps: Deps) -> Reply:
         posted = await deps.sources.post(url, section)
     except PostError as error:
         return Reply.text(translate(cmd.language, "post.failed", reason=str(error)), private=True)
+    return Reply.text(_posted_text(posted, deps, cmd.language))
+
+
+def _posted_text(posted: Posted, deps: Deps, language: str) -> str:
+    """What became of a posted page: stored, and pushed to whom, or why to nobody."""
     result = posted.result
+    values = {"id": result.article_id, "title": posted.title, "count": result.queued}
+    # A story of unknown date is never too old.
+    too_old_since = posted.published_at if posted.too_old else None
+    if result.outcome is PublishOutcome.NEW and not result.queued and too_old_since:
+        return translate(
+            language,
+            "post.too_old",
+            **values,
+            time=deps.renderer.time_label(too_old_since, language),
+            hours=f"{deps.settings.push_max_age_hours:g}",
+        )
     key = {
         PublishOutcome.NEW: "post.new",
         PublishOutcome.UPDATED: "post.updated",
         PublishOutcome.DUPLICATE: "post.duplicate",
     }[result.outcome]
-    return Reply.text(
-        translate(cmd.language, key, id=result.article_id, title=posted.title, count=result.queued)
-    )
+    return translate(language, key, **values)

@@ -167,3 +167,50 @@ async def test_a_reader_may_not_manage_sources(app: App) -> None:
         assert answer.private
         assert "Hanya admin bot" in answer.plain_text()
     assert await app.storage.feeds.all() == []
+
+
+async def test_post_of_a_page_older_than_the_push_window_says_why_it_was_not_pushed(
+    allowed: App, clock: FakeClock
+) -> None:
+    platform = FakePlatform(allowed)
+    await allowed.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
+    old = _Pages(_page(clock() - timedelta(days=3)))
+    try:
+        answer = await platform.say_text(f"/post {old.url}", user=ADMIN)
+    finally:
+        old.close()
+
+    published = allowed.deps.renderer.time_label(clock() - timedelta(days=3), "id")
+    assert answer == (
+        "Disimpan sebagai #1: Kapal Feri Baru Layani Rute Malam. Tidak dikirim ke chat mana "
+        f"pun karena terbit {published}, lebih dari 48 jam lalu (NEWSBOT_PUSH_MAX_AGE_HOURS)."
+    )
+    assert await allowed.storage.outbox.status_counts() == {}
+
+
+async def test_post_in_english_of_an_old_page_and_of_a_page_nobody_receives(
+    settings: Settings, clock: FakeClock
+) -> None:
+    configured = settings.model_copy(
+        update={"allow_private_sources": True, "push_max_age_hours": 1.5, "language": "en"}
+    )
+    old = _Pages(_page(clock() - timedelta(hours=2)))
+    try:
+        async with open_app(configured, clock=clock) as app:
+            platform = FakePlatform(app)
+            await app.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
+            too_old = await platform.say_text(f"/post {old.url}", user=ADMIN)
+            await app.storage.subscriptions.unsubscribe(READER, None)
+            old.body = _page(clock() - timedelta(minutes=5)).replace(b"Feri", b"Cepat")
+            nobody = await platform.say_text(f"/post {old.url}?baru=1", user=ADMIN)
+    finally:
+        old.close()
+    published = app.deps.renderer.time_label(clock() - timedelta(hours=2), "en")
+    assert too_old == (
+        "Stored as #1: Kapal Feri Baru Layani Rute Malam. Not pushed to any chat: it was "
+        f"published {published}, more than 1.5 hours ago (NEWSBOT_PUSH_MAX_AGE_HOURS)."
+    )
+    assert nobody == (
+        "Stored as #2: Kapal Cepat Baru Layani Rute Malam. No chat subscribes to its section "
+        "or follows its words yet, so it was pushed nowhere."
+    )
