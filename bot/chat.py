@@ -149,6 +149,13 @@ class LiveMessage(Protocol):
 class FollowUp(Protocol):
     """Work a reply starts once it is shown: it is given the message the reply became."""
 
+    @property
+    def placeholder(self) -> bool:
+        """True when the reply only says that the answer is being worked on (/post fetching a
+        page), and the answer itself is the message's final update: an adapter that answers
+        in order (a console) waits for it before it reads the next command. False when the
+        reply is the answer, kept up to date (the desk's delivery counters)."""
+
     def shown(self, message: LiveMessage) -> None:
         """The reply is on screen as `message`; called by the adapter that showed it."""
 

@@ -10,7 +10,8 @@ editor writes and another sends is a normal newsroom.
 The answer to a sent draft is kept up to date with the story's delivery counters. The desk does
 not know how a platform shows that: the adapter that showed the answer hands over a
 `LiveMessage` (see `bot.chat.FollowUp`), and the desk re-reads the counters every couple of
-seconds and updates it until every push is out.
+seconds and updates it until every push is out. An answer that takes a while (/post fetching a
+page) comes the same way: a first reply says what is being done, and the answer replaces it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import contextlib
 import enum
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.chat import LiveMessage, Reply, UserError
+from bot.chat import FollowUp, LiveMessage, Reply, UserError
 from bot.delivery.errors import DeliveryError, RetryAfter
 from bot.i18n import translate
 from bot.ingest.drafts import IngestLimits, build_draft
@@ -32,7 +33,7 @@ from bot.ingest.identity import canonical_url
 from bot.newsroom import Newsroom
 from bot.platform import DELETE_WINDOW
 from bot.render import ArticleRenderer, shorten
-from bot.router import UsageError
+from bot.router import UsageError, failure_reply
 from bot.sections import SectionCatalog
 from bot.settings import Settings
 from storage import Storage
@@ -259,6 +260,8 @@ class _Followed:
 class _LiveCounters:
     """The follow-up of a sent draft's answer: hands its message to the desk to keep current."""
 
+    placeholder = False
+
     def __init__(self, desk: Desk, article_id: int, heading: str, language: str, shown: str):
         self._desk = desk
         self._article_id = article_id
@@ -271,6 +274,22 @@ class _LiveCounters:
         self._desk.keep_current(
             _Followed(self._article_id, self._heading, self._language, message, self._shown)
         )
+
+
+class _AnswerToCome:
+    """The follow-up of a reply that says the answer is on its way: once the reply is shown,
+    the work runs, and its answer takes the reply's place."""
+
+    placeholder = True
+
+    def __init__(self, desk: Desk, work: Callable[[], Awaitable[Reply]], language: str):
+        self._desk = desk
+        self._work = work
+        self._language = language
+
+    def shown(self, message: LiveMessage) -> None:
+        """Start the work; its answer will replace `message`."""
+        self._desk.answer_when_done(message, self._work, self._language)
 
 
 class Desk:
@@ -295,6 +314,7 @@ class Desk:
         self.refresh_seconds = refresh_seconds
         self._live_for = live_for
         self._followed: dict[asyncio.Task[None], _Followed] = {}
+        self._answering: set[asyncio.Task[None]] = set()
 
     # Drafts ---------------------------------------------------------------------------------
 
@@ -510,22 +530,53 @@ class Desk:
         final = state is not LiveState.RUNNING
         if text == followed.shown and not final:
             return True
-        while True:
-            try:
-                await followed.message.update(Reply.text(text), final=final)
-            except RetryAfter as error:
-                # Shown after the wait the platform asked for: the last update must arrive.
-                await asyncio.sleep(error.seconds)
-                continue
-            except DeliveryError as error:
-                # The message was deleted, the chat left: nobody sees the counters any more.
-                logger.info("stopped the live counters of #%d: %s", followed.article_id, error)
-                return False
-            followed.shown = text
-            return True
+        problem = await _update(followed.message, Reply.text(text), final=final)
+        if problem is not None:
+            # The message was deleted, the chat left: nobody sees the counters any more.
+            logger.info("stopped the live counters of #%d: %s", followed.article_id, problem)
+            return False
+        followed.shown = text
+        return True
+
+    # Answers to come ------------------------------------------------------------------------
+
+    def answer_later(self, work: Callable[[], Awaitable[Reply]], *, language: str) -> FollowUp:
+        """The follow-up of a reply that says the answer is on its way (/post fetching a page):
+        once the reply is shown, `work` runs, and its answer replaces the reply. A failure is
+        answered as the dispatcher answers one."""
+        return _AnswerToCome(self, work, language)
+
+    def answer_when_done(
+        self, message: LiveMessage, work: Callable[[], Awaitable[Reply]], language: str
+    ) -> None:
+        """Run `work` and show its answer in `message` (see `answer_later`)."""
+        task = asyncio.create_task(self._answer(message, work, language))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _answer(
+        self, message: LiveMessage, work: Callable[[], Awaitable[Reply]], language: str
+    ) -> None:
+        try:
+            reply = await work()
+        except UserError as error:
+            reply = failure_reply(error, language)
+        except Exception:
+            logger.exception("an answer that was being worked on failed")
+            reply = failure_reply(None, language)
+        problem = await _update(message, reply, final=True)
+        if problem is not None:
+            logger.info("could not show an answer that was being worked on: %s", problem)
+
+    async def _answers_given(self) -> None:
+        """Wait for the answers being worked on: each ends within its own time limit (a fetch's
+        timeout), and an admin waits for it."""
+        while self._answering:
+            await asyncio.gather(*self._answering)
 
     async def finish(self) -> None:
         """Give every live answer its last update now (a console chat ending prints them)."""
+        await self._answers_given()
         followed = list(self._followed.values())
         await self.close()
         for each in followed:
@@ -537,7 +588,8 @@ class Desk:
             await self._show(each, counts, LiveState.DONE if counts.done else LiveState.STOPPED)
 
     async def close(self) -> None:
-        """Stop following every live answer."""
+        """Give the answers being worked on, then stop following every live answer."""
+        await self._answers_given()
         tasks = list(self._followed)
         for task in tasks:
             task.cancel()
@@ -567,3 +619,17 @@ class Desk:
             ),
             now=now,
         )
+
+
+async def _update(message: LiveMessage, reply: Reply, *, final: bool) -> DeliveryError | None:
+    """Show `reply` in `message`, after any wait the platform asks for (a last update must
+    arrive); the error that made it impossible (the message deleted, the chat left), if one."""
+    while True:
+        try:
+            await message.update(reply, final=final)
+        except RetryAfter as error:
+            await asyncio.sleep(error.seconds)
+            continue
+        except DeliveryError as error:
+            return error
+        return None

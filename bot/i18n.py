@@ -113,6 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "post.updated": "Berita #{id} diperbarui: {title}.",
         "post.duplicate": "Berita itu sudah ada: #{id} {title}.",
         "post.failed": "Halaman itu tidak bisa dimuat: {reason}",
+        "post.fetching": "Memuat {url} …",
         "notice.feed_disabled": "Feed {id} ({url}) dimatikan setelah gagal {count} kali "
         "berturut-turut: {reason}. Aktifkan lagi dengan newsbot feeds enable {id} setelah "
         "diperbaiki.",
@@ -422,6 +423,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "post.updated": "Story #{id} updated: {title}.",
         "post.duplicate": "That story is already here: #{id} {title}.",
         "post.failed": "That page could not be loaded: {reason}",
+        "post.fetching": "Fetching {url} …",
         "notice.feed_disabled": "Feed {id} ({url}) was disabled after {count} failures in a "
         "row: {reason}. Enable it again with newsbot feeds enable {id} once it is fixed.",
         "notice.feed_recovered": "Feed {id} ({url}) is working again.",

@@ -230,10 +230,10 @@ class Dispatcher:
                 private=True,
             )
         except UserError as error:
-            return Reply.text(translate(command.language, error.key, **error.values), private=True)
+            return failure_reply(error, command.language)
         except Exception:
             logger.exception("/%s failed for %s in %s", command.name, command.actor, command.chat)
-            return Reply.text(translate(command.language, "error.internal"), private=True)
+            return failure_reply(None, command.language)
         if spec.permission is Permission.BOT_ADMIN:
             # What the desk says (a draft not sent yet, delivery counts, the audit log) is for
             # its admins, even in a shared channel.
@@ -263,6 +263,15 @@ class Dispatcher:
         ):
             return spec.refusal_key or "error.not_admin"
         return None
+
+
+def failure_reply(error: UserError | None, language: str) -> Reply:
+    """What a user is told when answering them failed: a `UserError`'s own text, or for any
+    other failure (None; the caller logs it with its traceback) a short generic apology.
+    Meant for the asker alone."""
+    if error is None:
+        return Reply.text(translate(language, "error.internal"), private=True)
+    return Reply.text(translate(language, error.key, **error.values), private=True)
 
 
 def _echo(name: str) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from bot.chat import Command, Reply
+from bot.chat import Command, Reply, Text, UserError
 from bot.deps import Deps
 from bot.feed_registry import FeedSpec, RegistryError, interval_text
 from bot.i18n import translate
+from bot.render import shorten
 from bot.router import Param, ParamKind, Permission, Router, UsageError
 from bot.source_desk import Posted, PostError
 from storage.models import PublishOutcome
 
 router = Router()
+
+# How much of a URL being fetched the answer echoes.
+URL_ECHO_CHARS = 120
 
 
 @router.command("feeds", permission=Permission.BOT_ADMIN, refusal_key="error.admin_only")
@@ -116,11 +120,22 @@ async def post(cmd: Command, deps: Deps) -> Reply:
                 private=True,
             )
         section = found.slug
-    try:
-        posted = await deps.sources.post(url, section)
-    except PostError as error:
-        return Reply.text(translate(cmd.language, "post.failed", reason=str(error)), private=True)
-    return Reply.text(_posted_text(posted, deps, cmd.language))
+    language = cmd.language
+
+    async def fetched() -> Reply:
+        try:
+            posted = await deps.sources.post(url, section)
+        except PostError as error:
+            raise UserError("post.failed", reason=str(error)) from error
+        return Reply.text(_posted_text(posted, deps, language))
+
+    # A page may take a while to come (up to NEWSBOT_INGEST_TIMEOUT_SECONDS): the admin is told
+    # at once what is being done, and the answer replaces that when it is ready.
+    fetching = translate(language, "post.fetching", url=shorten(url.strip(), URL_ECHO_CHARS))
+    return Reply(
+        parts=(Text(fetching),),
+        follow_up=deps.desk.answer_later(fetched, language=language),
+    )
 
 
 def _posted_text(posted: Posted, deps: Deps, language: str) -> str:

@@ -128,6 +128,16 @@ class FakePlatform:
         reply = await self.say(text, **options)  # type: ignore[arg-type]  # test convenience
         return reply.plain_text()
 
+    async def final_text(self, text: str, **options: object) -> str:
+        """The plain text the asker ends up with: the answer to `text`, or, when that only
+        says the answer is on its way (/post fetching a page), the answer once it came."""
+        reply = await self.say(text, **options)  # type: ignore[arg-type]  # test convenience
+        if reply.follow_up is None or not reply.follow_up.placeholder:
+            return reply.plain_text()
+        message = FakeLiveMessage()
+        reply.follow_up.shown(message)
+        return await message.until_final()
+
     async def post_breaking(self, text: str, *, user: str = "1", chat: str = "100") -> Reply:
         """`/breaking ...` by `user`, then its Send button pressed: the answer to the press."""
         preview = await self.say(f"/breaking {text}", user=user, chat=chat)

@@ -352,8 +352,13 @@ class ConsoleAdapter:
     async def _show(self, reply: Reply) -> None:
         text = render(reply, await self.language())
         await self.write(text)
-        if reply.follow_up is not None:
-            reply.follow_up.shown(_PrintedAtTheEnd(self, text))
+        if reply.follow_up is None:
+            return
+        message = _PrintedAtTheEnd(self, text)
+        reply.follow_up.shown(message)
+        if reply.follow_up.placeholder:
+            # The answer itself is still coming: lines are answered in order.
+            await message.ended.wait()
 
     async def write(self, text: str) -> None:
         """Print a block of text and a blank line."""
@@ -409,8 +414,14 @@ class _PrintedAtTheEnd:
     def __init__(self, adapter: ConsoleAdapter, shown: str) -> None:
         self._adapter = adapter
         self._shown = shown
+        # Set once the last update has been printed (or could not be).
+        self.ended = asyncio.Event()
 
     async def update(self, reply: Reply, *, final: bool) -> None:
         """Print `reply` if it is the last update."""
-        if final:
+        if not final:
+            return
+        try:
             await self._adapter.show_update(reply, shown=self._shown)
+        finally:
+            self.ended.set()

@@ -3,6 +3,8 @@ page served on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,9 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bot.adapters.console import ConsoleIdentity
 from bot.app import App, open_app
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
+from tests.adapters.fake_bot_api import FakeBotApi, wait_until
+from tests.adapters.telegram_harness import running_bot, telegram_settings
 from tests.support import FakeClock, FakePlatform
 
 ADMIN = "1"  # telegram:1 is the tests' bot admin
@@ -77,6 +82,45 @@ class _Pages:
         self.server.server_close()
 
 
+class _HeldPage:
+    """An article page on 127.0.0.1 that is answered only once the test releases it: a
+    publisher's slow server, in the test's own event loop."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> _HeldPage:
+        self._server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release.set()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/nasional/feri-malam"
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        self.asked.set()
+        await self.release.wait()
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(self.body)}\r\nConnection: close\r\n\r\n"
+        )
+        writer.write(head.encode() + self.body)
+        await writer.drain()
+        writer.close()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC).replace(microsecond=0))
@@ -101,7 +145,7 @@ async def test_post_stores_the_article_without_its_furniture_and_pushes_it(
 ) -> None:
     platform = FakePlatform(allowed)
     await allowed.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
-    answer = await platform.say_text(f"/post {pages.url}", user=ADMIN)
+    answer = await platform.final_text(f"/post {pages.url}", user=ADMIN)
     assert answer.startswith("Disimpan sebagai #1: Kapal Feri Baru Layani Rute Malam.")
     assert "Dikirim ke 1 chat" in answer
     article = await allowed.storage.articles.get(1)
@@ -135,9 +179,9 @@ async def test_post_of_a_private_address_is_refused_and_connects_nowhere(
 ) -> None:
     platform = FakePlatform(app)
     url = form.format(port=pages.server.server_address[1])
-    answer = await platform.say(f"/post {url}", user=ADMIN)
-    assert answer.private
-    assert reason in answer.plain_text()
+    fetching = await platform.say(f"/post {url}", user=ADMIN)
+    assert fetching.private  # an admin's answer, here and when it is replaced
+    assert reason in await platform.final_text(f"/post {url}", user=ADMIN)
     assert pages.connections == 0
     assert await app.storage.articles.count() == 0
 
@@ -176,7 +220,7 @@ async def test_post_of_a_page_older_than_the_push_window_says_why_it_was_not_pus
     await allowed.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
     old = _Pages(_page(clock() - timedelta(days=3)))
     try:
-        answer = await platform.say_text(f"/post {old.url}", user=ADMIN)
+        answer = await platform.final_text(f"/post {old.url}", user=ADMIN)
     finally:
         old.close()
 
@@ -199,10 +243,10 @@ async def test_post_in_english_of_an_old_page_and_of_a_page_nobody_receives(
         async with open_app(configured, clock=clock) as app:
             platform = FakePlatform(app)
             await app.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
-            too_old = await platform.say_text(f"/post {old.url}", user=ADMIN)
+            too_old = await platform.final_text(f"/post {old.url}", user=ADMIN)
             await app.storage.subscriptions.unsubscribe(READER, None)
             old.body = _page(clock() - timedelta(minutes=5)).replace(b"Feri", b"Cepat")
-            nobody = await platform.say_text(f"/post {old.url}?baru=1", user=ADMIN)
+            nobody = await platform.final_text(f"/post {old.url}?baru=1", user=ADMIN)
     finally:
         old.close()
     published = app.deps.renderer.time_label(clock() - timedelta(hours=2), "en")
@@ -214,3 +258,57 @@ async def test_post_in_english_of_an_old_page_and_of_a_page_nobody_receives(
         "Stored as #2: Kapal Cepat Baru Layani Rute Malam. No chat subscribes to its section "
         "or follows its words yet, so it was pushed nowhere."
     )
+
+
+async def test_a_slow_post_on_a_console_says_at_once_that_it_fetches_and_answers_in_order(
+    settings: Settings, clock: FakeClock
+) -> None:
+    configured = settings.model_copy(
+        update={"allow_private_sources": True, "admins": frozenset({"console:local"})}
+    )
+    output = io.StringIO()
+    held = _HeldPage(_page(clock() - timedelta(minutes=10)))
+    async with open_app(configured, clock=clock) as app, held as page:
+        url = page.url
+        lines = io.StringIO(f"/post {url}\n/latest feri\n")
+        chat = asyncio.create_task(
+            app.chat(ConsoleIdentity(), stdin=lines, stdout=output, interactive=False)
+        )
+        await asyncio.wait_for(page.asked.wait(), 10)
+        # While the publisher's server keeps the page: what is being done, and no more.
+        assert output.getvalue() == f"Memuat {url} …\n\n"
+        page.release.set()
+        await asyncio.wait_for(chat, 10)
+
+    fetching, answer, searched = output.getvalue().split("\n\n", 2)
+    assert fetching == f"Memuat {url} …"
+    assert answer.startswith("Disimpan sebagai #1: Kapal Feri Baru Layani Rute Malam.")
+    # The next line was read only once the answer was in: /latest finds the story.
+    assert "#1 Kapal Feri Baru Layani Rute Malam" in searched
+
+
+async def test_a_slow_post_on_telegram_answers_at_once_then_edits_the_answer_in(
+    settings: Settings, clock: FakeClock
+) -> None:
+    admin = int(ADMIN)
+    configured = telegram_settings(settings, allow_private_sources=True)
+    held = _HeldPage(_page(clock() - timedelta(minutes=10)))
+    async with running_bot(configured, FakeBotApi(), clock=clock) as tg, held as page:
+        fetching = await tg.ask(admin, f"/post {page.url}", user_id=admin)
+        assert fetching == f"Memuat {page.url} …"
+        [shown] = tg.api.sent(admin)
+        await asyncio.wait_for(page.asked.wait(), 10)
+        assert not tg.api.of_method("editMessageText")  # nothing more while it waits
+        page.release.set()
+
+        def edits() -> list[str]:
+            return [
+                call.params["text"]
+                for call in tg.api.of_method("editMessageText")
+                if call.params["message_id"] == shown.params["_message_id"]
+            ]
+
+        await wait_until(lambda: bool(edits()))
+    [answer] = edits()
+    assert answer.startswith("Disimpan sebagai #1: Kapal Feri Baru Layani Rute Malam.")
+    assert len(tg.api.sent(admin)) == 1  # the same message, edited
