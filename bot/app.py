@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -15,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, StreamLines
+from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, LineSource, StreamLines
 from bot.admin_notices import AdminNotices
+from bot.chat import parse_command_text
 from bot.delivery.digest import DigestSender
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
@@ -30,7 +32,7 @@ from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
 from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
-from bot.platform import ConnectedPlatform, PlatformAdapter
+from bot.platform import ConnectedPlatform, PlatformAdapter, PlatformStartError
 from bot.render import ArticleRenderer
 from bot.router import Dispatcher
 from bot.sections import SectionCatalog, SectionChoice
@@ -47,6 +49,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLE_NEWS = "berita.jsonl"
+# What `newsbot run` says on stderr (in English, as every line of the command line) when it
+# serves no platform: on a terminal, or with commands piped in, it is the console chat; with
+# input that holds no command (stdin /dev/null, as systemd gives), it stops with exit code 2.
+CONSOLE_INSTEAD_OF_A_PLATFORM = (
+    "newsbot: no platform token is set, so this is the console chat; set "
+    "NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN (in .env) to connect to Telegram or Discord"
+)
+NO_PLATFORM_NOR_COMMAND = (
+    "no platform is configured: set NEWSBOT_TELEGRAM_TOKEN for Telegram or "
+    "NEWSBOT_DISCORD_TOKEN for Discord (standard input is not a terminal and gave no command, "
+    "so there is no console chat either)"
+)
 # Processes that parse inputs while this one stores them (`newsbot ingest` of several inputs).
 # Parsing a story takes about as long as storing it: with one process this one waited for it
 # (3,200-3,500 stories/s against 3,750-3,850 with two, on 2 cores); beyond two, parsing
@@ -80,6 +94,29 @@ def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
 def _is_process_terminal(stdin: TextIO, stdout: TextIO) -> bool:
     """Both streams are this process's own, and a terminal: what prompt_toolkit draws on."""
     return stdin is sys.stdin and stdout is sys.stdout and stdin.isatty() and stdout.isatty()
+
+
+class _LinesFromTheFirstCommand:
+    """Piped input to a console chat, read up to its first command before the chat starts;
+    then every line, those read already first."""
+
+    def __init__(self, source: LineSource) -> None:
+        self._source = source
+        self._read: collections.deque[str] = collections.deque()
+
+    async def wait_for_a_command(self) -> bool:
+        """Read until a command comes (True) or the input ends without one (False)."""
+        while (line := await self._source.read_line()) is not None:
+            self._read.append(line)
+            if parse_command_text(line) is not None:
+                return True
+        return False
+
+    async def read_line(self) -> str | None:
+        """The next line; None once the input has ended."""
+        if self._read:
+            return self._read.popleft()
+        return await self._source.read_line()
 
 
 @dataclass(frozen=True)
@@ -195,7 +232,26 @@ class App:
 
         With a platform, SIGINT and SIGTERM end it cleanly: updates already
         received are answered and sends under way finish before the process exits.
+
+        Raises:
+            PlatformStartError: a platform cannot start; or none is configured and standard
+                input, not a terminal, ends without a command (nobody is there to chat with).
         """
+        adapters: list[ConnectedPlatform] = []
+        if self.settings.telegram_token is not None:
+            adapters.append(self.telegram_adapter())
+        if self.settings.discord_token is not None:
+            adapters.append(self.discord_adapter())
+        piped: _LinesFromTheFirstCommand | None = None
+        if not adapters:
+            if not stdin.isatty():
+                # Read before anything is said or started: input with no command means nobody
+                # is there to chat with (a service started without its token).
+                piped = _LinesFromTheFirstCommand(StreamLines(stdin))
+                if not await piped.wait_for_a_command():
+                    raise PlatformStartError(NO_PLATFORM_NOR_COMMAND)
+            stderr.write(CONSOLE_INSTEAD_OF_A_PLATFORM + "\n")
+            stderr.flush()
         if self.settings.sources is not None:
             loaded = await self.feed_registry().load(
                 read_sources_file(Path(self.settings.sources))
@@ -203,11 +259,6 @@ class App:
             stderr.write(f"newsbot: {self.settings.sources}: {loaded.line()}\n")
             for refused in loaded.refused:
                 stderr.write(f"newsbot: refused: {refused}\n")
-        adapters: list[ConnectedPlatform] = []
-        if self.settings.telegram_token is not None:
-            adapters.append(self.telegram_adapter())
-        if self.settings.discord_token is not None:
-            adapters.append(self.discord_adapter())
         stop = asyncio.Event()
         async with self.fetcher() as fetcher:
             notices = AdminNotices(
@@ -220,9 +271,16 @@ class App:
                 self.poller(fetcher, notices).run(stop), name="feed polling"
             )
             try:
+                if piped is not None:
+                    console = ConsoleAdapter(
+                        sink=self.dispatcher,
+                        identity=ConsoleIdentity(),
+                        lines=piped,
+                        output_stream=stdout,
+                    )
+                    await self._live_chat(console, asyncio.Event())
+                    return
                 if not adapters:
-                    stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
-                    stderr.flush()
                     await self.chat(
                         ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True
                     )
