@@ -73,19 +73,33 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class StopSignal:
+    """The signal that asked the process to stop, once one has."""
+
+    received: signal.Signals | None = None
+
+
 @contextlib.contextmanager
-def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
-    """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send."""
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[StopSignal]:
+    """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send; the
+    first one received is recorded."""
     loop = asyncio.get_running_loop()
+    stopped_by = StopSignal()
+
+    def stop_on(signal_number: signal.Signals) -> None:
+        stopped_by.received = stopped_by.received or signal_number
+        stop.set()
+
     handled = []
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(signal_number, stop.set)
+            loop.add_signal_handler(signal_number, stop_on, signal_number)
         except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
             continue
         handled.append(signal_number)
     try:
-        yield
+        yield stopped_by
     finally:
         for signal_number in handled:
             loop.remove_signal_handler(signal_number)
@@ -322,17 +336,22 @@ class App:
             max_failures=self.settings.feed_max_failures,
         )
 
-    async def poll(self, *, once: bool, stderr: TextIO) -> list[PollReport]:
-        """`newsbot poll`: the due feeds once, or until SIGINT/SIGTERM; the reports of `once`."""
+    async def poll_once(self, *, every_feed: bool) -> list[PollReport]:
+        """`newsbot poll --once`: the feeds due now (`every_feed`: every enabled feed, whatever
+        its schedule) polled once; a report each."""
         async with self.fetcher() as fetcher:
-            poller = self.poller(fetcher)
-            if once:
-                return await poller.poll_due()
+            return await self.poller(fetcher).poll_due(every_feed=every_feed)
+
+    async def poll_until_stopped(self, *, stderr: TextIO) -> signal.Signals | None:
+        """`newsbot poll`: the feeds, each when due, until SIGINT or SIGTERM; which one came."""
+        async with self.fetcher() as fetcher:
             stop = asyncio.Event()
-            stderr.write("newsbot: polling the feeds; Ctrl-C stops\n")
-            with _stopped_by_signals(stop):
-                await poller.run(stop)
-            return []
+            with _stopped_by_signals(stop) as stopped_by:
+                # Said once a signal stops polling cleanly, not before.
+                stderr.write("newsbot: polling the feeds; Ctrl-C stops\n")
+                stderr.flush()
+                await self.poller(fetcher).run(stop)
+            return stopped_by.received
 
     def telegram_adapter(self) -> TelegramAdapter:
         """The Telegram platform of this app."""

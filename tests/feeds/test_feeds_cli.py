@@ -3,11 +3,16 @@ the TOML sources file."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 
 import pytest
 
-from bot.feed_registry import RegistryError, parse_interval, read_sources_file
+from bot.app import open_app
+from bot.feed_registry import FeedSpec, RegistryError, parse_interval, read_sources_file
+from bot.settings import Settings
+from tests.feeds.feed_server import FeedServer, Item, Route
 from tests.support import Newsbot
 
 # Feeds on this host (nothing listens there: registering a feed fetches nothing), which
@@ -222,3 +227,57 @@ def test_the_commented_example_sources_file_reads_and_its_example_reads_when_unc
     specs = read_sources_file(uncommented)
     assert [spec.section for spec in specs] == ["internasional", "internasional", "ekonomi"]
     assert specs[1].full_text
+
+
+def test_poll_all_polls_every_enabled_feed_now_and_exits(tmp_path: Path) -> None:
+    newsbot = Newsbot(tmp_path)
+    newsbot.env.update(PRIVATE_ALLOWED)
+    with FeedServer() as server:
+        server.routes["/dunia.xml"] = Route(items=[Item(title="Kabar dari Jenewa")])
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+            database=newsbot.env["NEWSBOT_DATABASE"],
+            allow_private_sources=True,
+        )
+        asyncio.run(_register_and_poll(settings, server.url("/dunia.xml")))
+        assert len(server.requests_to("/dunia.xml")) == 1  # polled: next due in ten minutes
+
+        # No --once: --all polls once and exits (it says so in --help).
+        result = newsbot("poll", "--all")
+
+        assert len(server.requests_to("/dunia.xml")) == 2
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    assert server.url("/dunia.xml") in line
+
+
+async def _register_and_poll(settings: Settings, url: str) -> None:
+    async with open_app(settings) as app:
+        await app.feed_registry().add(FeedSpec(url, "internasional"))
+        async with app.fetcher() as fetcher:
+            assert len(await app.poller(fetcher).poll_due()) == 1
+
+
+@pytest.mark.parametrize(
+    ("stop", "code"),
+    [
+        (signal.SIGINT, 130),  # Ctrl-C: what a shell reports for any program it interrupts
+        (signal.SIGTERM, 0),  # a supervisor's stop: a clean end, as for `newsbot run`
+    ],
+)
+def test_polling_until_stopped_ends_cleanly_with_the_signals_exit_code(
+    newsbot: Newsbot, stop: signal.Signals, code: int
+) -> None:
+    polling = newsbot.start("poll")
+    assert polling.stderr is not None
+    said = []
+    while not said or "Ctrl-C stops" not in said[-1]:
+        line = polling.stderr.readline()
+        assert line, f"newsbot poll ended before polling: {''.join(said)}"
+        said.append(line)
+
+    polling.send_signal(stop)
+
+    _out, rest = polling.communicate(timeout=30)
+    assert polling.returncode == code, rest
+    assert "Traceback" not in rest
