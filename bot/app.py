@@ -441,8 +441,10 @@ def _feed_registry(
     storage: Storage,
     catalog: SectionCatalog,
     settings: Settings,
+    *,
     policy: AddressPolicy,
     clock: Callable[[], datetime],
+    renderer: ArticleRenderer,
 ) -> FeedRegistry:
     """The feed registry, under the settings' default interval and the fetching rules: a feed
     that could not be fetched (a private address, say) is not registered."""
@@ -460,6 +462,8 @@ def _feed_registry(
         default_interval=timedelta(minutes=settings.feed_interval_minutes),
         check_url=check_url,
         clock=clock,
+        # In English, as every line of the command line; in the zone the chats show.
+        time_label=lambda moment: renderer.time_label(moment, "en"),
     )
 
 
@@ -483,7 +487,9 @@ async def open_app(
         )
         policy = AddressPolicy(allow_private=settings.allow_private_sources)
         sources = SourceDesk(
-            registry=_feed_registry(storage, catalog, settings, policy, clock),
+            registry=_feed_registry(
+                storage, catalog, settings, policy=policy, clock=clock, renderer=renderer
+            ),
             newsroom=newsroom,
             sections=catalog,
             policy=policy,

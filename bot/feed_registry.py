@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree  # writes OPML; reading goes through defusedxml
 
@@ -25,6 +25,8 @@ _INTERVAL = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 # Ten seconds is for trying one's own feeds; publishers' feeds want minutes.
 SHORTEST_INTERVAL = timedelta(seconds=10)
 LONGEST_INTERVAL = timedelta(days=1)
+# `feeds list`'s time columns: `24 Nov 2026 10:05 WIB` and most other zones' names fit.
+_TIME_WIDTH = 22
 # OPML attributes of our own beside the standard ones: feed readers ignore them.
 _OPML_INTERVAL = "newsbotInterval"
 _OPML_FULL_TEXT = "newsbotFullText"
@@ -100,14 +102,17 @@ class FeedRegistry:
         default_interval: timedelta,
         check_url: Callable[[str], Awaitable[str]],
         clock: Callable[[], datetime],
+        time_label: Callable[[datetime], str],
     ) -> None:
         """`check_url` returns the URL to register (normalised) or raises `RegistryError`
-        saying why it may not be fetched (the safe-fetching rules)."""
+        saying why it may not be fetched (the safe-fetching rules); `time_label` shows a
+        moment as the chats do (display time zone, named)."""
         self._feeds = feeds
         self._sections = sections
         self._default_interval = default_interval
         self._check_url = check_url
         self._clock = clock
+        self._time_label = time_label
 
     async def add(self, spec: FeedSpec) -> Feed:
         """Register a feed; RegistryError if it cannot be, or is already."""
@@ -186,27 +191,34 @@ class FeedRegistry:
 
     def table(self, feeds: Iterable[Feed], now: datetime) -> str:
         """`feeds list`: a line per feed with its section, state, last poll, last new story,
-        failures and next poll; the reason under a failing one."""
+        failures and next poll (times in the display time zone); the reason under a failing
+        one."""
+        width = _TIME_WIDTH
         lines = [
-            f"{'#':>3}  {'section':<14} {'status':<9} {'last poll':<16} {'last new':<16} "
-            f"{'fails':>5}  {'next poll':<16} url"
+            f"{'#':>3}  {'section':<14} {'status':<9} {'last poll':<{width}} "
+            f"{'last new':<{width}} {'fails':>5}  {'next poll':<{width}} url"
         ]
         for feed in feeds:
             status = "enabled" if feed.enabled else "disabled"
             if feed.enabled and feed.failures:
                 status = "failing"
-            next_poll = _when(feed.next_poll_at) if feed.enabled else "-"
+            next_poll = self._when(feed.next_poll_at) if feed.enabled else "-"
             if feed.enabled and feed.next_poll_at <= now:
                 next_poll = "due now"
             lines.append(
-                f"{feed.id:>3}  {feed.section:<14} {status:<9} {_when(feed.last_polled_at):<16} "
-                f"{_when(feed.last_new_at):<16} {feed.failures:>5}  {next_poll:<16} {feed.url}"
+                f"{feed.id:>3}  {feed.section:<14} {status:<9} "
+                f"{self._when(feed.last_polled_at):<{width}} "
+                f"{self._when(feed.last_new_at):<{width}} {feed.failures:>5}  "
+                f"{next_poll:<{width}} {feed.url}"
             )
             if feed.last_error:
                 lines.append(f"{'':>5}last error: {feed.last_error}")
         if len(lines) == 1:
             return "no feeds registered; add one with `newsbot feeds add URL --section S`"
         return "\n".join(lines)
+
+    def _when(self, moment: datetime | None) -> str:
+        return self._time_label(moment) if moment else "-"
 
     async def _checked(self, spec: FeedSpec) -> tuple[str, str]:
         """The URL to register and the section's slug; RegistryError if either is unusable."""
@@ -215,10 +227,6 @@ class FeedRegistry:
             known = ", ".join(each.slug for each in self._sections.all())
             raise RegistryError(f"unknown section {spec.section!r}; sections: {known}")
         return await self._check_url(spec.url), section.slug
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 # OPML ----------------------------------------------------------------------------------------

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app import open_app
+from bot.app import App, open_app
 from bot.feed_registry import FeedSpec, RegistryError, parse_interval, read_sources_file
 from bot.settings import Settings
+from storage.models import PollOutcome
 from tests.feeds.feed_server import FeedServer, Item, Route
-from tests.support import Newsbot
+from tests.support import FakeClock, Newsbot
 
 # Feeds on this host (nothing listens there: registering a feed fetches nothing), which
 # the operator allows; names would need a name server, which tests may not ask.
@@ -50,6 +52,26 @@ def test_an_operator_adds_lists_disables_and_removes_feeds(newsbot: Newsbot) -> 
     assert removed.returncode == 0
     assert "its stories stay" in removed.stdout
     assert DUNIA not in newsbot("feeds", "list").stdout
+
+
+async def test_feeds_list_shows_times_in_the_display_time_zone_and_names_it(
+    app: App, clock: FakeClock
+) -> None:
+    # 03:00 UTC is 10:00 in Jakarta (NEWSBOT_TIMEZONE's default), as the chats show times.
+    feed = await app.storage.feeds.add(
+        DUNIA, "internasional", interval=timedelta(minutes=10), full_text=False, now=clock()
+    )
+    assert feed is not None
+    await app.storage.feeds.record(
+        feed.id, PollOutcome(next_poll_at=clock() + timedelta(hours=1), new=2), now=clock()
+    )
+
+    [header, row] = app.feed_registry().table(await app.feed_registry().all(), clock()).split("\n")
+
+    assert "24 Nov 2026 10:00 WIB" in row  # last poll, and last new story
+    assert "24 Nov 2026 11:00 WIB" in row  # next poll
+    assert "03:00" not in row
+    assert header.index("last poll") == row.index("24 Nov 2026 10:00 WIB")
 
 
 @pytest.mark.parametrize(
