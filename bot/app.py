@@ -24,13 +24,18 @@ from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.desk import Desk
-from bot.feed_registry import FeedRegistry, RegistryError, read_sources_file
+from bot.feed_registry import (
+    AddressNotCheckedError,
+    FeedRegistry,
+    RegistryError,
+    read_sources_file,
+)
 from bot.i18n import translate
 from bot.ingest.errors import IngestError
 from bot.ingest.poller import FeedPoller, Fetcher, PollReport
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
-from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
+from bot.ingest.safe_fetch import AddressNotChecked, AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter, PlatformStartError
 from bot.render import ArticleRenderer
@@ -271,8 +276,8 @@ class App:
                 read_sources_file(Path(self.settings.sources))
             )
             stderr.write(f"newsbot: {self.settings.sources}: {loaded.line()}\n")
-            for refused in loaded.refused:
-                stderr.write(f"newsbot: refused: {refused}\n")
+            for note in loaded.notes():
+                stderr.write(f"newsbot: {note}\n")
         stop = asyncio.Event()
         async with self.fetcher() as fetcher:
             notices = AdminNotices(
@@ -453,8 +458,10 @@ def _feed_registry(
     async def check_url(url: str) -> str:
         try:
             return await checker.check(url, timeout=settings.ingest_timeout_seconds)
+        except AddressNotChecked as error:
+            raise AddressNotCheckedError(error.url, str(error)) from error
         except IngestError as error:
-            raise RegistryError(f"{url.strip()}: {error}") from error
+            raise RegistryError(str(error)) from error
 
     return FeedRegistry(
         storage.feeds,

@@ -122,7 +122,8 @@ async def _sample_news(app: App, _arguments: argparse.Namespace) -> int:
 
 
 async def _feeds(app: App, arguments: argparse.Namespace) -> int:
-    """`newsbot feeds ACTION`; a refusal is one line on stderr and exit code 2."""
+    """`newsbot feeds ACTION`; a refusal is one line on stderr and exit code 2 (1 when an
+    import registered some feeds and refused others)."""
     registry = app.feed_registry()
     action = arguments.feeds_action
     try:
@@ -151,9 +152,11 @@ async def _feeds(app: App, arguments: argparse.Namespace) -> int:
                 raise RegistryError(f"cannot read {arguments.file}: {error.strerror}") from error
             specs = read_opml(data, app.deps.sections, fallback_section=fallback)
             report = await registry.load(specs)
-            for line in report.refused:
-                print(f"newsbot: refused: {line}", file=sys.stderr)
+            for note in report.notes():
+                print(f"newsbot: {note}", file=sys.stderr)
             print(f"{arguments.file}: {report.line()}")
+            if report.refused:
+                return EXIT_INPUT_FAILED  # what could be registered was
         else:  # export
             sys.stdout.write(
                 export_opml(await registry.all(), app.deps.sections, title="newsbot feeds")

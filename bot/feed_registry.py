@@ -36,6 +36,17 @@ class RegistryError(Exception):
     """An operator's request the registry cannot carry out; the message says why."""
 
 
+class AddressNotCheckedError(RegistryError):
+    """A feed's address cannot be checked now (its name does not resolve, the lookup timed
+    out): a passing failure. `add` refuses such a feed (the operator is there to try again);
+    `load` registers it, and its polls check the address each time, retry and report."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        """`url`: the URL to register, normalised; `reason`: why it was not checked."""
+        super().__init__(reason)
+        self.url = url
+
+
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
     """A feed as an operator declares it: where, which section, how often, full text or not."""
@@ -54,14 +65,25 @@ class LoadReport:
     updated: tuple[Feed, ...]
     unchanged: int
     refused: tuple[str, ...]  # one line each: the feed and why
+    # Registered (added, updated or unchanged) though their address could not be checked now:
+    # one line each, the feed and why.
+    unchecked: tuple[str, ...] = ()
 
     def line(self) -> str:
         """One line for the operator."""
         refused = f", {len(self.refused)} refused" if self.refused else ""
+        unchecked = f", {len(self.unchecked)} not checked now" if self.unchecked else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{self.unchanged} unchanged{refused}"
+            f"{self.unchanged} unchanged{refused}{unchecked}"
         )
+
+    def notes(self) -> list[str]:
+        """A line for each feed refused or registered unchecked, to follow `line`."""
+        return [f"refused: {refused}" for refused in self.refused] + [
+            f"warning: {unchecked}; registered all the same, and each poll checks it again"
+            for unchecked in self.unchecked
+        ]
 
 
 def parse_interval(text: str) -> timedelta:
@@ -105,8 +127,9 @@ class FeedRegistry:
         time_label: Callable[[datetime], str],
     ) -> None:
         """`check_url` returns the URL to register (normalised) or raises `RegistryError`
-        saying why it may not be fetched (the safe-fetching rules); `time_label` shows a
-        moment as the chats do (display time zone, named)."""
+        saying why it may not be fetched (the safe-fetching rules), `AddressNotCheckedError`
+        when that cannot be told now; `time_label` shows a moment as the chats do (display
+        time zone, named)."""
         self._feeds = feeds
         self._sections = sections
         self._default_interval = default_interval
@@ -157,16 +180,22 @@ class FeedRegistry:
         return await self._feeds.all()
 
     async def load(self, specs: Iterable[FeedSpec]) -> LoadReport:
-        """Register these feeds, and bring registered ones to what they declare."""
+        """Register these feeds, and bring registered ones to what they declare. A feed whose
+        address cannot be checked now is registered all the same (a name server down at boot
+        must not lose feeds): its polls check it."""
         added: list[Feed] = []
         updated: list[Feed] = []
         unchanged = 0
         refused: list[str] = []
+        unchecked: list[str] = []
         for spec in specs:
             try:
                 url, section = await self._checked(spec)
+            except AddressNotCheckedError as error:
+                url, section = error.url, self._section(spec)
+                unchecked.append(str(error))
             except RegistryError as error:
-                refused.append(f"{spec.url}: {error}")
+                refused.append(str(error))
                 continue
             interval = spec.interval or self._default_interval
             known = await self._feeds.find(url)
@@ -187,7 +216,9 @@ class FeedRegistry:
                 updated.append(known)
             else:
                 unchanged += 1
-        return LoadReport(tuple(added), tuple(updated), unchanged, tuple(refused))
+        return LoadReport(
+            tuple(added), tuple(updated), unchanged, tuple(refused), tuple(unchecked)
+        )
 
     def table(self, feeds: Iterable[Feed], now: datetime) -> str:
         """`feeds list`: a line per feed with its section, state, last poll, last new story,
@@ -221,12 +252,25 @@ class FeedRegistry:
         return self._time_label(moment) if moment else "-"
 
     async def _checked(self, spec: FeedSpec) -> tuple[str, str]:
-        """The URL to register and the section's slug; RegistryError if either is unusable."""
+        """The URL to register and the section's slug; RegistryError if either is unusable
+        (`AddressNotCheckedError` if the URL's address cannot be checked now), its message
+        naming the URL."""
+        where = spec.url.strip()
+        try:
+            section = self._section(spec)
+            return await self._check_url(spec.url), section
+        except AddressNotCheckedError as error:
+            raise AddressNotCheckedError(error.url, f"{where}: {error}") from error
+        except RegistryError as error:
+            raise RegistryError(f"{where}: {error}") from error
+
+    def _section(self, spec: FeedSpec) -> str:
+        """The slug of the feed's section; RegistryError if there is none such."""
         section = self._sections.find(spec.section)
         if section is None:
             known = ", ".join(each.slug for each in self._sections.all())
             raise RegistryError(f"unknown section {spec.section!r}; sections: {known}")
-        return await self._check_url(spec.url), section.slug
+        return section.slug
 
 
 # OPML ----------------------------------------------------------------------------------------

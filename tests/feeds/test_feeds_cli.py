@@ -74,6 +74,35 @@ async def test_feeds_list_shows_times_in_the_display_time_zone_and_names_it(
     assert header.index("last poll") == row.index("24 Nov 2026 10:00 WIB")
 
 
+async def test_loading_feeds_registers_one_whose_name_does_not_resolve_now(
+    app: App, no_network_beyond_loopback: list[object]
+) -> None:
+    # The tests' guard answers any lookup of a public name as a failing name server does
+    # (socket.gaierror): what a DNS hiccup at boot looks like to the bot.
+    elsewhere = "https://kabar-jauh.example/rss/dunia.xml"
+    private = "http://10.1.2.3/rss"
+
+    report = await app.feed_registry().load(
+        [FeedSpec(elsewhere, "internasional"), FeedSpec(private, "nasional")]
+    )
+
+    assert no_network_beyond_loopback == ["kabar-jauh.example"]
+    no_network_beyond_loopback.clear()  # the lookup was the point, and it was refused
+    # A passing failure: registered, and its polls check the address (and report) from now on.
+    assert [feed.url for feed in report.added] == [elsewhere]
+    assert report.unchecked == (
+        f"{elsewhere}: cannot fetch: cannot resolve kabar-jauh.example: tests may not look up "
+        "kabar-jauh.example",
+    )
+    # A lasting one: refused, as before, the URL said once.
+    assert report.refused == (
+        f"{private}: refused: 10.1.2.3 is a private address (allowed only with "
+        "NEWSBOT_ALLOW_PRIVATE_SOURCES=true)",
+    )
+    assert report.line() == "1 added, 0 updated, 0 unchanged, 1 refused, 1 not checked now"
+    assert [feed.url for feed in await app.feed_registry().all()] == [elsewhere]
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -143,10 +172,15 @@ def test_another_readers_opml_is_read_by_its_folders(newsbot: Newsbot, tmp_path:
         encoding="utf-8",
     )
     result = newsbot("feeds", "import", str(opml))
-    assert result.returncode == 0
+    # The input partly failed: exit code 1, as for `newsbot ingest`; what could be, was done.
+    assert result.returncode == 1
     assert "2 added" in result.stdout
     assert "1 refused" in result.stdout
-    assert "gopher://kuno.example/" in result.stderr
+    [refused] = [line for line in result.stderr.splitlines() if "refused" in line]
+    assert refused == (
+        "newsbot: refused: gopher://kuno.example/: refused: unsupported URL scheme 'gopher:' "
+        "(only http and https)"
+    )
     listed = newsbot("feeds", "list").stdout
     assert "ekonomi" in listed
     assert "umum" in listed  # no section named: the fallback section
