@@ -79,18 +79,18 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class StopSignal:
+class _StopSignal:
     """The signal that asked the process to stop, once one has."""
 
     received: signal.Signals | None = None
 
 
 @contextlib.contextmanager
-def _stopped_by_signals(stop: asyncio.Event) -> Iterator[StopSignal]:
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[_StopSignal]:
     """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send; the
     first one received is recorded."""
     loop = asyncio.get_running_loop()
-    stopped_by = StopSignal()
+    stopped_by = _StopSignal()
 
     def stop_on(signal_number: signal.Signals) -> None:
         stopped_by.received = stopped_by.received or signal_number
@@ -452,7 +452,8 @@ def _feed_registry(
     renderer: ArticleRenderer,
 ) -> FeedRegistry:
     """The feed registry, under the settings' default interval and the fetching rules: a feed
-    that could not be fetched (a private address, say) is not registered."""
+    that could not be fetched (a private address, say) is not registered; one whose address
+    cannot be checked now (its name does not resolve) is `AddressNotCheckedError`."""
     checker = SafeFetcher(policy)  # checks addresses only; it opens no connection
 
     async def check_url(url: str) -> str:
