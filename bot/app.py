@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -15,22 +16,28 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, StreamLines
+from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, LineSource, StreamLines
 from bot.admin_notices import AdminNotices
+from bot.chat import parse_command_text
 from bot.delivery.digest import DigestSender
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
 from bot.desk import Desk
-from bot.feed_registry import FeedRegistry, RegistryError, read_sources_file
+from bot.feed_registry import (
+    AddressNotCheckedError,
+    FeedRegistry,
+    RegistryError,
+    read_sources_file,
+)
 from bot.i18n import translate
 from bot.ingest.errors import IngestError
 from bot.ingest.poller import FeedPoller, Fetcher, PollReport
 from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
-from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
+from bot.ingest.safe_fetch import AddressNotChecked, AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
-from bot.platform import ConnectedPlatform, PlatformAdapter
+from bot.platform import ConnectedPlatform, PlatformAdapter, PlatformStartError
 from bot.render import ArticleRenderer
 from bot.router import Dispatcher, offered_commands
 from bot.sections import SectionCatalog, SectionChoice
@@ -47,6 +54,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLE_NEWS = "berita.jsonl"
+# What `newsbot run` says on stderr (in English, as every line of the command line) when it
+# serves no platform: on a terminal, or with commands piped in, it is the console chat; with
+# input that holds no command (stdin /dev/null, as systemd gives), it stops with exit code 2.
+CONSOLE_INSTEAD_OF_A_PLATFORM = (
+    "newsbot: no platform token is set, so this is the console chat; set "
+    "NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN (in .env) to connect to Telegram or Discord"
+)
+NO_PLATFORM_NOR_COMMAND = (
+    "no platform is configured: set NEWSBOT_TELEGRAM_TOKEN for Telegram or "
+    "NEWSBOT_DISCORD_TOKEN for Discord (standard input is not a terminal and gave no command, "
+    "so there is no console chat either)"
+)
 # Processes that parse inputs while this one stores them (`newsbot ingest` of several inputs).
 # Parsing a story takes about as long as storing it: with one process this one waited for it
 # (3,200-3,500 stories/s against 3,750-3,850 with two, on 2 cores); beyond two, parsing
@@ -59,19 +78,33 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class _StopSignal:
+    """The signal that asked the process to stop, once one has."""
+
+    received: signal.Signals | None = None
+
+
 @contextlib.contextmanager
-def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
-    """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send."""
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[_StopSignal]:
+    """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send; the
+    first one received is recorded."""
     loop = asyncio.get_running_loop()
+    stopped_by = _StopSignal()
+
+    def stop_on(signal_number: signal.Signals) -> None:
+        stopped_by.received = stopped_by.received or signal_number
+        stop.set()
+
     handled = []
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(signal_number, stop.set)
+            loop.add_signal_handler(signal_number, stop_on, signal_number)
         except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
             continue
         handled.append(signal_number)
     try:
-        yield
+        yield stopped_by
     finally:
         for signal_number in handled:
             loop.remove_signal_handler(signal_number)
@@ -80,6 +113,29 @@ def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
 def _is_process_terminal(stdin: TextIO, stdout: TextIO) -> bool:
     """Both streams are this process's own, and a terminal: what prompt_toolkit draws on."""
     return stdin is sys.stdin and stdout is sys.stdout and stdin.isatty() and stdout.isatty()
+
+
+class _LinesFromTheFirstCommand:
+    """Piped input to a console chat, read up to its first command before the chat starts;
+    then every line, those read already first."""
+
+    def __init__(self, source: LineSource) -> None:
+        self._source = source
+        self._read: collections.deque[str] = collections.deque()
+
+    async def wait_for_a_command(self) -> bool:
+        """Read until a command comes (True) or the input ends without one (False)."""
+        while (line := await self._source.read_line()) is not None:
+            self._read.append(line)
+            if parse_command_text(line) is not None:
+                return True
+        return False
+
+    async def read_line(self) -> str | None:
+        """The next line; None once the input has ended."""
+        if self._read:
+            return self._read.popleft()
+        return await self._source.read_line()
 
 
 @dataclass(frozen=True)
@@ -200,19 +256,33 @@ class App:
 
         With a platform, SIGINT and SIGTERM end it cleanly: updates already
         received are answered and sends under way finish before the process exits.
+
+        Raises:
+            PlatformStartError: a platform cannot start; or none is configured and standard
+                input, not a terminal, ends without a command (nobody is there to chat with).
         """
-        if self.settings.sources is not None:
-            loaded = await self.feed_registry().load(
-                read_sources_file(Path(self.settings.sources))
-            )
-            stderr.write(f"newsbot: {self.settings.sources}: {loaded.line()}\n")
-            for refused in loaded.refused:
-                stderr.write(f"newsbot: refused: {refused}\n")
         adapters: list[ConnectedPlatform] = []
         if self.settings.telegram_token is not None:
             adapters.append(self.telegram_adapter())
         if self.settings.discord_token is not None:
             adapters.append(self.discord_adapter())
+        piped: _LinesFromTheFirstCommand | None = None
+        if not adapters:
+            if not stdin.isatty():
+                # Read before anything is said or started: input with no command means nobody
+                # is there to chat with (a service started without its token).
+                piped = _LinesFromTheFirstCommand(StreamLines(stdin))
+                if not await piped.wait_for_a_command():
+                    raise PlatformStartError(NO_PLATFORM_NOR_COMMAND)
+            stderr.write(CONSOLE_INSTEAD_OF_A_PLATFORM + "\n")
+            stderr.flush()
+        if self.settings.sources is not None:
+            loaded = await self.feed_registry().load(
+                read_sources_file(Path(self.settings.sources))
+            )
+            stderr.write(f"newsbot: {self.settings.sources}: {loaded.line()}\n")
+            for note in loaded.notes():
+                stderr.write(f"newsbot: {note}\n")
         stop = asyncio.Event()
         async with self.fetcher() as fetcher:
             notices = AdminNotices(
@@ -225,9 +295,16 @@ class App:
                 self.poller(fetcher, notices).run(stop), name="feed polling"
             )
             try:
+                if piped is not None:
+                    console = ConsoleAdapter(
+                        sink=self.dispatcher,
+                        identity=ConsoleIdentity(),
+                        lines=piped,
+                        output_stream=stdout,
+                    )
+                    await self._live_chat(console, asyncio.Event())
+                    return
                 if not adapters:
-                    stderr.write(translate(self.settings.language, "console.no_platform") + "\n\n")
-                    stderr.flush()
                     await self.chat(
                         ConsoleIdentity(), stdin=stdin, stdout=stdout, interactive=True
                     )
@@ -269,17 +346,22 @@ class App:
             max_failures=self.settings.feed_max_failures,
         )
 
-    async def poll(self, *, once: bool, stderr: TextIO) -> list[PollReport]:
-        """`newsbot poll`: the due feeds once, or until SIGINT/SIGTERM; the reports of `once`."""
+    async def poll_once(self, *, every_feed: bool) -> list[PollReport]:
+        """`newsbot poll --once`: the feeds due now (`every_feed`: every enabled feed, whatever
+        its schedule) polled once; a report each."""
         async with self.fetcher() as fetcher:
-            poller = self.poller(fetcher)
-            if once:
-                return await poller.poll_due()
+            return await self.poller(fetcher).poll_due(every_feed=every_feed)
+
+    async def poll_until_stopped(self, *, stderr: TextIO) -> signal.Signals | None:
+        """`newsbot poll`: the feeds, each when due, until SIGINT or SIGTERM; which one came."""
+        async with self.fetcher() as fetcher:
             stop = asyncio.Event()
-            stderr.write("newsbot: polling the feeds; Ctrl-C stops\n")
-            with _stopped_by_signals(stop):
-                await poller.run(stop)
-            return []
+            with _stopped_by_signals(stop) as stopped_by:
+                # Said once a signal stops polling cleanly, not before.
+                stderr.write("newsbot: polling the feeds; Ctrl-C stops\n")
+                stderr.flush()
+                await self.poller(fetcher).run(stop)
+            return stopped_by.received
 
     def telegram_adapter(self) -> TelegramAdapter:
         """The Telegram platform of this app."""
@@ -369,18 +451,23 @@ def _feed_registry(
     storage: Storage,
     catalog: SectionCatalog,
     settings: Settings,
+    *,
     policy: AddressPolicy,
     clock: Callable[[], datetime],
+    renderer: ArticleRenderer,
 ) -> FeedRegistry:
     """The feed registry, under the settings' default interval and the fetching rules: a feed
-    that could not be fetched (a private address, say) is not registered."""
+    that could not be fetched (a private address, say) is not registered; one whose address
+    cannot be checked now (its name does not resolve) is `AddressNotCheckedError`."""
     checker = SafeFetcher(policy)  # checks addresses only; it opens no connection
 
     async def check_url(url: str) -> str:
         try:
             return await checker.check(url, timeout=settings.ingest_timeout_seconds)
+        except AddressNotChecked as error:
+            raise AddressNotCheckedError(error.url, str(error)) from error
         except IngestError as error:
-            raise RegistryError(f"{url.strip()}: {error}") from error
+            raise RegistryError(str(error)) from error
 
     return FeedRegistry(
         storage.feeds,
@@ -388,6 +475,8 @@ def _feed_registry(
         default_interval=timedelta(minutes=settings.feed_interval_minutes),
         check_url=check_url,
         clock=clock,
+        # In English, as every line of the command line; in the zone the chats show.
+        time_label=lambda moment: renderer.time_label(moment, "en"),
     )
 
 
@@ -411,7 +500,9 @@ async def open_app(
         )
         policy = AddressPolicy(allow_private=settings.allow_private_sources)
         sources = SourceDesk(
-            registry=_feed_registry(storage, catalog, settings, policy, clock),
+            registry=_feed_registry(
+                storage, catalog, settings, policy=policy, clock=clock, renderer=renderer
+            ),
             newsroom=newsroom,
             sections=catalog,
             policy=policy,

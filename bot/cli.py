@@ -95,6 +95,13 @@ def _feeds_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("export", help="print the registry as OPML")
     poll = verbs.add_parser("poll", help="poll the registered feeds (what newsbot run does)")
     poll.add_argument("--once", action="store_true", help="poll the due feeds once and exit")
+    poll.add_argument(
+        "--all",
+        dest="every_feed",
+        action="store_true",
+        help="poll every enabled feed now, whatever its schedule, and exit (implies --once): "
+        "for trying a new feed",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

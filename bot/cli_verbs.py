@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 
 from bot.adapters.console import ConsoleFiles, ConsoleIdentity
@@ -34,6 +35,8 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2
 # 128 + SIGPIPE: what a shell reports for any program whose reader went away (`yes | head`).
 EXIT_OUTPUT_CLOSED = 141
+# 128 + SIGINT: what a shell reports for any program stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -93,12 +96,20 @@ async def _ingest(app: App, arguments: argparse.Namespace) -> int:
 
 
 async def _poll(app: App, arguments: argparse.Namespace) -> int:
-    """`newsbot poll [--once]`: a line per feed polled; exit 1 when a poll failed."""
-    reports = await app.poll(once=arguments.once, stderr=sys.stderr)
+    """`newsbot poll [--once] [--all]`: once, a line per feed polled and exit 1 when a poll
+    failed; else until a signal, and exit 130 after Ctrl-C."""
+    if not (arguments.once or arguments.every_feed):
+        stopped_by = await app.poll_until_stopped(stderr=sys.stderr)
+        return EXIT_INTERRUPTED if stopped_by == signal.SIGINT else EXIT_OK
+    reports = await app.poll_once(every_feed=arguments.every_feed)
     for report in reports:
         print(report.line)
-    if arguments.once and not reports:
-        print("no feed is due; `newsbot feeds list` says when each is")
+    if not reports:
+        print(
+            "no feed is enabled; `newsbot feeds list` shows them"
+            if arguments.every_feed
+            else "no feed is due; `newsbot feeds list` says when each is"
+        )
     return EXIT_INPUT_FAILED if any(r.outcome.error for r in reports) else EXIT_OK
 
 
@@ -111,7 +122,8 @@ async def _sample_news(app: App, _arguments: argparse.Namespace) -> int:
 
 
 async def _feeds(app: App, arguments: argparse.Namespace) -> int:
-    """`newsbot feeds ACTION`; a refusal is one line on stderr and exit code 2."""
+    """`newsbot feeds ACTION`; a refusal is one line on stderr and exit code 2 (1 when an
+    import registered some feeds and refused others)."""
     registry = app.feed_registry()
     action = arguments.feeds_action
     try:
@@ -140,9 +152,11 @@ async def _feeds(app: App, arguments: argparse.Namespace) -> int:
                 raise RegistryError(f"cannot read {arguments.file}: {error.strerror}") from error
             specs = read_opml(data, app.deps.sections, fallback_section=fallback)
             report = await registry.load(specs)
-            for line in report.refused:
-                print(f"newsbot: refused: {line}", file=sys.stderr)
+            for note in report.notes():
+                print(f"newsbot: {note}", file=sys.stderr)
             print(f"{arguments.file}: {report.line()}")
+            if report.refused:
+                return EXIT_INPUT_FAILED  # what could be registered was
         else:  # export
             sys.stdout.write(
                 export_opml(await registry.all(), app.deps.sections, title="newsbot feeds")
@@ -228,5 +242,5 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OUTPUT_CLOSED
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code

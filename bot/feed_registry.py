@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree  # writes OPML; reading goes through defusedxml
 
@@ -25,6 +25,8 @@ _INTERVAL = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 # Ten seconds is for trying one's own feeds; publishers' feeds want minutes.
 SHORTEST_INTERVAL = timedelta(seconds=10)
 LONGEST_INTERVAL = timedelta(days=1)
+# `feeds list`'s time columns: `24 Nov 2026 10:05 WIB` and most other zones' names fit.
+_TIME_WIDTH = 22
 # OPML attributes of our own beside the standard ones: feed readers ignore them.
 _OPML_INTERVAL = "newsbotInterval"
 _OPML_FULL_TEXT = "newsbotFullText"
@@ -32,6 +34,17 @@ _OPML_FULL_TEXT = "newsbotFullText"
 
 class RegistryError(Exception):
     """An operator's request the registry cannot carry out; the message says why."""
+
+
+class AddressNotCheckedError(RegistryError):
+    """A feed's address cannot be checked now (its name does not resolve, the lookup timed
+    out): a passing failure. `add` refuses such a feed (the operator is there to try again);
+    `load` registers it, and its polls check the address each time, retry and report."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        """`url`: the URL to register, normalised; `reason`: why it was not checked."""
+        super().__init__(reason)
+        self.url = url
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +65,25 @@ class LoadReport:
     updated: tuple[Feed, ...]
     unchanged: int
     refused: tuple[str, ...]  # one line each: the feed and why
+    # Registered (added, updated or unchanged) though their address could not be checked now:
+    # one line each, the feed and why.
+    unchecked: tuple[str, ...] = ()
 
     def line(self) -> str:
         """One line for the operator."""
         refused = f", {len(self.refused)} refused" if self.refused else ""
+        unchecked = f", {len(self.unchecked)} not checked now" if self.unchecked else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{self.unchanged} unchanged{refused}"
+            f"{self.unchanged} unchanged{refused}{unchecked}"
         )
+
+    def notes(self) -> list[str]:
+        """A line for each feed refused or registered unchecked, to follow `line`."""
+        return [f"refused: {refused}" for refused in self.refused] + [
+            f"warning: {unchecked}; registered all the same, and each poll checks it again"
+            for unchecked in self.unchecked
+        ]
 
 
 def parse_interval(text: str) -> timedelta:
@@ -100,14 +124,18 @@ class FeedRegistry:
         default_interval: timedelta,
         check_url: Callable[[str], Awaitable[str]],
         clock: Callable[[], datetime],
+        time_label: Callable[[datetime], str],
     ) -> None:
         """`check_url` returns the URL to register (normalised) or raises `RegistryError`
-        saying why it may not be fetched (the safe-fetching rules)."""
+        saying why it may not be fetched (the safe-fetching rules), `AddressNotCheckedError`
+        when that cannot be told now; `time_label` shows a moment as the chats do (display
+        time zone, named)."""
         self._feeds = feeds
         self._sections = sections
         self._default_interval = default_interval
         self._check_url = check_url
         self._clock = clock
+        self._time_label = time_label
 
     async def add(self, spec: FeedSpec) -> Feed:
         """Register a feed; RegistryError if it cannot be, or is already."""
@@ -152,16 +180,22 @@ class FeedRegistry:
         return await self._feeds.all()
 
     async def load(self, specs: Iterable[FeedSpec]) -> LoadReport:
-        """Register these feeds, and bring registered ones to what they declare."""
+        """Register these feeds, and bring registered ones to what they declare. A feed whose
+        address cannot be checked now is registered all the same (a name server down at boot
+        must not lose feeds): its polls check it."""
         added: list[Feed] = []
         updated: list[Feed] = []
         unchanged = 0
         refused: list[str] = []
+        unchecked: list[str] = []
         for spec in specs:
             try:
                 url, section = await self._checked(spec)
+            except AddressNotCheckedError as error:
+                url, section = error.url, self._section(spec)
+                unchecked.append(str(error))
             except RegistryError as error:
-                refused.append(f"{spec.url}: {error}")
+                refused.append(str(error))
                 continue
             interval = spec.interval or self._default_interval
             known = await self._feeds.find(url)
@@ -182,25 +216,31 @@ class FeedRegistry:
                 updated.append(known)
             else:
                 unchanged += 1
-        return LoadReport(tuple(added), tuple(updated), unchanged, tuple(refused))
+        return LoadReport(
+            tuple(added), tuple(updated), unchanged, tuple(refused), tuple(unchecked)
+        )
 
     def table(self, feeds: Iterable[Feed], now: datetime) -> str:
         """`feeds list`: a line per feed with its section, state, last poll, last new story,
-        failures and next poll; the reason under a failing one."""
+        failures and next poll (times in the display time zone); the reason under a failing
+        one."""
+        width = _TIME_WIDTH
         lines = [
-            f"{'#':>3}  {'section':<14} {'status':<9} {'last poll':<16} {'last new':<16} "
-            f"{'fails':>5}  {'next poll':<16} url"
+            f"{'#':>3}  {'section':<14} {'status':<9} {'last poll':<{width}} "
+            f"{'last new':<{width}} {'fails':>5}  {'next poll':<{width}} url"
         ]
         for feed in feeds:
             status = "enabled" if feed.enabled else "disabled"
             if feed.enabled and feed.failures:
                 status = "failing"
-            next_poll = _when(feed.next_poll_at) if feed.enabled else "-"
+            next_poll = self._when(feed.next_poll_at) if feed.enabled else "-"
             if feed.enabled and feed.next_poll_at <= now:
                 next_poll = "due now"
             lines.append(
-                f"{feed.id:>3}  {feed.section:<14} {status:<9} {_when(feed.last_polled_at):<16} "
-                f"{_when(feed.last_new_at):<16} {feed.failures:>5}  {next_poll:<16} {feed.url}"
+                f"{feed.id:>3}  {feed.section:<14} {status:<9} "
+                f"{self._when(feed.last_polled_at):<{width}} "
+                f"{self._when(feed.last_new_at):<{width}} {feed.failures:>5}  "
+                f"{next_poll:<{width}} {feed.url}"
             )
             if feed.last_error:
                 lines.append(f"{'':>5}last error: {feed.last_error}")
@@ -208,17 +248,29 @@ class FeedRegistry:
             return "no feeds registered; add one with `newsbot feeds add URL --section S`"
         return "\n".join(lines)
 
+    def _when(self, moment: datetime | None) -> str:
+        return self._time_label(moment) if moment else "-"
+
     async def _checked(self, spec: FeedSpec) -> tuple[str, str]:
-        """The URL to register and the section's slug; RegistryError if either is unusable."""
+        """The URL to register and the section's slug; RegistryError if either is unusable
+        (`AddressNotCheckedError` if the URL's address cannot be checked now), its message
+        naming the URL."""
+        where = spec.url.strip()
+        try:
+            section = self._section(spec)
+            return await self._check_url(spec.url), section
+        except AddressNotCheckedError as error:
+            raise AddressNotCheckedError(error.url, f"{where}: {error}") from error
+        except RegistryError as error:
+            raise RegistryError(f"{where}: {error}") from error
+
+    def _section(self, spec: FeedSpec) -> str:
+        """The slug of the feed's section; RegistryError if there is none such."""
         section = self._sections.find(spec.section)
         if section is None:
             known = ", ".join(each.slug for each in self._sections.all())
             raise RegistryError(f"unknown section {spec.section!r}; sections: {known}")
-        return await self._check_url(spec.url), section.slug
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+        return section.slug
 
 
 # OPML ----------------------------------------------------------------------------------------

@@ -289,9 +289,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "audit.action.cancel": "membatalkan draf",
         "audit.action.correct": "meralat",
         "audit.action.retract": "menarik",
-        "console.no_platform": "Tidak ada token platform, jadi newsbot berjalan sebagai chat "
-        "konsol. Isi NEWSBOT_TELEGRAM_TOKEN atau NEWSBOT_DISCORD_TOKEN di .env untuk "
-        "menyambung ke Telegram atau Discord.",
         "telegram.for_target": "Untuk {target}:",
         "telegram.target_not_found": "Saya tidak menemukan {target}. Periksa nama kanalnya, dan "
         "pastikan bot sudah ditambahkan ke kanal itu sebagai admin.",
@@ -609,9 +606,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "audit.action.cancel": "cancelled a draft",
         "audit.action.correct": "corrected",
         "audit.action.retract": "withdrew",
-        "console.no_platform": "No platform token is set, so newsbot runs as a console chat. "
-        "Set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_DISCORD_TOKEN in .env to connect to "
-        "Telegram or Discord.",
         "telegram.for_target": "For {target}:",
         "telegram.target_not_found": "I cannot find {target}. Check the channel's name, and "
         "make sure the bot has been added to it as an admin.",

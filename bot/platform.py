@@ -35,7 +35,8 @@ class CommandSink(Protocol):
 
 
 class PlatformStartError(Exception):
-    """A platform could not start: its token was refused, or its server cannot be reached."""
+    """A platform could not start: its token was refused, or its server cannot be reached;
+    or none is configured and nobody is at the console either."""
 
 
 class PlatformLostError(Exception):

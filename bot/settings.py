@@ -7,6 +7,7 @@ import os
 import re
 import zoneinfo
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -24,6 +25,8 @@ from storage.models import Platform, Section
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# The ports Telegram posts webhook updates to (its setWebhook refuses any other).
+_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 
 BREAKING_SLUG = "breaking"
 
@@ -292,11 +295,30 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         return admins
 
-    @field_validator("telegram_api_url", "telegram_webhook_url", "discord_api_url")
+    @field_validator("telegram_api_url", "discord_api_url")
     @classmethod
     def _url_is_http(cls, url: str | None) -> str | None:
         if url is not None and not re.match(r"^https?://[^/\s]+", url):
             raise ValueError(f"{url!r} must be an http:// or https:// URL")
+        return url
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url_fits_telegram(cls, url: str | None) -> str | None:
+        # Telegram's own rule for setWebhook; checked here so that a URL it would refuse
+        # stops the bot before it starts, as one line naming the setting.
+        if url is None:
+            return url
+        parts = urlsplit(url)
+        try:
+            port = 443 if parts.port is None else parts.port
+        except ValueError:  # not a number, or not a port
+            port = None
+        if parts.scheme != "https" or not parts.hostname or port not in _WEBHOOK_PORTS:
+            raise ValueError(
+                f"{url!r} must be an https:// URL on port 443, 80, 88 or 8443, the only ones "
+                "Telegram posts to (no port means 443)"
+            )
         return url
 
     @field_validator("telegram_webhook_secret")

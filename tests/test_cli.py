@@ -141,8 +141,21 @@ def test_sample_news_loads_once_and_answers(newsbot: Newsbot) -> None:
 def test_run_without_tokens_is_the_console_chat(newsbot: Newsbot) -> None:
     result = newsbot("run", stdin="/help\n")
     assert result.returncode == 0, result.stderr
-    assert "Tidak ada token platform" in result.stderr
+    assert "newsbot: no platform token is set, so this is the console chat" in result.stderr
     assert "/latest [rubrik] [kata kunci]" in result.stdout
+
+
+def test_run_without_tokens_or_input_stops_with_exit_code_2(newsbot: Newsbot) -> None:
+    # A service started without its token (systemd gives stdin /dev/null): no clean stop.
+    result = newsbot("run", stdin="")
+
+    assert result.returncode == 2
+    said = [line for line in result.stderr.splitlines() if line.startswith("newsbot:")]
+    assert said == [
+        "newsbot: no platform is configured: set NEWSBOT_TELEGRAM_TOKEN for Telegram or "
+        "NEWSBOT_DISCORD_TOKEN for Discord (standard input is not a terminal and gave no "
+        "command, so there is no console chat either)"
+    ]
 
 
 def _closed_port() -> int:

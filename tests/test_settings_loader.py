@@ -119,10 +119,22 @@ def test_invalid_json_in_sections_names_the_setting_and_where(
             "NEWSBOT_ADMINS: admin 'console:redaksi pusat' must be console: and a name without "
             "spaces (e.g. console:local)",
         ),
-        (
-            {"NEWSBOT_TELEGRAM_WEBHOOK_URL": "news.example.org/hook"},
-            "NEWSBOT_TELEGRAM_WEBHOOK_URL: 'news.example.org/hook' must be an http:// or "
-            "https:// URL",
+        *(
+            (
+                {"NEWSBOT_TELEGRAM_WEBHOOK_URL": url},
+                f"NEWSBOT_TELEGRAM_WEBHOOK_URL: {url!r} must be an https:// URL on port 443, "
+                "80, 88 or 8443, the only ones Telegram posts to (no port means 443)",
+            )
+            # Telegram refuses each of these at setWebhook: refused here, before anything starts.
+            for url in (
+                "news.example.org/hook",
+                "http://news.example.org/hook",
+                "https://news.example.org:8080/hook",
+                "https://news.example.org:0/hook",
+                "https://news.example.org:99999/hook",
+                "https://news.example.org:delapan/hook",
+                "https:///hook",
+            )
         ),
     ],
 )
@@ -130,6 +142,23 @@ def test_each_bad_value_is_one_line_naming_its_setting(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], line: str
 ) -> None:
     assert _problems(monkeypatch, **env) == [line]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://news.example.org/telegram",
+        "https://news.example.org:443/telegram",
+        "https://news.example.org:80/telegram",
+        "https://news.example.org:88/telegram",
+        "https://news.example.org:8443/telegram",
+        "https://203.0.113.7:8443/",
+    ],
+)
+def test_a_webhook_url_telegram_accepts_is_taken_as_it_is(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    assert _load(monkeypatch, NEWSBOT_TELEGRAM_WEBHOOK_URL=url).telegram_webhook_url == url
 
 
 def test_several_bad_settings_give_a_line_each_and_no_part_of_the_token(

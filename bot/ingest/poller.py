@@ -49,6 +49,8 @@ PAGES_AT_ONCE = 4
 # items must not fetch hundreds of pages from one publisher at once. Items past it keep their
 # summary (they are stored by then, and not read again).
 PAGES_PER_POLL = 50
+# Later than any feed's next poll: every enabled feed is due by then.
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 _PAGE_ACCEPT = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
 
 
@@ -160,13 +162,15 @@ class FeedPoller:
         self._on_recovered = on_recovered
         self._articles = articles
 
-    async def poll_due(self) -> list[PollReport]:
-        """Poll every feed due now, a few at a time; a report per feed."""
+    async def poll_due(self, *, every_feed: bool = False) -> list[PollReport]:
+        """Poll every feed due now (`every_feed`: every enabled feed, whatever its schedule),
+        a few at a time; a report per feed."""
         now = self._clock()
         # Held for as long as a poll may take, and a margin: a process killed mid-poll leaves
         # the feed to be polled again then.
         hold = timedelta(seconds=self._timeout * 3 + 60)
-        due = await self._feeds.claim_due(now, hold_until=now + hold, limit=1000)
+        due_by = _END_OF_TIME if every_feed else now
+        due = await self._feeds.claim_due(due_by, hold_until=now + hold, limit=1000)
         slots = asyncio.Semaphore(CONCURRENT_POLLS)
 
         async def one(feed: Feed) -> PollReport:

@@ -52,6 +52,7 @@ from bot.ingest.errors import IngestError
 __all__ = [
     "MAX_REDIRECTS",
     "USER_AGENT",
+    "AddressNotChecked",
     "AddressPolicy",
     "FetchRefused",
     "FetchResult",
@@ -92,6 +93,18 @@ class FetchRefused(IngestError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"refused: {reason}")
         self.reason = reason
+
+
+class AddressNotChecked(IngestError):
+    """A URL's addresses cannot be checked now: its name does not resolve, or the lookup timed
+    out. A passing failure, as far as the bot can tell: a later fetch checks again.
+
+    `url` is the URL, normalised as `SafeFetcher.check` returns one it could check.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
 
 
 class FetchTimedOut(IngestError):
@@ -635,16 +648,15 @@ class SafeFetcher:
 
         Raises:
             FetchRefused: the URL is against the safety rules (the reason says which).
-            IngestError: it is no usable URL, or its host does not resolve.
+            AddressNotChecked: its host does not resolve now, or the lookup timed out.
+            IngestError: it is no usable URL.
         """
         target = _parse(url)
         port = target.port or (443 if target.scheme == "https" else 80)
         try:
             await _checked_addresses(target.host, port, self.policy, timeout)
-        except httpcore.NetworkError as err:
-            raise IngestError(f"cannot fetch: {err}") from None
-        except httpcore.TimeoutException as err:
-            raise IngestError(f"cannot fetch: {err}") from None
+        except (httpcore.NetworkError, httpcore.TimeoutException) as err:
+            raise AddressNotChecked(str(target), f"cannot fetch: {err}") from None
         return str(target)
 
     async def _follow(

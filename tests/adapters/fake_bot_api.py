@@ -177,6 +177,8 @@ class FakeBotApi:
     most_awaiting_answer: int = 0
     # chat id -> the description of the 400 Bad Request every send there gets.
     bad_requests: dict[int, str] = field(default_factory=dict)
+    # The description of the 400 Bad Request setWebhook gets (a URL Telegram refuses).
+    webhook_refusal: str | None = None
     # URLs the bot tried to reach that are not this Bot API's (must stay empty).
     unexpected_urls: list[str] = field(default_factory=list)
     _send_counts: dict[int, int] = field(default_factory=dict)
@@ -434,6 +436,8 @@ class FakeBotApi:
         return True
 
     def _api_set_webhook(self, params: dict[str, Any]) -> bool:
+        if self.webhook_refusal is not None:
+            raise ApiError(400, self.webhook_refusal)
         return True
 
     def _api_set_my_commands(self, params: dict[str, Any]) -> bool:

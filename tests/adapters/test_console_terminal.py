@@ -185,7 +185,9 @@ def test_ctrl_c_drops_the_line_being_typed_and_on_an_empty_line_quits(
     # `newsbot run` without a token is the same chat.
     terminal = open_terminal("run")
     terminal.wait_for_prompt("local>")
-    terminal.wait_for_text(translate("id", "console.no_platform")[:40])
+    # The operator's notice in English; the chat's banner in the chat's language.
+    terminal.wait_for_text("newsbot: no platform token is set")
+    terminal.wait_for_text(translate("id", "console.banner.keys")[:30])
     terminal.type("/latest nato")
     terminal.wait_for_prompt("local> /latest nato")
     terminal.type(CTRL_C)

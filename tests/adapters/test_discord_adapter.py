@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from bot.adapters.discord.adapter import _EditedResponse
 from bot.admin_notices import AdminNotices
+from bot.app import open_app
 from bot.chat import Command, Reply
 from bot.delivery.errors import PermanentError, RetryAfter
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
@@ -500,6 +501,22 @@ async def test_a_refused_token_stops_the_start_with_a_clear_error(
     with pytest.raises(PlatformStartError, match="Discord refused NEWSBOT_DISCORD_TOKEN"):
         async with running_discord(configured, fake):
             pass
+
+
+async def test_discord_unreachable_at_its_own_address_names_that_address(
+    settings: Settings, no_network_beyond_loopback: list[object]
+) -> None:
+    # No NEWSBOT_DISCORD_API_URL: Discord's own address, which the tests' guard refuses to
+    # look up, as a name server that cannot be reached would.
+    configured = settings.model_copy(update={"discord_token": SecretStr("token-uji")})
+
+    with pytest.raises(PlatformStartError) as refused:
+        async with open_app(configured) as app, app.discord_adapter():
+            pass
+
+    assert set(no_network_beyond_loopback) == {"discord.com"}
+    no_network_beyond_loopback.clear()  # the lookup was the point, and it was refused
+    assert str(refused.value).startswith("cannot reach Discord at https://discord.com/api/v10: ")
 
 
 async def test_a_gateway_closed_for_good_stops_the_bot_with_a_clear_error(

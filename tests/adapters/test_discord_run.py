@@ -148,6 +148,7 @@ def test_newsbot_run_with_both_tokens_pushes_one_story_to_each_platform_once(
     assert push["json"]["enforce_nonce"] is True
     assert "connecting to Telegram and Discord" in stderr
     assert "Traceback" not in stderr
+    assert "voice will NOT be supported" not in stderr  # the bot uses none: not warned of
     assert DEFAULT_TOKEN not in stderr
     assert TOKEN.split(":")[1] not in stderr
     # The least intents: guilds (1 << 0) only, nothing privileged.
@@ -171,3 +172,5 @@ def test_a_refused_discord_token_is_a_clear_configuration_error(
     assert "Discord refused NEWSBOT_DISCORD_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
     assert "not-the-token" not in result.stderr
+    # The bot uses no voice: discord.py's warnings about voice libraries are not shown.
+    assert "voice will NOT be supported" not in result.stderr

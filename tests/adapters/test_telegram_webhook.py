@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import httpx
@@ -96,3 +97,26 @@ async def test_a_webhook_port_already_taken_is_a_clear_start_error(settings: Set
         with pytest.raises(PlatformStartError, match="cannot receive Telegram updates"):
             async with running_bot(configured, FakeBotApi()):
                 pass
+
+
+async def test_a_webhook_telegram_refuses_is_one_clear_start_error_and_no_traceback(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What Telegram answers for a public name it cannot resolve (settings refuse the rest).
+    api = FakeBotApi(webhook_refusal="Bad Request: bad webhook: Failed to resolve host")
+    configured = telegram_settings(
+        settings, telegram_webhook_url=PUBLIC_URL, telegram_webhook_port=_free_port()
+    )
+    with (
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(
+            PlatformStartError,
+            match=r"^cannot receive Telegram updates: Bad webhook: failed to resolve host$",
+        ),
+    ):
+        async with running_bot(configured, api):
+            pass
+
+    assert len(api.of_method("setWebhook")) == 1
+    # The start error says it all: nothing was logged with a traceback before it.
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []

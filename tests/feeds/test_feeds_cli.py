@@ -3,12 +3,19 @@ the TOML sources file."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.feed_registry import RegistryError, parse_interval, read_sources_file
-from tests.support import Newsbot
+from bot.app import App, open_app
+from bot.feed_registry import FeedSpec, RegistryError, parse_interval, read_sources_file
+from bot.settings import Settings
+from storage.models import PollOutcome
+from tests.feeds.feed_server import FeedServer, Item, Route
+from tests.support import FakeClock, Newsbot
 
 # Feeds on this host (nothing listens there: registering a feed fetches nothing), which
 # the operator allows; names would need a name server, which tests may not ask.
@@ -45,6 +52,55 @@ def test_an_operator_adds_lists_disables_and_removes_feeds(newsbot: Newsbot) -> 
     assert removed.returncode == 0
     assert "its stories stay" in removed.stdout
     assert DUNIA not in newsbot("feeds", "list").stdout
+
+
+async def test_feeds_list_shows_times_in_the_display_time_zone_and_names_it(
+    app: App, clock: FakeClock
+) -> None:
+    # 03:00 UTC is 10:00 in Jakarta (NEWSBOT_TIMEZONE's default), as the chats show times.
+    feed = await app.storage.feeds.add(
+        DUNIA, "internasional", interval=timedelta(minutes=10), full_text=False, now=clock()
+    )
+    assert feed is not None
+    await app.storage.feeds.record(
+        feed.id, PollOutcome(next_poll_at=clock() + timedelta(hours=1), new=2), now=clock()
+    )
+
+    [header, row] = app.feed_registry().table(await app.feed_registry().all(), clock()).split("\n")
+
+    assert "24 Nov 2026 10:00 WIB" in row  # last poll, and last new story
+    assert "24 Nov 2026 11:00 WIB" in row  # next poll
+    assert "03:00" not in row
+    assert header.index("last poll") == row.index("24 Nov 2026 10:00 WIB")
+
+
+async def test_loading_feeds_registers_one_whose_name_does_not_resolve_now(
+    app: App, no_network_beyond_loopback: list[object]
+) -> None:
+    # The tests' guard answers any lookup of a public name as a failing name server does
+    # (socket.gaierror): what a DNS hiccup at boot looks like to the bot.
+    elsewhere = "https://kabar-jauh.example/rss/dunia.xml"
+    private = "http://10.1.2.3/rss"
+
+    report = await app.feed_registry().load(
+        [FeedSpec(elsewhere, "internasional"), FeedSpec(private, "nasional")]
+    )
+
+    assert no_network_beyond_loopback == ["kabar-jauh.example"]
+    no_network_beyond_loopback.clear()  # the lookup was the point, and it was refused
+    # A passing failure: registered, and its polls check the address (and report) from now on.
+    assert [feed.url for feed in report.added] == [elsewhere]
+    assert report.unchecked == (
+        f"{elsewhere}: cannot fetch: cannot resolve kabar-jauh.example: tests may not look up "
+        "kabar-jauh.example",
+    )
+    # A lasting one: refused, as before, the URL said once.
+    assert report.refused == (
+        f"{private}: refused: 10.1.2.3 is a private address (allowed only with "
+        "NEWSBOT_ALLOW_PRIVATE_SOURCES=true)",
+    )
+    assert report.line() == "1 added, 0 updated, 0 unchanged, 1 refused, 1 not checked now"
+    assert [feed.url for feed in await app.feed_registry().all()] == [elsewhere]
 
 
 @pytest.mark.parametrize(
@@ -116,10 +172,15 @@ def test_another_readers_opml_is_read_by_its_folders(newsbot: Newsbot, tmp_path:
         encoding="utf-8",
     )
     result = newsbot("feeds", "import", str(opml))
-    assert result.returncode == 0
+    # The input partly failed: exit code 1, as for `newsbot ingest`; what could be, was done.
+    assert result.returncode == 1
     assert "2 added" in result.stdout
     assert "1 refused" in result.stdout
-    assert "gopher://kuno.example/" in result.stderr
+    [refused] = [line for line in result.stderr.splitlines() if "refused" in line]
+    assert refused == (
+        "newsbot: refused: gopher://kuno.example/: refused: unsupported URL scheme 'gopher:' "
+        "(only http and https)"
+    )
     listed = newsbot("feeds", "list").stdout
     assert "ekonomi" in listed
     assert "umum" in listed  # no section named: the fallback section
@@ -222,3 +283,57 @@ def test_the_commented_example_sources_file_reads_and_its_example_reads_when_unc
     specs = read_sources_file(uncommented)
     assert [spec.section for spec in specs] == ["internasional", "internasional", "ekonomi"]
     assert specs[1].full_text
+
+
+def test_poll_all_polls_every_enabled_feed_now_and_exits(tmp_path: Path) -> None:
+    newsbot = Newsbot(tmp_path)
+    newsbot.env.update(PRIVATE_ALLOWED)
+    with FeedServer() as server:
+        server.routes["/dunia.xml"] = Route(items=[Item(title="Kabar dari Jenewa")])
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+            database=newsbot.env["NEWSBOT_DATABASE"],
+            allow_private_sources=True,
+        )
+        asyncio.run(_register_and_poll(settings, server.url("/dunia.xml")))
+        assert len(server.requests_to("/dunia.xml")) == 1  # polled: next due in ten minutes
+
+        # No --once: --all polls once and exits (it says so in --help).
+        result = newsbot("poll", "--all")
+
+        assert len(server.requests_to("/dunia.xml")) == 2
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    assert server.url("/dunia.xml") in line
+
+
+async def _register_and_poll(settings: Settings, url: str) -> None:
+    async with open_app(settings) as app:
+        await app.feed_registry().add(FeedSpec(url, "internasional"))
+        async with app.fetcher() as fetcher:
+            assert len(await app.poller(fetcher).poll_due()) == 1
+
+
+@pytest.mark.parametrize(
+    ("stop", "code"),
+    [
+        (signal.SIGINT, 130),  # Ctrl-C: what a shell reports for any program it interrupts
+        (signal.SIGTERM, 0),  # a supervisor's stop: a clean end, as for `newsbot run`
+    ],
+)
+def test_polling_until_stopped_ends_cleanly_with_the_signals_exit_code(
+    newsbot: Newsbot, stop: signal.Signals, code: int
+) -> None:
+    polling = newsbot.start("poll")
+    assert polling.stderr is not None
+    said = []
+    while not said or "Ctrl-C stops" not in said[-1]:
+        line = polling.stderr.readline()
+        assert line, f"newsbot poll ended before polling: {''.join(said)}"
+        said.append(line)
+
+    polling.send_signal(stop)
+
+    _out, rest = polling.communicate(timeout=30)
+    assert polling.returncode == code, rest
+    assert "Traceback" not in rest

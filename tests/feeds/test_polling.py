@@ -211,6 +211,30 @@ async def test_due_feeds_are_polled_together_and_reported(
     assert await poller.poll_due() == []  # nothing due until their next slot
 
 
+async def test_every_enabled_feed_is_polled_when_asked_whatever_its_schedule(
+    app: App, poller: FeedPoller, server: FeedServer, clock: FakeClock
+) -> None:
+    server.routes["/x.xml"] = Route(items=[_story("Kabar X", clock, 1)])
+    server.routes["/y.xml"] = Route(items=[_story("Kabar Y", clock, 2)])
+    server.routes["/z.xml"] = Route(items=[_story("Kabar Z", clock, 3)])
+    await _add(app, server.url("/x.xml"))
+    await _add(app, server.url("/y.xml"))
+    off = await _add(app, server.url("/z.xml"))
+    await app.storage.feeds.set_enabled(off.id, False, now=clock())
+    assert len(await poller.poll_due()) == 2
+    assert await poller.poll_due() == []  # polled: not due for ten minutes
+
+    # `newsbot poll --all`, as an operator trying a feed does: now, not in ten minutes.
+    everything = await poller.poll_due(every_feed=True)
+
+    assert sorted(report.feed.url for report in everything) == [
+        server.url("/x.xml"),
+        server.url("/y.xml"),
+    ]
+    assert len(server.requests_to("/x.xml")) == 2
+    assert server.requests_to("/z.xml") == []  # a disabled feed stays unpolled
+
+
 async def test_feeds_of_one_interval_are_spread_over_it(app: App, clock: FakeClock) -> None:
     from bot.ingest.poller import next_slot  # noqa: PLC0415 - only this test needs it
 

@@ -113,6 +113,11 @@ class DiscordAdapter:
         intents = discord.Intents.none()
         # Guild and channel create/delete events; slash commands need no message content.
         intents.guilds = True
+        # The bot joins no voice channel: discord.py's switches for its warnings that the
+        # voice libraries (PyNaCl, davey) are missing, which it logs as the client is made.
+        # Its other warnings stay.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         self.client = discord.Client(
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -137,7 +142,8 @@ class DiscordAdapter:
 
     async def __aenter__(self) -> Self:
         """Log in (Discord checks the token) and sync the slash commands if they changed."""
-        where = self._settings.discord_api_url or "Discord"
+        # The REST base discord.py asks: NEWSBOT_DISCORD_API_URL's, else Discord's own.
+        where = discord.http.Route.BASE
         await self.client.__aenter__()
         try:
             await self.client.login(self._token)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -81,6 +81,11 @@ ADMIN_CACHE_SIZE = 10_000
 # A command's answer told to wait this long or less (429) waits and is sent; longer, it is not.
 ANSWER_RETRY_AFTER_LIMIT_SECONDS = 5.0
 _MANAGER_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+# PTB's retry loop (telegram/ext/_utils/networkloop.py, logging as `telegram.ext`) logs a failed
+# start of update fetching (setWebhook refused, say) with its traceback, then raises the error
+# that becomes newsbot's one start error line.
+_PTB_LOG = logging.getLogger("telegram.ext")
+_PTB_RETRY_MODULE = "networkloop"
 
 
 class TelegramAdapter:
@@ -185,7 +190,8 @@ class TelegramAdapter:
         if updater is None:
             raise RuntimeError("the PTB application was built without an updater")
         try:
-            await self._start_receiving(updater)
+            with _start_failure_unlogged():
+                await self._start_receiving(updater)
         except (OSError, tg_error.TelegramError) as error:
             # A port already taken, a webhook URL Telegram refuses, the Bot API unreachable.
             detail = str(error).replace(self.application.bot.token, "[secret]")
@@ -644,6 +650,25 @@ class _EditedInPlace:
         """Edit the answer to show `reply`, in a slot of the budget like any correction."""
         await self._adapter.budget.take(self._chat, Lane.CORRECTION)
         await self._adapter.edit(self._chat, self._message_id, reply)
+
+
+class _RetryLoopWithoutTraceback(logging.Filter):
+    """Drops the records of PTB's retry loop that carry a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is None or record.module != _PTB_RETRY_MODULE
+
+
+@contextlib.contextmanager
+def _start_failure_unlogged() -> Iterator[None]:
+    """While update fetching starts, PTB's traceback of a failure is not logged: the failure
+    is raised, and said once, as a start error (`cannot receive Telegram updates: ...`)."""
+    without_traceback = _RetryLoopWithoutTraceback()
+    _PTB_LOG.addFilter(without_traceback)
+    try:
+        yield
+    finally:
+        _PTB_LOG.removeFilter(without_traceback)
 
 
 @dataclass(frozen=True, slots=True)
