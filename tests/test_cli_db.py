@@ -264,7 +264,7 @@ def test_a_backup_during_an_ingest_holds_every_story_committed_before_it(
 ) -> None:
     copy = tmp_path / "cadangan" / "newsbot-copy.db"
     copy.parent.mkdir()
-    stories = _story_files(tmp_path / "arus", files=400, per_file=10)
+    stories = _story_files(tmp_path / "arus", files=1000, per_file=5)
     writer = Newsbot(tmp_path).start("ingest", *stories, env={"NEWSBOT_DATABASE": str(database)})
     try:
         committed = _identities_once_stored(database)
