@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--section", help="store every story in this section")
     verbs.add_parser("sample-news", help="load the sample stories into an empty database")
     _feeds_parser(verbs)
+    _database_parser(verbs)
     return parser
 
 
@@ -101,6 +102,22 @@ def _feeds_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="poll every enabled feed now, whatever its schedule, and exit (implies --once): "
         "for trying a new feed",
+    )
+
+
+def _database_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`newsbot db ...`: the database as a whole."""
+    database = verbs.add_parser("db", help="the database: a backup, a schema upgrade")
+    actions = database.add_subparsers(dest="db_action", metavar="ACTION", required=True)
+    backup = actions.add_parser(
+        "backup", help="a consistent copy of the database, safe while newsbot writes to it"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="the file to write the copy to")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    actions.add_parser(
+        "upgrade",
+        help="apply the schema migrations the database lacks (every command does at start) and "
+        "say what changed",
     )
 
 

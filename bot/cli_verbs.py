@@ -28,6 +28,7 @@ from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from bot.settings_loader import InvalidSettingsError, load_settings, unknown_setting_warnings
 from storage import DatabaseUnusableError
+from storage.maintenance import BackupError, backup_database, upgrade_database
 
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1
@@ -40,6 +41,10 @@ EXIT_INTERRUPTED = 130
 
 
 async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
+    if arguments.verb == "db":
+        # Not through the app: a backup copies the file as it is, an upgrade is the one
+        # thing opening the app would do to it.
+        return await _database(arguments, settings)
     async with open_app(settings) as app:
         return await _run_verb(app, arguments)
 
@@ -165,6 +170,34 @@ async def _feeds(app: App, arguments: argparse.Namespace) -> int:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     return EXIT_OK
+
+
+async def _database(arguments: argparse.Namespace, settings: Settings) -> int:
+    """`newsbot db upgrade` and `newsbot db backup PATH [--force]`: one line each."""
+    if arguments.db_action == "upgrade":
+        change = await upgrade_database(settings.database)
+        print(f"{settings.database}: {change.text()}")
+        return EXIT_OK
+    try:
+        report = backup_database(settings.database, arguments.path, replace=arguments.force)
+    except BackupError as error:
+        print(f"newsbot: backup: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    stories = f"{report.stories} {'story' if report.stories == 1 else 'stories'}"
+    print(
+        f"{report.path}: schema {report.schema_version}, {stories}, "
+        f"{_size_text(report.size_bytes)} (a copy of {report.source})"
+    )
+    return EXIT_OK
+
+
+def _size_text(size: int) -> str:
+    """A file size as an operator reads it: 740 KB, 12.4 MB, 3.1 GB (powers of 1000)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            digits = 1 if size < 100 * scale else 0
+            return f"{size / scale:.{digits}f} {unit}"
+    return f"{size} bytes"
 
 
 def _ingest_outcome(reports: list[InputReport], app: App) -> int:

@@ -1,17 +1,29 @@
-"""Process logging: one format, quiet HTTP clients, and secrets never written out."""
+"""Process logging: one record per line (text or JSON), quiet HTTP clients, and secrets never
+written out.
+
+A service's log is read line by line (journald, grep, a log collector), so a record never
+spans lines: in the text format a traceback and any line break in a message are written as
+`\\n` on the record's own line; the JSON format is one object per line. Records about one
+chat carry it as `extra=chat_fields(chat)` (or the platform alone, `platform_fields`), shown as
+`[telegram:-1001234]` in the text and as `platform` and `chat` keys in JSON.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from bot.settings import Settings
+from storage.models import ChatRef, Platform
 
 REDACTED = "[secret]"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(where)s: %(message)s"
 # These log every request URL at INFO, and a Bot API URL holds the bot's token.
 _CHATTY_CLIENTS = ("httpx", "httpcore")
 # These warn about pages they find no article in ("discarding data"): the ingest report says
@@ -49,13 +61,86 @@ class SecretRedactor(logging.Filter):
             message = message.replace(secret, REDACTED)
             if record.exc_text:
                 record.exc_text = record.exc_text.replace(secret, REDACTED)
+            if record.stack_info:
+                record.stack_info = record.stack_info.replace(secret, REDACTED)
         record.msg, record.args = message, None
         return True
 
 
+def chat_fields(chat: ChatRef) -> dict[str, str]:
+    """The `extra=` of a record about one chat: its platform and id."""
+    return {"platform": chat.platform.value, "chat": chat.chat_id}
+
+
+def platform_fields(platform: Platform) -> dict[str, str]:
+    """The `extra=` of a record about one platform."""
+    return {"platform": platform.value}
+
+
+# Line breaks (and other control characters: a terminal's escape sequences) inside a record.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger [platform:chat]: message`, on one line whatever it holds."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record on one line: line breaks in it, its traceback's too, become `\\n`."""
+        platform, chat = _fields(record)
+        if platform and chat:
+            record.where = f" [{platform}:{chat}]"
+        else:
+            record.where = f" [{platform}]" if platform else ""
+        return _CONTROL.sub(_escaped, super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, per line: time (ISO 8601, UTC), level, logger, message, and
+    platform, chat and exception when the record has them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        line: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        platform, chat = _fields(record)
+        if platform:
+            line["platform"] = platform
+        if chat:
+            line["chat"] = chat
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        # json escapes every control character but these two, which some readers take as
+        # line breaks.
+        text = json.dumps(line, ensure_ascii=False)
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _fields(record: logging.LogRecord) -> tuple[str | None, str | None]:
+    """The record's platform and chat, given as `extra=` fields."""
+    platform, chat = getattr(record, "platform", None), getattr(record, "chat", None)
+    return (str(platform) if platform else None, str(chat) if chat else None)
+
+
 def configure_logging(settings: Settings, stream: TextIO) -> None:
     """Log at the configured level to `stream`, with the settings' secrets redacted."""
-    handler = _prepared(logging.StreamHandler(stream), _settings_secrets(settings))
+    handler = _prepared(
+        logging.StreamHandler(stream), _settings_secrets(settings), settings.log_format
+    )
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     for name in _CHATTY_CLIENTS:
         logging.getLogger(name).setLevel(
@@ -87,7 +172,9 @@ def logging_redirected(settings: Settings, destination: Path | TextIO) -> Iterat
         if isinstance(log_filter, SecretRedactor)
         for secret in log_filter.secrets
     ]
-    root.handlers[:] = [_prepared(handler, [*_settings_secrets(settings), *known])]
+    root.handlers[:] = [
+        _prepared(handler, [*_settings_secrets(settings), *known], settings.log_format)
+    ]
     try:
         yield
     finally:
@@ -107,8 +194,10 @@ def _settings_secrets(settings: Settings) -> list[str]:
     ]
 
 
-def _prepared(handler: logging.Handler, secrets: Iterable[str]) -> logging.Handler:
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+def _prepared(
+    handler: logging.Handler, secrets: Iterable[str], log_format: Literal["text", "json"]
+) -> logging.Handler:
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(SecretRedactor(secrets))
     return handler
 

@@ -188,6 +188,8 @@ class Settings(BaseSettings):
     language: Literal["id", "en"] = "id"
     timezone: str = "Asia/Jakarta"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # One record per line either way; json for a log collector (bot/logging_config.py).
+    log_format: Literal["text", "json"] = "text"
 
     # NoDecode: parsed by _sections_from_json, so that bad JSON names the setting.
     sections: Annotated[tuple[SectionSetting, ...], NoDecode] = DEFAULT_SECTIONS

@@ -54,22 +54,35 @@ class DatabaseUnusableError(Exception):
 _URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
 
 
+# What a PostgreSQL URL gets from a command that opens the database.
+POSTGRES_NOT_YET = (
+    "PostgreSQL is not supported by this version yet; use a SQLite file path such as newsbot.db"
+)
+
+
 async def open_storage(database: str) -> Storage:
     """Open the database named by the `NEWSBOT_DATABASE` setting: a SQLite path, or a URL.
 
     Raises:
         DatabaseUnusableError: it cannot be used; no connection is left open.
     """
-    if "://" in database:
-        shown = _URL_PASSWORD.sub(r"\1:***@", database)
-        if database.startswith(("postgresql://", "postgres://")):
-            raise DatabaseUnusableError(
-                shown,
-                "is a PostgreSQL URL: PostgreSQL is not supported by this version yet; use a "
-                "SQLite file path such as newsbot.db",
-            )
-        raise DatabaseUnusableError(shown, "is neither a SQLite file path nor a postgresql:// URL")
+    path = sqlite_path(database, for_postgres=POSTGRES_NOT_YET)
     # Imported here: storage.sqlite imports this module for Storage.
     from storage.sqlite import open_sqlite_storage  # noqa: PLC0415 - see the comment above
 
-    return await open_sqlite_storage(database)
+    return await open_sqlite_storage(path)
+
+
+def sqlite_path(database: str, *, for_postgres: str) -> str:
+    """The SQLite file the `NEWSBOT_DATABASE` setting names.
+
+    Raises:
+        DatabaseUnusableError: it is a URL; for a PostgreSQL one, `for_postgres` says what to
+            do instead. The URL is shown without its password.
+    """
+    if "://" not in database:
+        return database
+    shown = _URL_PASSWORD.sub(r"\1:***@", database)
+    if database.startswith(("postgresql://", "postgres://")):
+        raise DatabaseUnusableError(shown, f"is a PostgreSQL URL: {for_postgres}")
+    raise DatabaseUnusableError(shown, "is neither a SQLite file path nor a postgresql:// URL")

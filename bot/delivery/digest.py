@@ -23,6 +23,7 @@ from bot.chat import Reply
 from bot.delivery.budget import Lane
 from bot.delivery.errors import DeliveryError, TransientError
 from bot.delivery.outcomes import DeliveryRules
+from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
@@ -105,7 +106,11 @@ class DigestSender:
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     # Its rows stay claimed and come back when their lease runs out.
-                    logger.error("a digest failed", exc_info=outcome)
+                    logger.error(
+                        "a digest failed",
+                        exc_info=outcome,
+                        extra=platform_fields(self._adapter.platform),
+                    )
                 elif outcome:
                     sent += 1
         return sent
@@ -126,7 +131,9 @@ class DigestSender:
                     delay = min(delay, max(wait, 0.05))
             except Exception:
                 # The database was busy past its timeout, or the like: log and try again.
-                logger.exception("digest pass for %s failed", self._adapter.platform)
+                logger.exception(
+                    "a digest pass failed", extra=platform_fields(self._adapter.platform)
+                )
             await self._pause(delay)
 
     async def _pause(self, delay: float) -> None:
@@ -157,7 +164,9 @@ class DigestSender:
             if not await self._storage.digests.renew(
                 claim, now=self._clock(), lease_seconds=self._lease
             ):
-                logger.warning("the digest for %s was claimed by another sender", claim.chat)
+                logger.warning(
+                    "the digest was claimed by another sender", extra=chat_fields(claim.chat)
+                )
                 return False
             return await self._send(claim, reply)
 
@@ -207,16 +216,16 @@ class DigestSender:
             except Exception:
                 if self._stopping.is_set():
                     logger.exception(
-                        "the digest sent to %s could not be recorded; it will be sent again",
-                        claim.chat,
+                        "the digest sent could not be recorded; it will be sent again",
+                        extra=chat_fields(claim.chat),
                     )
                     return
                 delay = next(delays, RECORD_RETRY_SECONDS[-1])
                 logger.warning(
-                    "recording the digest sent to %s failed; trying again in %g s",
-                    claim.chat,
+                    "recording the digest sent failed; trying again in %g s",
                     delay,
                     exc_info=True,
+                    extra=chat_fields(claim.chat),
                 )
                 await self._pause(delay)
             else:
@@ -239,7 +248,7 @@ class DigestSender:
 
     async def _unexpected(self, claim: DigestClaim, stage: str, error: Exception) -> None:
         """A bug or a database hiccup must not lose the rows: count it as a transient failure."""
-        logger.exception("%s the digest for %s failed", stage, claim.chat)
+        logger.exception("%s the digest failed", stage, extra=chat_fields(claim.chat))
         await self._handle_failure(claim, TransientError(f"{stage} failed: {error!r}"))
 
     async def _handle_failure(self, claim: DigestClaim, error: DeliveryError) -> None:

@@ -24,6 +24,7 @@ from bot.delivery.errors import (
     RetryAfter,
     UnknownOutcome,
 )
+from bot.logging_config import chat_fields
 from storage.models import ChatRef
 from storage.repositories import ChatRepository
 
@@ -108,26 +109,37 @@ class DeliveryRules:
         elif isinstance(error, UnknownOutcome):
             await self._unknown(unsent, reason, now)
         elif isinstance(error, ChatGone):
-            logger.info("%s is gone (%s): deactivating its subscriptions", unsent.chat, reason)
+            logger.info(
+                "the chat is gone (%s): deactivating its subscriptions",
+                reason,
+                extra=chat_fields(unsent.chat),
+            )
             # One write drops this row with the chat's other waiting rows and stops its
             # subscriptions: a row never reads dropped while its chat is still subscribed, and
             # if the write fails the row stays claimed, to be found gone again.
             await self._chats.deactivate(unsent.chat, f"chat gone: {reason}", now=now)
         elif isinstance(error, ChatMoved) and unsent.attempts + 1 < self._max_attempts:
             new_chat = ChatRef(unsent.chat.platform, error.new_chat_id)
-            logger.info("%s moved to %s: moving its subscriptions", unsent.chat, new_chat)
+            logger.info(
+                "the chat moved to %s: moving its subscriptions",
+                new_chat.chat_id,
+                extra=chat_fields(unsent.chat),
+            )
             await self._chats.move(unsent.chat, new_chat, now=now)
             # It belongs to the new id now; counting the attempt bounds a chain of moves.
             await unsent.retry_at(now, reason, count_attempt=True, outcome_unknown=False)
         elif isinstance(error, PermanentError):
-            logger.warning("a delivery to %s was refused: %s", unsent.chat, reason)
+            logger.warning("a delivery was refused: %s", reason, extra=chat_fields(unsent.chat))
             await unsent.give_up(f"refused: {reason}")
         else:
             await self._back_off(unsent, reason, now)
 
     async def _unknown(self, unsent: Unsent, reason: str, now: datetime) -> None:
         if unsent.unknown_outcomes >= 1:
-            logger.warning("a delivery to %s: outcome unknown twice; not sent again", unsent.chat)
+            logger.warning(
+                "a delivery's outcome was unknown twice; not sent again",
+                extra=chat_fields(unsent.chat),
+            )
             await unsent.give_up(f"outcome unknown twice ({reason}); may have arrived")
             return
         # Perhaps it arrived: one more try, marked a possible duplicate.
@@ -141,7 +153,9 @@ class DeliveryRules:
     async def _back_off(self, unsent: Unsent, reason: str, now: datetime) -> None:
         attempt = unsent.attempts + 1
         if attempt >= self._max_attempts:
-            logger.warning("giving up a delivery to %s after %d attempts", unsent.chat, attempt)
+            logger.warning(
+                "giving up a delivery after %d attempts", attempt, extra=chat_fields(unsent.chat)
+            )
             await unsent.give_up(f"gave up after {attempt} attempts: {reason}")
             return
         delay = backoff_seconds(attempt, self._rng)

@@ -31,6 +31,7 @@ from bot.delivery.errors import (
 )
 from bot.delivery.outcomes import DeliveryRules
 from bot.delivery.policy import DeliveryPolicy
+from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
@@ -162,12 +163,18 @@ class DeliveryScheduler:
                 leading = False
             if not leading:
                 if not standing_by:
-                    logger.info("another process delivers for %s; standing by", self._scope)
+                    logger.info(
+                        "another process delivers for %s; standing by",
+                        self._scope,
+                        extra=platform_fields(self._adapter.platform),
+                    )
                     standing_by = True
                 await self._pause(LEASE_RENEW_SECONDS)
                 continue
             if standing_by:
-                logger.info("delivering for %s", self._scope)
+                logger.info(
+                    "delivering for %s", self._scope, extra=platform_fields(self._adapter.platform)
+                )
                 standing_by = False
             await self._recover()
             await self._pump(until_idle=False, lease_every=LEASE_RENEW_SECONDS)
@@ -266,15 +273,29 @@ class DeliveryScheduler:
             self._log_storage_trouble("taking back what a dead process left", error)
             return
         if released:
-            logger.info("took back %d deliveries claimed by a process that died", released)
+            logger.info(
+                "took back %d deliveries claimed by a process that died",
+                released,
+                extra=platform_fields(self._adapter.platform),
+            )
         if finished:
-            logger.info("finished the fan-out of %d stories", len(finished))
+            logger.info(
+                "finished the fan-out of %d stories",
+                len(finished),
+                extra=platform_fields(self._adapter.platform),
+            )
 
     def _log_storage_trouble(self, doing: str, error: Exception) -> None:
         if _is_busy(error):
-            logger.warning("%s: the database is busy (another process writes); later", doing)
+            logger.warning(
+                "%s: the database is busy (another process writes); later",
+                doing,
+                extra=platform_fields(self._adapter.platform),
+            )
         else:
-            logger.error("%s failed", doing, exc_info=error)
+            logger.error(
+                "%s failed", doing, exc_info=error, extra=platform_fields(self._adapter.platform)
+            )
 
     # One row ----------------------------------------------------------------------------
 
@@ -305,7 +326,9 @@ class DeliveryScheduler:
             raise asyncio.CancelledError from None
         except Exception as error:
             # A bug or a database hiccup must not lose the row: a transient failure.
-            logger.exception("delivering outbox row %d to %s failed", item.id, item.chat)
+            logger.exception(
+                "delivering outbox row %d failed", item.id, extra=chat_fields(item.chat)
+            )
             transient = TransientError(f"delivery failed: {error!r}")
             outcome = functools.partial(self._rules.failed, self._row(item), transient)
         else:
@@ -417,18 +440,25 @@ class DeliveryScheduler:
                 return await write()
             except Exception as error:
                 if not _is_busy(error):
-                    logger.exception("recording a delivery failed")
+                    logger.exception(
+                        "recording a delivery failed",
+                        extra=platform_fields(self._adapter.platform),
+                    )
                     return None
                 pause = next(pauses, None)
                 if pause is None:
                     if self._stopping.is_set():
                         logger.error(
                             "could not record a delivery before stopping: the database stays "
-                            "busy; it may be sent once more"
+                            "busy; it may be sent once more",
+                            extra=platform_fields(self._adapter.platform),
                         )
                         return None
                     pause = RECORD_PAUSES[-1]
-                logger.warning("recording a delivery: the database is busy; trying again")
+                logger.warning(
+                    "recording a delivery: the database is busy; trying again",
+                    extra=platform_fields(self._adapter.platform),
+                )
                 await asyncio.sleep(pause)
 
 

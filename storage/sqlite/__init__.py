@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 
+from storage.maintenance import SchemaChange
 from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionRepository
 from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository
@@ -17,11 +19,15 @@ from storage.sqlite.feeds import SqliteFeedRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
-from storage.storage import Storage
+from storage.storage import DatabaseUnusableError, Storage
+
+logger = logging.getLogger(__name__)
 
 
 async def open_sqlite_storage(path: str | Path) -> Storage:
     """Open the SQLite file at `path`, bring its schema up to date, and wrap it in repositories.
+
+    A schema brought up to date is logged in one line; a current one is not.
 
     Raises:
         DatabaseUnusableError: the file cannot be used (see `SqliteDatabase.open`), its schema
@@ -29,12 +35,12 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
     """
     database = await SqliteDatabase.open(path)
     try:
-        await migrate(database)
-    except BaseException as error:
+        change = await _migrated(database)
+    except BaseException:
         await asyncio.shield(database.close())
-        if isinstance(error, sqlite3.Error):
-            raise unusable(database.location, error) from error
         raise
+    if change.before != change.after:
+        logger.info("database %s: %s", database.location, change.text())
     return Storage(
         sections=SqliteSectionRepository(database),
         articles=SqliteArticleRepository(database),
@@ -48,3 +54,35 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         feeds=SqliteFeedRepository(database),
         close=database.close,
     )
+
+
+async def upgrade_sqlite(path: Path) -> SchemaChange:
+    """Apply the migrations an existing SQLite file lacks; its version before and after.
+
+    Raises:
+        DatabaseUnusableError: the file does not exist (an upgrade creates nothing), cannot be
+            used, or is newer than this code.
+    """
+    _check_exists(path)
+    database = await SqliteDatabase.open(path)
+    try:
+        return await _migrated(database)
+    finally:
+        await asyncio.shield(database.close())
+
+
+async def _migrated(database: SqliteDatabase) -> SchemaChange:
+    """`migrate`, with an SQLite error (a lock held too long, damage) read for the operator."""
+    try:
+        return await migrate(database)
+    except sqlite3.Error as error:
+        raise unusable(database.location, error) from error
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise DatabaseUnusableError(
+            str(path),
+            "does not exist; nothing to upgrade (newsbot makes a new database at the current "
+            "schema when it first opens one)",
+        )

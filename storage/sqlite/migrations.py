@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import aiosqlite
 
 from storage import search_text
+from storage.maintenance import SchemaChange
 from storage.sqlite.database import SqliteDatabase
 from storage.storage import DatabaseUnusableError
-
-logger = logging.getLogger(__name__)
 
 # Each entry brings the schema from version N to N+1 (list index N). Never edit a released
 # entry: append a new one.
@@ -326,29 +323,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-async def migrate(database: SqliteDatabase) -> int:
-    """Apply the migrations the file lacks; returns the schema version it ends at.
+async def migrate(database: SqliteDatabase) -> SchemaChange:
+    """Apply the migrations the file lacks; the schema version before and after.
 
     A file already current is only read: no write lock is taken, so a reader's process opens
     the database while another process writes. Otherwise the version is read again inside the
-    write transaction, so two processes starting at once apply each migration only once.
+    write transaction, so two processes starting at once apply each migration only once (the
+    second finds nothing left to do). Says nothing itself: whoever opened the database tells
+    the operator, in one line.
     """
-    if await _schema_version(database.connection, database.location) == SCHEMA_VERSION:
-        return SCHEMA_VERSION
+    before = await _schema_version(database.connection, database.location)
+    if before == SCHEMA_VERSION:
+        return SchemaChange(before, before)
     async with database.transaction() as connection:
         # What migrations that index stories' text call, so that they index it as new
         # stories are indexed.
         await connection.create_function(
             "search_forms", 1, search_text.exact_forms, deterministic=True
         )
-        current = await _schema_version(connection, database.location)
-        for version in range(current, SCHEMA_VERSION):
-            logger.info("migrating the database to schema version %d", version + 1)
+        before = await _schema_version(connection, database.location)
+        for version in range(before, SCHEMA_VERSION):
             for statement in MIGRATIONS[version]:
                 await connection.execute(statement)
         # PRAGMA takes no bound parameters; SCHEMA_VERSION is our own integer constant.
         await connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-    return SCHEMA_VERSION
+    return SchemaChange(before, SCHEMA_VERSION)
 
 
 async def _schema_version(connection: aiosqlite.Connection, location: str) -> int:

@@ -84,7 +84,7 @@ async def test_the_search_plan_walks_the_index_in_order(app: App) -> None:
 
 async def test_migrations_run_once_and_record_the_version(app: App, clock: FakeClock) -> None:
     database: SqliteDatabase = app.storage.articles._db  # type: ignore[attr-defined]  # white-box
-    assert await migrate(database) == SCHEMA_VERSION
+    assert (await migrate(database)).after == SCHEMA_VERSION
     async with database.connection.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     assert row is not None

@@ -33,6 +33,7 @@ from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
 from bot.delivery.budget import Lane, SendBudget
 from bot.delivery.errors import DeliveryError, PermanentError, RetryAfter
 from bot.i18n import translate
+from bot.logging_config import chat_fields, platform_fields
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.router import CommandSpec, Param, ParamKind, Permission
 from bot.settings import Settings
@@ -183,7 +184,11 @@ class DiscordAdapter:
             await self.client.close()
             raise
         user = self.client.user
-        logger.info("connected to Discord as %s", user.name if user else "?")
+        logger.info(
+            "connected to Discord as %s",
+            user.name if user else "?",
+            extra=platform_fields(Platform.DISCORD),
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -301,7 +306,9 @@ class DiscordAdapter:
         try:
             await self._chats.deactivate(chat, reason, now=self._clock())
         except Exception:
-            logger.exception("could not end the subscriptions of %s (%s)", chat, reason)
+            logger.exception(
+                "could not end the chat's subscriptions (%s)", reason, extra=chat_fields(chat)
+            )
 
     async def _suggest(
         self, interaction: discord.Interaction, spec: CommandSpec, param: Param, current: str
@@ -315,7 +322,12 @@ class DiscordAdapter:
                 language = await self._sink.language(chat)
                 found = self._suggester.sections(current, language, extra=param.choices)
         except Exception:
-            logger.exception("suggestions for /%s %s failed", spec.name, param.name)
+            logger.exception(
+                "suggestions for /%s %s failed",
+                spec.name,
+                param.name,
+                extra=chat_fields(_chat_of(interaction)[0]),
+            )
             return []
         return [Choice(name=item.label, value=item.value) for item in found]
 
@@ -324,7 +336,12 @@ class DiscordAdapter:
     ) -> None:
         """An option discord.py could not convert, or a bug: the user gets a short private
         answer, the log the whole story."""
-        logger.error("Discord command failed: %s", error, exc_info=error)
+        logger.error(
+            "Discord command failed: %s",
+            error,
+            exc_info=error,
+            extra=chat_fields(_chat_of(interaction)[0]),
+        )
         await self._answer(interaction, self._apology(interaction), private=True)
 
     async def _apology(self, interaction: discord.Interaction) -> Reply:
@@ -356,13 +373,17 @@ class DiscordAdapter:
             try:
                 reply = await work
             except Exception:
-                logger.exception("answering an interaction in %s failed", interaction.channel_id)
+                logger.exception(
+                    "answering an interaction failed", extra=chat_fields(_chat_of(interaction)[0])
+                )
                 apology = translate(self._settings.language, "error.internal")
                 reply = Reply.text(apology, private=True)
             await self._show(interaction, reply, private=private, deferred=deferred)
         except discord.HTTPException as error:
             logger.warning(
-                "could not answer an interaction in %s: %s", interaction.channel_id, error
+                "could not answer an interaction: %s",
+                error,
+                extra=chat_fields(_chat_of(interaction)[0]),
             )
         finally:
             if task is not None:
@@ -467,7 +488,7 @@ class DiscordAdapter:
             TimeoutError,
             RuntimeError,  # "Session is closed": the gateway closed for good while sending
         ) as error:
-            logger.debug("request to %s failed: %r", chat, error)
+            logger.debug("a request failed: %r", error, extra=chat_fields(chat))
             raise self.failure(error) from error
 
     async def _publish(self, chat: ChatRef, messages: Sequence[discord.Message]) -> None:
@@ -489,14 +510,16 @@ class DiscordAdapter:
             except RetryAfter as limit:
                 self._publishing_resumes[chat] = time.monotonic() + limit.seconds
                 logger.warning(
-                    "Discord allows no more publishing in %s for %.0f s (10 an hour): pushes "
-                    "there are posted but not published until then",
-                    chat,
+                    "Discord allows no more publishing in this channel for %.0f s (10 an "
+                    "hour): pushes there are posted but not published until then",
                     limit.seconds,
+                    extra=chat_fields(chat),
                 )
                 return
             except DeliveryError as error:
-                logger.warning("could not publish message %s in %s: %s", message.id, chat, error)
+                logger.warning(
+                    "could not publish message %s: %s", message.id, error, extra=chat_fields(chat)
+                )
                 return
 
     async def direct_chat(self, user_id: str) -> ChatRef:
@@ -540,7 +563,11 @@ class DiscordAdapter:
         each one sent anyway would count towards a longer ban."""
         failure = delivery_error(error)
         if refuses_every_request(error) and isinstance(failure, RetryAfter):
-            logger.error("Discord refuses every request (%s): pausing every send", error)
+            logger.error(
+                "Discord refuses every request (%s): pausing every send",
+                error,
+                extra=platform_fields(Platform.DISCORD),
+            )
             self.budget.pause(failure.seconds)
         return failure
 

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
+from bot.logging_config import platform_fields
 from bot.router import CommandSpec, Param, ParamKind, Permission
 from storage.models import Platform
 from storage.repositories import CommandSyncRepository
@@ -182,9 +183,18 @@ async def sync_commands(
         # does not count).
         known = {command.name for command in await tree.fetch_commands(guild=target)}
         if known == {command.name for command in commands}:
-            logger.info("Discord commands unchanged (%s): not synced", scope)
+            logger.info(
+                "Discord commands unchanged (%s): not synced",
+                scope,
+                extra=platform_fields(Platform.DISCORD),
+            )
             return False
     await tree.sync(guild=target)
     await syncs.record(Platform.DISCORD, scope, digest, now=now)
-    logger.info("synced %d Discord commands (%s)", len(commands), scope)
+    logger.info(
+        "synced %d Discord commands (%s)",
+        len(commands),
+        scope,
+        extra=platform_fields(Platform.DISCORD),
+    )
     return True

@@ -21,8 +21,10 @@ import discord
 from discord.utils import escape_markdown, escape_mentions
 
 from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text, parse_command_text
+from bot.logging_config import platform_fields
 from bot.message_text import pack_blocks
 from bot.render import shorten
+from storage.models import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -425,10 +427,18 @@ def _fitted_buttons(buttons: Iterable[Button]) -> tuple[Button, ...]:
         try:
             button_custom_id(button)
         except ValueError:
-            logger.warning("button %r dropped: its command cannot be a custom_id", button.label)
+            logger.warning(
+                "button %r dropped: its command cannot be a custom_id",
+                button.label,
+                extra=platform_fields(Platform.DISCORD),
+            )
             continue
         if len(fitted) == BUTTONS_PER_MESSAGE:
-            logger.warning("buttons after the %dth dropped", BUTTONS_PER_MESSAGE)
+            logger.warning(
+                "buttons after the %dth dropped",
+                BUTTONS_PER_MESSAGE,
+                extra=platform_fields(Platform.DISCORD),
+            )
             break
         # A button needs a label; one without shows its command.
         label = shorten(button.label, BUTTON_LABEL_LIMIT) or shorten(

@@ -54,7 +54,7 @@ from bot.chat import ChatKind, Command, Reply, Text, UserError
 from bot.delivery.budget import Lane, SendBudget
 from bot.delivery.errors import PermanentError
 from bot.i18n import LANGUAGES, translate
-from bot.logging_config import redact_also
+from bot.logging_config import chat_fields, platform_fields, redact_also
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.router import CommandSpec, Permission
 from bot.settings import Settings
@@ -176,7 +176,11 @@ class TelegramAdapter:
             token = self.application.bot.token
             detail = str(error).replace(token, "[secret]")
             raise PlatformStartError(f"cannot reach the Bot API at {where}: {detail}") from error
-        logger.info("connected to Telegram as @%s", self.application.bot.username)
+        logger.info(
+            "connected to Telegram as @%s",
+            self.application.bot.username,
+            extra=platform_fields(Platform.TELEGRAM),
+        )
         await self._set_command_menu()
         return self
 
@@ -220,7 +224,10 @@ class TelegramAdapter:
             except Exception:
                 # It re-raises what ended polling (a refused token); the application must
                 # still stop and finish its updates.
-                logger.exception("stopping Telegram's update fetching failed")
+                logger.exception(
+                    "stopping Telegram's update fetching failed",
+                    extra=platform_fields(Platform.TELEGRAM),
+                )
         if self.application.running:
             await self.application.stop()
 
@@ -228,7 +235,10 @@ class TelegramAdapter:
         webhook_url = self._settings.telegram_webhook_url
         if not webhook_url:
             await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
-            logger.info("receiving Telegram updates by long polling")
+            logger.info(
+                "receiving Telegram updates by long polling",
+                extra=platform_fields(Platform.TELEGRAM),
+            )
             return
         listen, port = self._settings.telegram_webhook_listen, self._settings.telegram_webhook_port
         await updater.start_webhook(
@@ -239,7 +249,12 @@ class TelegramAdapter:
             secret_token=self._webhook_secret,
             allowed_updates=list(ALLOWED_UPDATES),
         )
-        logger.info("receiving Telegram updates by webhook on %s:%d", listen, port)
+        logger.info(
+            "receiving Telegram updates by webhook on %s:%d",
+            listen,
+            port,
+            extra=platform_fields(Platform.TELEGRAM),
+        )
 
     async def _set_command_menu(self) -> None:
         """The command menu in each UI language, from the router's descriptions.
@@ -254,7 +269,11 @@ class TelegramAdapter:
                 )
             await bot.set_my_commands(self._menu(self._settings.language, admin=False))
         except tg_error.TelegramError as error:
-            logger.warning("could not set the Telegram command menu: %s", error)
+            logger.warning(
+                "could not set the Telegram command menu: %s",
+                error,
+                extra=platform_fields(Platform.TELEGRAM),
+            )
         for admin in sorted(self._settings.admins):
             platform, _, user_id = admin.partition(":")
             if platform != Platform.TELEGRAM.value or not user_id.lstrip("-").isdigit():
@@ -266,7 +285,12 @@ class TelegramAdapter:
                 )
             except tg_error.TelegramError as error:
                 # Until the admin has opened a chat with the bot, Telegram knows no such chat.
-                logger.info("no admin command menu for %s yet: %s", admin, error)
+                logger.info(
+                    "no admin command menu for %s yet: %s",
+                    admin,
+                    error,
+                    extra=platform_fields(Platform.TELEGRAM),
+                )
 
     def _menu(self, language: str, *, admin: bool) -> list[BotCommand]:
         return [
@@ -286,7 +310,11 @@ class TelegramAdapter:
             await self._on_message(update.message or update.channel_post)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        logger.error("handling a Telegram update failed", exc_info=context.error)
+        logger.error(
+            "handling a Telegram update failed",
+            exc_info=context.error,
+            extra=platform_fields(Platform.TELEGRAM),
+        )
 
     async def _on_message(self, message: Message | None) -> None:
         if message is None:
@@ -323,7 +351,10 @@ class TelegramAdapter:
             chat = chat_ref(change.chat.id)
             dropped = await self._chats.deactivate(chat, f"bot {status}", now=self._clock())
             logger.info(
-                "%s: bot %s; subscriptions stopped, %d pushes dropped", chat, status, dropped
+                "bot %s; subscriptions stopped, %d pushes dropped",
+                status,
+                dropped,
+                extra=chat_fields(chat),
             )
 
     async def _handle(self, incoming: Incoming) -> None:
@@ -332,7 +363,7 @@ class TelegramAdapter:
             reply = await self._reply_to(incoming)
         except Exception:
             # The dispatcher answers for handlers; this covers the adapter's own checks.
-            logger.exception("/%s failed in %s", incoming.name, incoming.chat)
+            logger.exception("/%s failed", incoming.name, extra=chat_fields(incoming.chat))
             language = await self._sink.language(incoming.chat)
             reply = Reply.text(translate(language, "error.internal"))
         await self._answer(
@@ -414,7 +445,9 @@ class TelegramAdapter:
         except (tg_error.BadRequest, tg_error.Forbidden):
             is_admin = False  # not a member, or the bot cannot see the members
         except tg_error.TelegramError as error:
-            logger.warning("getChatMember %s in %s failed: %s", user_id, chat_id, error)
+            logger.warning(
+                "getChatMember %s failed: %s", user_id, error, extra=chat_fields(chat_ref(chat_id))
+            )
             return None
         else:
             is_admin = member.status in _MANAGER_STATUSES
@@ -455,7 +488,7 @@ class TelegramAdapter:
                 patience=ANSWER_RETRY_AFTER_LIMIT_SECONDS,
             )
         except tg_error.TelegramError as error:
-            logger.warning("could not answer in %s: %s", chat, error)
+            logger.warning("could not answer: %s", error, extra=chat_fields(chat))
             return
         if reply.follow_up is not None and sent:
             reply.follow_up.shown(_EditedInPlace(self, chat, str(sent[0])))
@@ -616,7 +649,11 @@ class TelegramAdapter:
                 )
             except tg_error.BadRequest as error:
                 # Telegram could not fetch or use the image: the story goes out as text.
-                logger.info("photo refused in %s (%s); sending text", chat_id, error.message)
+                logger.info(
+                    "photo refused (%s); sending text",
+                    error.message,
+                    extra=chat_fields(chat_ref(chat_id)),
+                )
             else:
                 return photo.message_id
         text = await bot.send_message(

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 
 from bot.chat import ArticleCard, Button, Reply, StoryLine, StoryList, Text, parse_command_text
+from bot.logging_config import platform_fields
 from bot.message_text import pack_blocks
+from storage.models import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +225,11 @@ def _inline_button(button: Button, style: ButtonStyle) -> InlineButton | None:
     data = button.command
     if len(data.encode()) > CALLBACK_DATA_LIMIT:
         # Telegram would refuse the whole message; the message matters more than the button.
-        logger.warning("button %r dropped: its command is too long for Telegram", button.label)
+        logger.warning(
+            "button %r dropped: its command is too long for Telegram",
+            button.label,
+            extra=platform_fields(Platform.TELEGRAM),
+        )
         return None
     return InlineButton(button.label, callback_data=data)
 

@@ -1,0 +1,76 @@
+"""Operations on a whole database, for its operator: a schema upgrade and a backup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.storage import POSTGRES_NOT_YET, sqlite_path
+
+BACKUP_IS_FOR_SQLITE = (
+    "newsbot db backup copies a SQLite file; back up a PostgreSQL database with pg_dump "
+    "(pg_dump --format=custom --file=newsbot.dump URL)"
+)
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """A database's schema version before and after its migrations were applied."""
+
+    before: int
+    after: int
+
+    def text(self) -> str:
+        """`schema 1 → 9`, `created at schema 9` (it had none) or `already at schema 9`."""
+        if self.before == self.after:
+            return f"already at schema {self.after}"
+        if self.before == 0:
+            return f"created at schema {self.after}"
+        return f"schema {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    """A backup made: where, of what, and what it holds."""
+
+    path: Path
+    source: str
+    schema_version: int
+    stories: int
+    size_bytes: int
+
+
+class BackupError(Exception):
+    """The backup was refused or could not be written; `str(error)` is one line saying why.
+
+    Nothing is left behind: a copy is only ever put in place whole.
+    """
+
+
+async def upgrade_database(database: str) -> SchemaChange:
+    """Apply the migrations the database named by `NEWSBOT_DATABASE` lacks.
+
+    Raises:
+        DatabaseUnusableError: it does not exist, cannot be used, or is newer than this code.
+    """
+    path = sqlite_path(database, for_postgres=POSTGRES_NOT_YET)
+    # Imported here: storage.sqlite imports this module.
+    from storage.sqlite import upgrade_sqlite  # noqa: PLC0415 - see the comment above
+
+    return await upgrade_sqlite(Path(path))
+
+
+def backup_database(database: str, target: Path, *, replace: bool) -> BackupReport:
+    """A consistent copy of the database named by `NEWSBOT_DATABASE` at `target`, taken while
+    other processes may be writing to it.
+
+    Raises:
+        DatabaseUnusableError: the database does not exist or cannot be read; a PostgreSQL URL
+            (pg_dump is its tool).
+        BackupError: `target` exists (and not `replace`), cannot be written, or the copy failed.
+    """
+    path = sqlite_path(database, for_postgres=BACKUP_IS_FOR_SQLITE)
+    # Imported here: storage.sqlite imports this module.
+    from storage.sqlite.backup import backup_sqlite  # noqa: PLC0415 - see the comment above
+
+    return backup_sqlite(Path(path), target, replace=replace)
