@@ -148,6 +148,33 @@ async def test_an_unexpected_error_becomes_a_failed_report(
     assert any(record.exc_info for record in caplog.records)
 
 
+async def test_a_feed_without_a_channel_is_one_clear_failure_and_no_internal_error(
+    tmp_path: Path,
+    fixtures_dir: Path,
+    resolver: RecordingResolver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bare = tmp_path / "tanpa-kanal.xml"
+    bare.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><item><title>Hilang</title></item></rss>',
+        encoding="utf-8",
+    )
+    locations = [str(bare), str(fixtures_dir / "atom.xml")]
+    with caplog.at_level(logging.DEBUG, logger="bot.ingest"):
+        reports = await ingest_all(
+            locations,
+            publish=MemoryPublisher(),
+            resolve_section=resolver,
+            now=clock,
+            progress=ListProgress(),
+        )
+    assert reports[0].line() == (
+        f"{bare}: FAILED: unusable RSS feed (Invalid RSS feed: missing channel element)"
+    )
+    assert (reports[1].ok, reports[1].new) == (True, 2)
+    assert not any(record.exc_info for record in caplog.records)  # no traceback logged
+
+
 async def test_publish_errors_propagate_and_progress_is_closed(
     fixtures_dir: Path, resolver: RecordingResolver
 ) -> None:
