@@ -200,6 +200,8 @@ def _draft(
         author=_text(entry.get("author")),
         image_url=_image(entry, [body_markup, summary_markup], base),
         source=source,
+        # No content of its own: the story's page, if stored, holds more than this.
+        body_is_summary=not body or body == summary,
     )
 
 
