@@ -7,7 +7,6 @@ import io
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,8 @@ import pytest
 
 from bot.ingest import runner
 from bot.ingest.errors import IngestError
-from bot.ingest.progress import BarProgress, PlainProgress, progress_for
+from bot.ingest.parsing_processes import ParsingProcesses
+from bot.ingest.progress import BarProgress, KeepingProgress, PlainProgress, progress_for
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all, parse_batches
 from bot.ingest.sources import SourceDocument
 from storage.models import ArticleDraft, PublishOutcome, PublishResult
@@ -192,6 +192,41 @@ async def test_publish_errors_propagate_and_progress_is_closed(
             progress=progress,
         )
     assert progress.events == ["start 3", f"done {locations[0]}", "close"]
+
+
+async def test_a_stop_while_a_batch_is_stored_stores_it_whole_and_reports_it(
+    fixtures_dir: Path, resolver: RecordingResolver
+) -> None:
+    storing, may_finish = asyncio.Event(), asyncio.Event()
+
+    class SlowPublisher(MemoryPublisher):
+        async def __call__(self, drafts: Sequence[ArticleDraft]) -> Sequence[PublishResult]:
+            storing.set()
+            await may_finish.wait()
+            return await super().__call__(drafts)
+
+    publish = SlowPublisher()
+    events = ListProgress()
+    progress = KeepingProgress(events)
+    locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml")]
+    ingest = asyncio.create_task(
+        ingest_all(
+            locations, publish=publish, resolve_section=resolver, now=clock, progress=progress
+        )
+    )
+    await storing.wait()
+    ingest.cancel()  # what Ctrl-C does (bot.ingest.stopping)
+    await asyncio.sleep(0)
+    may_finish.set()
+    with pytest.raises(asyncio.CancelledError):
+        await ingest
+
+    # The batch being stored was stored whole, and counted; the next input was not started.
+    assert [len(batch) for batch in publish.batches] == [4]
+    assert progress.reports == [
+        InputReport(location=locations[0], ok=False, kind=None, error="interrupted", new=4)
+    ]
+    assert events.events == ["start 2", f"done {locations[0]}", "close"]
 
 
 async def test_an_input_with_no_drafts_is_not_published(
@@ -383,13 +418,13 @@ async def test_small_inputs_start_no_parsing_process(
     # A few feeds of the usual size parse in milliseconds: two more processes would cost more
     # memory than they save time. They start once the inputs read reach PARSE_ELSEWHERE_BYTES.
     started: list[int] = []
-    make_pool = runner._parse_pool
 
-    def counting_pool(processes: int) -> Executor:
-        started.append(processes)
-        return make_pool(processes)
+    class CountedProcesses(ParsingProcesses):
+        def __init__(self, processes: int, *, preload: list[str]) -> None:
+            started.append(processes)
+            super().__init__(processes, preload=preload)
 
-    monkeypatch.setattr(runner, "_parse_pool", counting_pool)
+    monkeypatch.setattr(runner, "ParsingProcesses", CountedProcesses)
     locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml", "feed.xml")]
     together = sum(
         await asyncio.gather(
