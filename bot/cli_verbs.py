@@ -21,8 +21,9 @@ from bot.feed_registry import (
     parse_interval,
     read_opml,
 )
-from bot.ingest.progress import progress_for
-from bot.ingest.report import InputReport, totals_line
+from bot.ingest.progress import KeepingProgress, progress_for
+from bot.ingest.report import InputReport, interrupted_line, totals_line
+from bot.ingest.stopping import IngestStoppedError, stopped_by_signals
 from bot.logging_config import configure_logging, logging_redirected
 from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
@@ -95,8 +96,14 @@ async def _ingest(app: App, arguments: argparse.Namespace) -> int:
             )
             return EXIT_CONFIG
         section = found.slug
-    progress = progress_for(sys.stdout, sys.stderr)
-    reports = await app.ingest(arguments.inputs, section=section, progress=progress)
+    progress = KeepingProgress(progress_for(sys.stdout, sys.stderr))
+    try:
+        with stopped_by_signals():
+            reports = await app.ingest(arguments.inputs, section=section, progress=progress)
+    except IngestStoppedError as stop:
+        database, total = app.settings.database, len(arguments.inputs)
+        print(interrupted_line(progress.reports, total, database, stop.signal.name))
+        return stop.exit_code
     return _ingest_outcome(reports, app)
 
 

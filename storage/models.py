@@ -34,7 +34,9 @@ class ArticleDraft:
     or any zone), or None when the input gave no usable time: the story is then stamped with the
     time it is first stored, and keeps that stamp when it comes again. `section` is a section
     slug that exists in the catalogue. `push` False stores the story without pushing it to
-    anybody (its date could not be read, so it cannot be called fresh).
+    anybody (its date could not be read, so it cannot be called fresh). `body_is_summary`: the
+    body is only the summary a feed gave (the item carried no content of its own); such a draft
+    is an excerpt of a story stored with a fuller body, and changes it only by a new headline.
     """
 
     identity: str
@@ -49,6 +51,7 @@ class ArticleDraft:
     source: str | None = None
     breaking: bool = False
     push: bool = True
+    body_is_summary: bool = False
 
 
 @dataclass(frozen=True, slots=True)

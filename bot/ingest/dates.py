@@ -17,6 +17,10 @@ from email.utils import parsedate_tz
 
 # The widest offsets in use (UTC+14 in Kiribati, UTC-12); anything beyond is a typo or junk.
 MAX_OFFSET = timedelta(hours=14)
+# No story is dated at or before this: dates there are the zero values that systems write for
+# "no date" (Go's and .NET's 0001-01-01, Unix time 0, SQL's 1753 and 1900), and the archive orders
+# stories by their seconds since it, so an earlier story could not be placed anyway.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Indonesia's three time zones, by the names Indonesian sites write after a time.
 _INDONESIAN_ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
@@ -28,7 +32,9 @@ _ISO = re.compile(
 )
 _ISO_LIKE = re.compile(r"^\d{4}-\d")
 # "Mon, 25 Nov 2024 ..." or "25 Nov 2024 ...": the RFC 822 dates of RSS.
-_RFC822_LIKE = re.compile(r"^(?:[A-Za-z]{2,9},?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{2,4}\b")
+_RFC822_LIKE = re.compile(
+    r"^(?:[A-Za-z]{2,9},?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\.?\s+(?P<year>\d{2,4})\b"
+)
 
 # The same dates as Indonesian feeds write them: "Senin, 30 Nov 2026 10:00:00 WIB",
 # "Jum'at, 4 Desember 2026 pukul 19.30 WITA". Day and month names (with the older spellings
@@ -194,10 +200,14 @@ def read_rfc822_date(raw: str) -> datetime | UnreadableDate | None:
     The same form in Indonesian ("Senin, 30 Nov 2026 10.00 WIB") is read too.
     """
     words = _in_rfc822_words(raw)
-    fields = parsedate_tz(words) if _RFC822_LIKE.match(words) else None
-    if fields is None:
+    shape = _RFC822_LIKE.match(words)
+    fields = parsedate_tz(words) if shape else None
+    if shape is None or fields is None:
         return None
     year, month, day, hour, minute, second = fields[:6]
+    if len(shape["year"]) == 4:
+        # As written: parsedate_tz takes any year below 100 for a two-digit one (0001 as 2001).
+        year = int(shape["year"])
     offset_seconds = fields[9] or 0
     if abs(offset_seconds) > MAX_OFFSET.total_seconds():
         return UnreadableDate(raw, "offset beyond ±14:00")
@@ -260,8 +270,9 @@ class SettledDate:
 
 
 def settle_date(date: PublicationDate, *, now: datetime, max_future: timedelta) -> SettledDate:
-    """Apply the rules: junk is stored at ingest time and never pushed; a date more than
-    `max_future` ahead of `now` (a typo'd year, a wrong clock) is taken as the time of ingest.
+    """Apply the rules: junk, and a date at or before `EARLIEST` (a placeholder), is stored at
+    ingest time and never pushed; a date more than `max_future` ahead of `now` (a typo'd year,
+    a wrong clock) is taken as the time of ingest.
     """
     if date is None:
         return SettledDate(None)
@@ -270,6 +281,15 @@ def settle_date(date: PublicationDate, *, now: datetime, max_future: timedelta) 
             None,
             push=False,
             note=f"date {date.describe()} unreadable: stored at ingest time, not pushed",
+        )
+    if date <= EARLIEST:
+        # strftime would write year 1 as "1"; the note shows the date as it is usually written.
+        day = f"{date.year:04d}-{date.month:02d}-{date.day:02d} {date:%H:%M}"
+        return SettledDate(
+            None,
+            push=False,
+            note=f"dated {day} UTC, not after {EARLIEST:%Y-%m-%d}: taken for a placeholder, "
+            "stored at ingest time, not pushed",
         )
     if date > now + max_future:
         minutes = int(max_future.total_seconds() // 60)

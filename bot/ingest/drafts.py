@@ -209,6 +209,7 @@ def build_draft(
     image_url: str | None = None,
     source: str | None = None,
     breaking: bool = False,
+    body_is_summary: bool = False,
 ) -> BuiltDraft:
     """Assemble a capped, cleaned draft and its identity.
 
@@ -216,7 +217,8 @@ def build_draft(
     paragraphs; control characters go from every text. An empty body becomes the title; an
     empty summary becomes the start of the body. `url` and `image_url` are stored in canonical
     form (tracking parameters removed). The date is settled against `now` by the rules of
-    `bot.ingest.dates.settle_date`.
+    `bot.ingest.dates.settle_date`. `body_is_summary`: `body` is only a feed's summary of the
+    story (see `ArticleDraft`).
     """
     title = clip(collapse_whitespace(remove_control_characters(title)), MAX_TITLE)
     full_body = remove_control_characters(body).strip()
@@ -245,5 +247,6 @@ def build_draft(
         source=source or None,
         breaking=breaking,
         push=date.push,
+        body_is_summary=body_is_summary,
     )
     return BuiltDraft(draft, body_cut=len(full_body) > limits.max_body_chars, date_note=date.note)

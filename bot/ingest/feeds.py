@@ -32,6 +32,7 @@ from bot.ingest.drafts import (
     in_batches,
     over_item_limit,
 )
+from bot.ingest.errors import IngestError
 from bot.ingest.html_text import collapse_whitespace, html_to_text, plain_to_text
 from bot.ingest.identity import canonical_url, resolve_http_url
 from bot.ingest.sources import SourceDocument, source_label
@@ -69,8 +70,16 @@ def parse_feed(
         resolve_section: maps category words to a section slug.
         now: the time of ingest, against which dates are settled.
         limits: the item, body and date limits.
+
+    Raises:
+        IngestError: fastfeedparser finds no feed in it (an RSS root without a channel, say).
     """
-    parsed = fastfeedparser.parse(data)
+    try:
+        parsed = fastfeedparser.parse(data)
+    except ValueError as error:
+        # Its refusals of a feed's shape ("Invalid RSS feed: missing channel element") are
+        # ValueErrors: the input's fault, reported as such, not as an internal error.
+        raise IngestError(f"unusable {kind.upper()} feed ({error})") from error
     feed: Mapping[str, Any] = parsed.get("feed") or {}
     entries: Sequence[Mapping[str, Any]] = parsed.get("entries") or []
     written = _written_dates(data, len(entries))
@@ -191,6 +200,8 @@ def _draft(
         author=_text(entry.get("author")),
         image_url=_image(entry, [body_markup, summary_markup], base),
         source=source,
+        # No content of its own: the story's page, if stored, holds more than this.
+        body_is_summary=not body or body == summary,
     )
 
 

@@ -414,6 +414,7 @@ def _with_page(draft: ArticleDraft, story: ArticleDraft) -> ArticleDraft:
         body=story.body,
         author=draft.author or story.author,
         image_url=draft.image_url or story.image_url,
+        body_is_summary=False,
     )
 
 
@@ -429,6 +430,7 @@ def _as_stored(draft: ArticleDraft, known: Article) -> ArticleDraft:
         body=known.body,
         author=draft.author or known.author,
         image_url=draft.image_url or known.image_url,
+        body_is_summary=False,
     )
 
 

@@ -69,6 +69,28 @@ class BarProgress:
             self._bar = None
 
 
+class KeepingProgress:
+    """Passes everything on to another sink and keeps the reports: what an ingest that was
+    stopped had done, for the line that ends it."""
+
+    def __init__(self, inner: ProgressSink) -> None:
+        self.inner = inner
+        self.reports: list[InputReport] = []
+
+    def start(self, total: int) -> None:
+        """Pass it on."""
+        self.inner.start(total)
+
+    def done(self, report: InputReport) -> None:
+        """Keep the report and pass it on."""
+        self.reports.append(report)
+        self.inner.done(report)
+
+    def close(self) -> None:
+        """Pass it on."""
+        self.inner.close()
+
+
 def progress_for(stream: TextIO, bar_stream: TextIO | None = None) -> ProgressSink:
     """Report lines on `stream`, with a bar on `bar_stream` (default: `stream`) when that is a
     terminal; plain lines only when it is a pipe or a file."""

@@ -105,3 +105,14 @@ def totals_line(reports: Sequence[InputReport], database: str) -> str:
         f"updated, {sum(len(r.rejected) for r in reports)} rejected, "
         f"{sum(r.skipped_count for r in reports)} skipped ({inputs})"
     )
+
+
+def interrupted_line(reports: Sequence[InputReport], total: int, database: str, cause: str) -> str:
+    """The last line of an ingest stopped by `cause` (a signal's name), in place of the totals:
+    what was stored, from how many of the `total` inputs (the last of `reports` in part)."""
+    return (
+        f"{database}: interrupted by {cause}: {sum(r.new for r in reports)} new, "
+        f"{sum(r.duplicate for r in reports)} duplicate, {sum(r.updated for r in reports)} "
+        f"updated were stored from {len(reports)} of {total} input{'s' if total != 1 else ''}; "
+        "the same command again stores the rest"
+    )

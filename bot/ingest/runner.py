@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
 
@@ -20,6 +17,7 @@ from bot.ingest.detect import detect, sniff
 from bot.ingest.drafts import IngestLimits, ParsedInput, SectionResolver
 from bot.ingest.errors import IngestError
 from bot.ingest.jsonl import parse_jsonl
+from bot.ingest.parsing_processes import ParsingProcesses, ParsingProcessLostError
 from bot.ingest.progress import ProgressSink
 from bot.ingest.report import InputReport
 from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
@@ -27,6 +25,7 @@ from bot.ingest.sources import SourceDocument, read_source
 from storage.models import ArticleDraft, PublishOutcome, PublishResult
 
 __all__ = [
+    "INTERRUPTED",
     "IngestLimits",
     "InputReport",
     "ParsedInput",
@@ -50,6 +49,8 @@ READ_AHEAD = 3
 # size (a hundred stories is some 200 KB) parse here in a fraction of a second: two more
 # processes (77 MB) are not worth it for them.
 PARSE_ELSEWHERE_BYTES = 4_000_000
+# What the report of the input being handled says when the ingest is stopped (Ctrl-C, SIGTERM).
+INTERRUPTED = "interrupted"
 
 
 def parse_batches(
@@ -159,12 +160,15 @@ async def ingest_all(
 
     Raises:
         Exception: whatever `publish` raises; inputs not yet handled are abandoned.
+        asyncio.CancelledError: the ingest was stopped. A batch being stored is stored whole
+            first, and `progress` is told of the input being handled, as failed with
+            `INTERRUPTED`, with what of it was stored.
     """
     limits = limits or IngestLimits()
     # One client for the whole run: connections to a publisher are reused between its inputs.
     fetcher = SafeFetcher(AddressPolicy(allow_private=limits.allow_private_sources))
 
-    pool: Executor | None = None
+    pool: ParsingProcesses | None = None
     # Several inputs, and processes not yet found broken.
     pool_wanted = bool(parse_processes) and len(locations) > 1
     read_bytes = 0
@@ -179,17 +183,15 @@ async def ingest_all(
         if not (pool_wanted and read_bytes >= parse_elsewhere_bytes) or sniff(doc) == "jsonl":
             return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
         if pool is None:
-            pool = _parse_pool(parse_processes)
+            pool = ParsingProcesses(parse_processes, preload=[__name__])
         used = pool
         try:
-            parsed = await asyncio.get_running_loop().run_in_executor(
-                used, _parse_all, doc, resolve_section, now(), limits
-            )
-        except BrokenProcessPool:
+            parsed = await used.run(_parse_all, doc, resolve_section, now(), limits)
+        except ParsingProcessLostError:
             # A worker died (out of memory, killed): this input and the rest are parsed here.
             if pool is used:
-                logger.warning("the parsing processes stopped; parsing in this process")
-                used.shutdown(wait=False, cancel_futures=True)
+                logger.warning("a parsing process died; parsing in this process")
+                used.close()
                 pool, pool_wanted = None, False
             return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
         except Exception as err:
@@ -209,7 +211,14 @@ async def ingest_all(
             # Both walk `locations` in order, so pending[0] is always the read of `location`.
             while len(pending) <= READ_AHEAD and (nxt := next(upcoming, None)) is not None:
                 pending.append(read(nxt))
-            report = await _ingest_one(location, pending.popleft(), publish=publish)
+            counts = dict.fromkeys(PublishOutcome, 0)
+            try:
+                report = await _ingest_one(
+                    location, pending.popleft(), publish=publish, counts=counts, whole_batches=True
+                )
+            except asyncio.CancelledError:
+                progress.done(_failed(location, INTERRUPTED, counts))
+                raise
             reports.append(report)
             progress.done(report)
     finally:
@@ -219,23 +228,15 @@ async def ingest_all(
         await asyncio.gather(*pending, return_exceptions=True)
         await fetcher.aclose()
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.close()
         progress.close()
     return reports
-
-
-def _parse_pool(processes: int) -> Executor:
-    """Worker processes for parsing, started from a clean server process rather than forked
-    from this one (whose other threads may hold locks), with the parsers already imported."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
 
 
 def _parse_all(
     doc: SourceDocument, resolve_section: SectionResolver, now: datetime, limits: IngestLimits
 ) -> list[ParsedInput]:
-    """Every batch of `doc`, parsed at once (in a worker process)."""
+    """Every batch of `doc`, parsed at once (in a parsing process)."""
     return list(parse_batches(doc, resolve_section=resolve_section, now=now, limits=limits))
 
 
@@ -255,12 +256,20 @@ async def ingest_document(
     limits: IngestLimits,
 ) -> InputReport:
     """One input already read (a feed the poller fetched), parsed off the event loop and
-    published batch by batch like any other; its report."""
+    published batch by batch like any other; its report. Cancelled (the bot stops), a batch
+    being stored is rolled back: `publish` may be reading pages first, which the stop of the
+    bot does not wait for."""
 
     async def prepare() -> Iterator[ParsedInput]:
         return parse_batches(doc, resolve_section=resolve_section, now=now(), limits=limits)
 
-    return await _ingest_one(doc.location, asyncio.ensure_future(prepare()), publish=publish)
+    return await _ingest_one(
+        doc.location,
+        asyncio.ensure_future(prepare()),
+        publish=publish,
+        counts=dict.fromkeys(PublishOutcome, 0),
+        whole_batches=False,
+    )
 
 
 async def _ingest_one(
@@ -268,10 +277,14 @@ async def _ingest_one(
     prepared: asyncio.Future[Iterator[ParsedInput]],
     *,
     publish: Publisher,
+    counts: dict[PublishOutcome, int],
+    whole_batches: bool,
 ) -> InputReport:
     """Publish one input's batches as they come and report it; `prepared` is its reading,
-    giving the lazy (or already parsed) batches."""
-    counts = dict.fromkeys(PublishOutcome, 0)
+    giving the lazy (or already parsed) batches. `counts` (all zero) counts the outcomes of
+    the drafts stored, as they are stored: an ingest stopped midway reports from them. With
+    `whole_batches`, a batch being stored when the task is cancelled is stored whole (and
+    counted) before the cancellation goes on."""
     seen = ParsedInput(kind="")
     batches: Iterator[ParsedInput] | None = None
     while True:
@@ -293,13 +306,16 @@ async def _ingest_one(
         if batch.drafts:
             # Outside the handlers above: the publisher's errors (database trouble) are not
             # the input's fault, and propagate.
-            results = await publish(batch.drafts)
-            if len(results) != len(batch.drafts):
-                raise RuntimeError(
-                    f"publish returned {len(results)} results for {len(batch.drafts)} drafts"
-                )
-            for result in results:
-                counts[result.outcome] += 1
+            storing = asyncio.ensure_future(publish(batch.drafts))
+            try:
+                results = await (asyncio.shield(storing) if whole_batches else storing)
+            except asyncio.CancelledError:
+                if whole_batches:
+                    # Stopped while a batch is stored: it is stored whole and counted, so that
+                    # the report says what the database holds; then the stop goes on.
+                    _count(await storing, batch.drafts, counts)
+                raise
+            _count(results, batch.drafts, counts)
         seen.extend(replace(batch, drafts=[]))
     report = InputReport(
         location=location,
@@ -315,6 +331,18 @@ async def _ingest_one(
     )
     logger.debug("%s", report.line())
     return report
+
+
+def _count(
+    results: Sequence[PublishResult],
+    drafts: Sequence[ArticleDraft],
+    counts: dict[PublishOutcome, int],
+) -> None:
+    """Add the outcomes of a batch stored to `counts`."""
+    if len(results) != len(drafts):
+        raise RuntimeError(f"publish returned {len(results)} results for {len(drafts)} drafts")
+    for result in results:
+        counts[result.outcome] += 1
 
 
 def _failed(location: str, error: str, counts: dict[PublishOutcome, int]) -> InputReport:

@@ -685,6 +685,11 @@ def _store_one(
         # A retracted story stays withdrawn: a feed carrying it again changes nothing.
         if existing["content_hash"] == content_hash or existing["retracted_at"]:
             return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
+        if _excerpt_of(draft, existing):
+            if draft.title == existing["title"]:
+                return PublishResult(PublishOutcome.DUPLICATE, existing["id"])
+            draft = _retitled(existing, draft.title)
+            content_hash, terms = _content_hash(draft), None
         return _update(
             connection,
             draft,
@@ -798,12 +803,45 @@ def _same_story(
 def _existing(connection: sqlite3.Connection, identity: str) -> sqlite3.Row | None:
     """The stored story with this identity: what `publish` compares a draft with."""
     row: sqlite3.Row | None = connection.execute(
-        f"""SELECT id, content_hash, published_at, search_key, breaking, retracted_at,
-                   {", ".join(_VISIBLE)}
+        f"""SELECT id, identity, content_hash, published_at, search_key, breaking,
+                   retracted_at, author, {", ".join(_VISIBLE)}
             FROM articles WHERE identity = ?""",  # noqa: S608 - constant column list
         (identity,),
     ).fetchone()
     return row
+
+
+def _excerpt_of(draft: ArticleDraft, existing: sqlite3.Row) -> bool:
+    """Whether `draft` is a feed's summary of a story stored with a fuller body (from its page,
+    or a feed's full content): a longer body that is not itself the summary it is stored with.
+
+    Such a draft is an excerpt of what is stored. Taken as a change, the story would flip
+    between page and feed at every ingest of both, each flip a correction edited into every
+    chat. Only its headline can be news: a corrected headline still updates the story. A body
+    that is the stored summary came from a feed too, and a new summary replaces it as before.
+    """
+    stored_body: str = existing["body"]
+    return (
+        draft.body_is_summary
+        and stored_body != existing["summary"]
+        and len(stored_body) > len(draft.body)
+    )
+
+
+def _retitled(existing: sqlite3.Row, title: str) -> ArticleDraft:
+    """The stored story under a new headline, and otherwise as it is (its date included)."""
+    return ArticleDraft(
+        identity=existing["identity"],
+        title=title,
+        body=existing["body"],
+        section=existing["section"],
+        published_at=None,  # the stored date stays
+        url=existing["url"],
+        summary=existing["summary"],
+        author=existing["author"],
+        image_url=existing["image_url"],
+        breaking=bool(existing["breaking"]),
+    )
 
 
 def _update(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,10 +19,14 @@ from bot.ingest.dates import (
     read_iso_date,
     settle_date,
 )
+from bot.ingest.progress import PlainProgress
 from bot.ingest.runner import parse_document
 
 if TYPE_CHECKING:
     from conftest import DocFactory, RecordingResolver
+
+    from bot.app import App
+    from tests.support import FakeClock, FakePlatform
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -95,6 +102,11 @@ def _lenient(text: str) -> time.struct_time:
         # Checked like any other: no 31 February, no 25 o'clock.
         ("31 Februari 2026 10:00 WIB", UnreadableDate("", "day is out of range for month")),
         ("Rabu, 30 Desember 2026 25.00 WIB", UnreadableDate("", "hour must be in 0..23")),
+        # A year of four digits is the year written, not a two-digit one: 0001 is not 2001.
+        ("Mon, 01 Jan 0001 00:00:00 GMT", datetime(1, 1, 1, tzinfo=UTC)),
+        ("01 Jan 0001 10:00:00 +0700", datetime(1, 1, 1, 3, tzinfo=UTC)),
+        ("01 Jan 0001 02:00:00 +0700", UnreadableDate("", "out of range")),  # year 0 in UTC
+        ("Sat, 01 Jan 0099 00:00:00 GMT", datetime(99, 1, 1, tzinfo=UTC)),
     ],
 )
 def test_feed_dates_are_read_strictly_where_the_form_is_known(
@@ -152,6 +164,37 @@ def test_settling_dates() -> None:
         junk.note == "date 'not a date' (not a date) unreadable: stored at ingest time, not pushed"
     )
     assert settle_date(None, now=NOW, max_future=ahead).published_at is None
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),  # Go's and .NET's zero time
+        datetime(1753, 1, 1, tzinfo=UTC),  # SQL Server's earliest datetime
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),  # Unix time 0
+        datetime(1970, 1, 1, 7, tzinfo=timezone(timedelta(hours=7))),  # the same, in WIB
+    ],
+)
+def test_a_placeholder_date_is_stored_at_ingest_time_and_not_pushed(placeholder: datetime) -> None:
+    settled = settle_date(placeholder, now=NOW, max_future=timedelta(minutes=15))
+    assert (settled.published_at, settled.push) == (None, False)
+    assert settled.note is not None
+    assert settled.note.endswith(
+        "not after 1970-01-01: taken for a placeholder, stored at ingest time, not pushed"
+    )
+
+
+def test_the_placeholder_note_writes_year_one_in_four_digits() -> None:
+    settled = settle_date(datetime(1, 1, 1, tzinfo=UTC), now=NOW, max_future=timedelta(0))
+    assert settled.note is not None
+    assert settled.note.startswith("dated 0001-01-01 00:00 UTC, not after 1970-01-01")
+
+
+def test_a_date_just_after_1970_is_a_date() -> None:
+    moment = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
+    settled = settle_date(moment, now=NOW, max_future=timedelta(minutes=15))
+    assert (settled.published_at, settled.push, settled.note) == (moment, True, None)
 
 
 def test_a_feed_with_every_kind_of_bad_date(
@@ -258,3 +301,54 @@ def test_an_item_inside_an_item_does_not_shift_the_dates_of_the_items_after_it(
         ("Luar", datetime(2026, 11, 23, 3, tzinfo=UTC)),
         ("Tiga", datetime(2026, 11, 24, 2, 30, tzinfo=UTC)),
     ]
+
+
+async def test_a_story_dated_year_one_is_reported_and_the_rest_of_its_input_stored(
+    app: App, platform: FakePlatform, tmp_path: Path, clock: FakeClock
+) -> None:
+    # Year 1 (Go's zero time, as an exporter writes "no date") once crashed the whole ingest
+    # in storage, and an RSS date in year 0001 was read as 2001.
+    await platform.say("/subscribe nasional")
+    recent = (clock() - timedelta(minutes=5)).isoformat()
+    jsonl = tmp_path / "ekspor.jsonl"
+    jsonl.write_text(
+        "\n".join(
+            json.dumps({"title": title, "body": "Isi.", "section": "nasional", "published_at": at})
+            for title, at in (
+                ("Pasar pagi ramai pembeli", recent),
+                ("Jembatan baru di Kali Brantas diresmikan gubernur", "0001-01-01T00:00:00Z"),
+                ("Sekolah libur karena banjir", recent),
+            )
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    rss = tmp_path / "kanal.xml"
+    rss.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Kanal</title><item>'
+        "<title>Pelabuhan Tanjung Perak diperluas tahun depan</title><guid>p1</guid>"
+        "<category>Nasional</category><pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate>"
+        "</item></channel></rss>",
+        encoding="utf-8",
+    )
+    reports = await app.ingest(
+        [str(jsonl), str(rss)], section=None, progress=PlainProgress(io.StringIO())
+    )
+
+    placeholder = (
+        "not after 1970-01-01: taken for a placeholder, stored at ingest time, not pushed"
+    )
+    assert [(r.ok, r.new) for r in reports] == [(True, 3), (True, 1)]
+    assert reports[0].notes == (f"line 2: dated 0001-01-01 00:00 UTC, {placeholder}",)
+    assert reports[1].notes == (f"item 1: dated 0001-01-01 00:00 UTC, {placeholder}",)
+    stored = {
+        a.title: a for a in await app.storage.articles.latest(section=None, terms=[], limit=9)
+    }
+    assert len(stored) == 4
+    for title in (
+        "Jembatan baru di Kali Brantas diresmikan gubernur",
+        "Pelabuhan Tanjung Perak diperluas tahun depan",
+    ):
+        assert stored[title].published_at == clock()  # the time of ingest, not 2001
+    # Only the two stories with real dates were pushed.
+    assert await app.storage.outbox.status_counts() == {"pending": 2}

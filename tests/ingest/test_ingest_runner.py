@@ -7,7 +7,6 @@ import io
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,8 @@ import pytest
 
 from bot.ingest import runner
 from bot.ingest.errors import IngestError
-from bot.ingest.progress import BarProgress, PlainProgress, progress_for
+from bot.ingest.parsing_processes import ParsingProcesses
+from bot.ingest.progress import BarProgress, KeepingProgress, PlainProgress, progress_for
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all, parse_batches
 from bot.ingest.sources import SourceDocument
 from storage.models import ArticleDraft, PublishOutcome, PublishResult
@@ -148,6 +148,33 @@ async def test_an_unexpected_error_becomes_a_failed_report(
     assert any(record.exc_info for record in caplog.records)
 
 
+async def test_a_feed_without_a_channel_is_one_clear_failure_and_no_internal_error(
+    tmp_path: Path,
+    fixtures_dir: Path,
+    resolver: RecordingResolver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bare = tmp_path / "tanpa-kanal.xml"
+    bare.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><item><title>Hilang</title></item></rss>',
+        encoding="utf-8",
+    )
+    locations = [str(bare), str(fixtures_dir / "atom.xml")]
+    with caplog.at_level(logging.DEBUG, logger="bot.ingest"):
+        reports = await ingest_all(
+            locations,
+            publish=MemoryPublisher(),
+            resolve_section=resolver,
+            now=clock,
+            progress=ListProgress(),
+        )
+    assert reports[0].line() == (
+        f"{bare}: FAILED: unusable RSS feed (Invalid RSS feed: missing channel element)"
+    )
+    assert (reports[1].ok, reports[1].new) == (True, 2)
+    assert not any(record.exc_info for record in caplog.records)  # no traceback logged
+
+
 async def test_publish_errors_propagate_and_progress_is_closed(
     fixtures_dir: Path, resolver: RecordingResolver
 ) -> None:
@@ -165,6 +192,41 @@ async def test_publish_errors_propagate_and_progress_is_closed(
             progress=progress,
         )
     assert progress.events == ["start 3", f"done {locations[0]}", "close"]
+
+
+async def test_a_stop_while_a_batch_is_stored_stores_it_whole_and_reports_it(
+    fixtures_dir: Path, resolver: RecordingResolver
+) -> None:
+    storing, may_finish = asyncio.Event(), asyncio.Event()
+
+    class SlowPublisher(MemoryPublisher):
+        async def __call__(self, drafts: Sequence[ArticleDraft]) -> Sequence[PublishResult]:
+            storing.set()
+            await may_finish.wait()
+            return await super().__call__(drafts)
+
+    publish = SlowPublisher()
+    events = ListProgress()
+    progress = KeepingProgress(events)
+    locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml")]
+    ingest = asyncio.create_task(
+        ingest_all(
+            locations, publish=publish, resolve_section=resolver, now=clock, progress=progress
+        )
+    )
+    await storing.wait()
+    ingest.cancel()  # what Ctrl-C does (bot.ingest.stopping)
+    await asyncio.sleep(0)
+    may_finish.set()
+    with pytest.raises(asyncio.CancelledError):
+        await ingest
+
+    # The batch being stored was stored whole, and counted; the next input was not started.
+    assert [len(batch) for batch in publish.batches] == [4]
+    assert progress.reports == [
+        InputReport(location=locations[0], ok=False, kind=None, error="interrupted", new=4)
+    ]
+    assert events.events == ["start 2", f"done {locations[0]}", "close"]
 
 
 async def test_an_input_with_no_drafts_is_not_published(
@@ -356,13 +418,13 @@ async def test_small_inputs_start_no_parsing_process(
     # A few feeds of the usual size parse in milliseconds: two more processes would cost more
     # memory than they save time. They start once the inputs read reach PARSE_ELSEWHERE_BYTES.
     started: list[int] = []
-    make_pool = runner._parse_pool
 
-    def counting_pool(processes: int) -> Executor:
-        started.append(processes)
-        return make_pool(processes)
+    class CountedProcesses(ParsingProcesses):
+        def __init__(self, processes: int, *, preload: list[str]) -> None:
+            started.append(processes)
+            super().__init__(processes, preload=preload)
 
-    monkeypatch.setattr(runner, "_parse_pool", counting_pool)
+    monkeypatch.setattr(runner, "ParsingProcesses", CountedProcesses)
     locations = [str(fixtures_dir / name) for name in ("feed.xml", "atom.xml", "feed.xml")]
     together = sum(
         await asyncio.gather(
