@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -43,6 +43,7 @@ from bot.router import Dispatcher, offered_commands
 from bot.sections import SectionCatalog, SectionChoice
 from bot.settings import Settings
 from bot.source_desk import SourceDesk
+from bot.stop_signals import stop_signals_handled
 from bot.suggestions import Suggester
 from handlers import build_router
 from storage import Storage, open_storage
@@ -76,38 +77,6 @@ PARSE_PROCESSES = min(2, os.cpu_count() or 1)
 def utc_now() -> datetime:
     """The current time, aware, in UTC: the clock of the running bot."""
     return datetime.now(UTC)
-
-
-@dataclass
-class _StopSignal:
-    """The signal that asked the process to stop, once one has."""
-
-    received: signal.Signals | None = None
-
-
-@contextlib.contextmanager
-def _stopped_by_signals(stop: asyncio.Event) -> Iterator[_StopSignal]:
-    """SIGINT (Ctrl-C) and SIGTERM set `stop` instead of killing the process mid-send; the
-    first one received is recorded."""
-    loop = asyncio.get_running_loop()
-    stopped_by = _StopSignal()
-
-    def stop_on(signal_number: signal.Signals) -> None:
-        stopped_by.received = stopped_by.received or signal_number
-        stop.set()
-
-    handled = []
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signal_number, stop_on, signal_number)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
-            continue
-        handled.append(signal_number)
-    try:
-        yield stopped_by
-    finally:
-        for signal_number in handled:
-            loop.remove_signal_handler(signal_number)
 
 
 def _is_process_terminal(stdin: TextIO, stdout: TextIO) -> bool:
@@ -226,7 +195,7 @@ class App:
             terminal=terminal,
         ) as adapter:
             stop = asyncio.Event()
-            with _stopped_by_signals(stop):
+            with stop_signals_handled(stop.set):
                 await self._live_chat(adapter, stop)
 
     async def _live_chat(self, adapter: ConsoleAdapter, stop: asyncio.Event) -> None:
@@ -317,7 +286,7 @@ class App:
                     f"newsbot: connecting to {names}; database {self.settings.database}\n"
                 )
                 stderr.flush()
-                with _stopped_by_signals(stop):
+                with stop_signals_handled(stop.set):
                     await self.serve(*adapters, stop=stop)
             finally:
                 stop.set()
@@ -356,7 +325,7 @@ class App:
         """`newsbot poll`: the feeds, each when due, until SIGINT or SIGTERM; which one came."""
         async with self.fetcher() as fetcher:
             stop = asyncio.Event()
-            with _stopped_by_signals(stop) as stopped_by:
+            with stop_signals_handled(stop.set) as stopped_by:
                 # Said once a signal stops polling cleanly, not before.
                 stderr.write("newsbot: polling the feeds; Ctrl-C stops\n")
                 stderr.flush()

@@ -12,7 +12,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from bot.stop_signals import stop_signals_handled
 
 
 class IngestStoppedError(Exception):
@@ -38,36 +38,14 @@ def stopped_by_signals() -> Iterator[None]:
     Raises:
         IngestStoppedError: a signal stopped the work of the block.
     """
-    loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     if task is None:
         raise RuntimeError("stopped_by_signals must be used inside a task")
-    caught: list[signal.Signals] = []
-
-    def stop(signal_number: signal.Signals) -> None:
-        if not caught:
-            caught.append(signal_number)
-            task.cancel()
-
-    # asyncio.run's own SIGINT handler (a Ctrl-C after the block cancels the run, quietly):
-    # removing ours would leave Python's default in its place, a traceback from wherever.
-    previous = {number: signal.getsignal(number) for number in _STOP_SIGNALS}
-    handled = []
-    for signal_number in _STOP_SIGNALS:
+    with stop_signals_handled(task.cancel) as request:
         try:
-            loop.add_signal_handler(signal_number, stop, signal_number)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
-            continue
-        handled.append(signal_number)
-    try:
-        yield
-    except asyncio.CancelledError:
-        # Only a cancellation of ours becomes the error; anyone else's goes on.
-        if caught and task.uncancel() == 0:
-            raise IngestStoppedError(caught[0]) from None
-        raise
-    finally:
-        for signal_number in handled:
-            loop.remove_signal_handler(signal_number)
-            if (handler := previous[signal_number]) is not None:
-                signal.signal(signal_number, handler)
+            yield
+        except asyncio.CancelledError:
+            # Only a cancellation of ours becomes the error; anyone else's goes on.
+            if request.received is not None and task.uncancel() == 0:
+                raise IngestStoppedError(request.received) from None
+            raise
