@@ -111,7 +111,8 @@ _COPIES_TO_EDIT = f"""SELECT s.platform, COUNT(*) {_DELIVERED_COPIES} GROUP BY s
 
 # A retraction: each copy of the story delivered (or being delivered), and whether it can still
 # be deleted. `:cutoffs` is a JSON object of platform -> the earliest send time the platform
-# still lets a bot delete (platforms without such a limit are absent).
+# still lets a bot delete (platforms without such a limit are absent). A copy that went out in a
+# digest is not the story's own message: the digest lists other stories, and stays.
 _COPIES_TO_DELETE = """
 SELECT s.id, s.article_id, s.platform, s.chat_id, s.seq,
        EXISTS (SELECT 1 FROM chats AS c WHERE c.platform = s.platform
@@ -120,6 +121,7 @@ SELECT s.id, s.article_id, s.platform, s.chat_id, s.seq,
                                                      WHERE key = s.platform), 0) AS too_old
   FROM outbox AS s
  WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
+   AND s.in_digest = 0
 """
 _NOT_OUT = "status NOT IN ('sending', 'sent', 'failed', 'dropped')"
 _GONE_CHAT = "chat gone"

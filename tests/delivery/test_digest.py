@@ -499,6 +499,30 @@ async def test_a_correction_does_not_overwrite_a_digest(
     assert [message.chat.chat_id for message in platform.edited] == ["11"]
 
 
+async def test_a_retraction_deletes_no_digest(
+    app: App,
+    platform: FakePlatform,
+    clock: FakeClock,
+    deliver: Callable[[], Awaitable[tuple[int, int]]],
+) -> None:
+    """A digest lists other stories too: withdrawing one of them must not delete it."""
+    clock.now = wib(24, 10)
+    await platform.say("/subscribe ekonomi", chat="10")
+    await platform.say("/digest 07:00", chat="10")
+    await platform.say("/subscribe ekonomi", chat="11")
+    withdrawn = await publish(app, clock, "Tarif listrik naik", "ekonomi")
+    await publish(app, clock, "Harga beras turun", "ekonomi")
+    await deliver()
+    clock.now = wib(25, 7)
+    await deliver()
+    assert sorted(message.chat.chat_id for message in platform.sent) == ["10", "11", "11"]
+
+    answer = await platform.say_text(f"/retract {withdrawn} Data keliru", user="1")
+    assert "1 salinan terkirim akan dihapus." in answer  # chat 11's push, not the digest
+    await deliver()
+    assert [deleted_chat.chat_id for deleted_chat, _id in platform.deleted] == ["11"]
+
+
 async def test_a_long_day_lists_the_newest_of_each_section_and_counts_the_rest(
     app: App,
     platform: FakePlatform,
