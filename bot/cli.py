@@ -128,7 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.verb is None:
         parser.print_help()
         return EXIT_USAGE
-    # Imported here: settings, the database and everything the verbs wire together.
-    from bot.cli_verbs import run_command_line  # noqa: PLC0415 - see above
+    try:
+        # Imported here: settings, the database and everything the verbs wire together.
+        from bot.cli_verbs import run_command_line  # noqa: PLC0415 - see above
+    except KeyboardInterrupt:
+        # Ctrl-C while the program is still loading: a stop like any other, not a traceback.
+        return 130
 
     return run_command_line(arguments)

@@ -120,3 +120,33 @@ def test_pushes_for_a_reader_who_left_wait_for_the_next_chat(newsbot: Newsbot) -
     pushed = newsbot.chat("", "--chat", "meja")
     for n in range(3):
         assert pushed.count(f"Kabar ke-{n}") == 1
+
+
+# A Ctrl-C that lands while the verbs are still being loaded, made certain: loading them raises
+# KeyboardInterrupt as Python does when SIGINT arrives in the middle of an import.
+_INTERRUPTED_WHILE_LOADING = """
+import sys
+
+class Interrupting:
+    def find_spec(self, name, path=None, target=None):
+        if name == "bot.cli_verbs":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, Interrupting())
+from bot.cli import main
+sys.exit(main(["chat"]))
+"""
+
+
+def test_ctrl_c_while_the_program_loads_is_a_quiet_stop(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_WHILE_LOADING],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=15,
+        check=False,
+    )
+    assert result.returncode == 130
+    assert result.stderr == ""
