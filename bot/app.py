@@ -454,7 +454,9 @@ async def open_app(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[App]:
     """Open the database and wire the core; everything is closed again on exit."""
-    storage = await open_storage(settings.database)
+    storage = await open_storage(
+        settings.database, busy_timeout=settings.database_busy_timeout_seconds
+    )
     try:
         catalog = SectionCatalog(
             [section.to_section() for section in settings.sections],

@@ -182,11 +182,18 @@ async def _feeds(app: App, arguments: argparse.Namespace) -> int:
 async def _database(arguments: argparse.Namespace, settings: Settings) -> int:
     """`newsbot db upgrade` and `newsbot db backup PATH [--force]`: one line each."""
     if arguments.db_action == "upgrade":
-        change = await upgrade_database(settings.database)
+        change = await upgrade_database(
+            settings.database, busy_timeout=settings.database_busy_timeout_seconds
+        )
         print(f"{settings.database}: {change.text()}")
         return EXIT_OK
     try:
-        report = backup_database(settings.database, arguments.path, replace=arguments.force)
+        report = backup_database(
+            settings.database,
+            arguments.path,
+            replace=arguments.force,
+            busy_timeout=settings.database_busy_timeout_seconds,
+        )
     except BackupError as error:
         print(f"newsbot: backup: {error}", file=sys.stderr)
         return EXIT_FAILED

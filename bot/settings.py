@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.models import Platform, Section
+from storage.storage import BUSY_TIMEOUT_SECONDS
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -152,6 +153,10 @@ class Settings(BaseSettings):
     )
 
     database: str = "newsbot.db"
+    # How long a write waits for another process's transaction (a backup, an ingest elsewhere)
+    # before the database counts as locked: delivery then tries again later, and a command that
+    # must write says the database is locked. Tests shorten it to hold a lock past it quickly.
+    database_busy_timeout_seconds: float = Field(default=BUSY_TIMEOUT_SECONDS, gt=0)
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None
     telegram_webhook_url: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.storage import POSTGRES_NOT_YET, sqlite_path
+from storage.storage import BUSY_TIMEOUT_SECONDS, POSTGRES_NOT_YET, sqlite_path
 
 BACKUP_IS_FOR_SQLITE = (
     "newsbot db backup copies a SQLite file; back up a PostgreSQL database with pg_dump "
@@ -47,8 +47,11 @@ class BackupError(Exception):
     """
 
 
-async def upgrade_database(database: str) -> SchemaChange:
-    """Apply the migrations the database named by `NEWSBOT_DATABASE` lacks.
+async def upgrade_database(
+    database: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> SchemaChange:
+    """Apply the migrations the database named by `NEWSBOT_DATABASE` lacks; a write waits up
+    to `busy_timeout` seconds for another process's transaction.
 
     Raises:
         DatabaseUnusableError: it does not exist, cannot be used, or is newer than this code.
@@ -57,12 +60,14 @@ async def upgrade_database(database: str) -> SchemaChange:
     # Imported here: storage.sqlite imports this module.
     from storage.sqlite import upgrade_sqlite  # noqa: PLC0415 - see the comment above
 
-    return await upgrade_sqlite(Path(path))
+    return await upgrade_sqlite(Path(path), busy_timeout=busy_timeout)
 
 
-def backup_database(database: str, target: Path, *, replace: bool) -> BackupReport:
+def backup_database(
+    database: str, target: Path, *, replace: bool, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> BackupReport:
     """A consistent copy of the database named by `NEWSBOT_DATABASE` at `target`, taken while
-    other processes may be writing to it.
+    other processes may be writing to it (waiting up to `busy_timeout` seconds for a lock).
 
     Raises:
         DatabaseUnusableError: the database does not exist or cannot be read; a PostgreSQL URL
@@ -73,4 +78,4 @@ def backup_database(database: str, target: Path, *, replace: bool) -> BackupRepo
     # Imported here: storage.sqlite imports this module.
     from storage.sqlite.backup import backup_sqlite  # noqa: PLC0415 - see the comment above
 
-    return backup_sqlite(Path(path), target, replace=replace)
+    return backup_sqlite(Path(path), target, replace=replace, busy_timeout=busy_timeout)

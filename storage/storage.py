@@ -50,6 +50,11 @@ class DatabaseUnusableError(Exception):
         self.problem = problem
 
 
+# Several processes (a chat, an ingest, the delivery loop) share one database; a write waits this
+# long for another's transaction before the database is reported locked. The default of
+# NEWSBOT_DATABASE_BUSY_TIMEOUT_SECONDS.
+BUSY_TIMEOUT_SECONDS = 15.0
+
 # user:password@ in a database URL: the password is a secret, never shown.
 _URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
 
@@ -60,8 +65,9 @@ POSTGRES_NOT_YET = (
 )
 
 
-async def open_storage(database: str) -> Storage:
-    """Open the database named by the `NEWSBOT_DATABASE` setting: a SQLite path, or a URL.
+async def open_storage(database: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Storage:
+    """Open the database named by the `NEWSBOT_DATABASE` setting: a SQLite path, or a URL; a
+    write waits up to `busy_timeout` seconds for another process's transaction.
 
     Raises:
         DatabaseUnusableError: it cannot be used; no connection is left open.
@@ -70,7 +76,7 @@ async def open_storage(database: str) -> Storage:
     # Imported here: storage.sqlite imports this module for Storage.
     from storage.sqlite import open_sqlite_storage  # noqa: PLC0415 - see the comment above
 
-    return await open_sqlite_storage(path)
+    return await open_sqlite_storage(path, busy_timeout=busy_timeout)
 
 
 def sqlite_path(database: str, *, for_postgres: str) -> str:

@@ -19,13 +19,16 @@ from storage.sqlite.feeds import SqliteFeedRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
-from storage.storage import DatabaseUnusableError, Storage
+from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError, Storage
 
 logger = logging.getLogger(__name__)
 
 
-async def open_sqlite_storage(path: str | Path) -> Storage:
-    """Open the SQLite file at `path`, bring its schema up to date, and wrap it in repositories.
+async def open_sqlite_storage(
+    path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> Storage:
+    """Open the SQLite file at `path`, bring its schema up to date, and wrap it in repositories;
+    a write waits up to `busy_timeout` seconds for another process's transaction.
 
     A schema brought up to date is logged in one line; a current one is not.
 
@@ -33,9 +36,9 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
         DatabaseUnusableError: the file cannot be used (see `SqliteDatabase.open`), its schema
             is newer than this code, or another process holds its lock; nothing is left open.
     """
-    database = await SqliteDatabase.open(path)
+    database = await SqliteDatabase.open(path, busy_timeout=busy_timeout)
     try:
-        change = await _migrated(database)
+        change = await _migrated(database, busy_timeout)
     except BaseException:
         await asyncio.shield(database.close())
         raise
@@ -56,27 +59,31 @@ async def open_sqlite_storage(path: str | Path) -> Storage:
     )
 
 
-async def upgrade_sqlite(path: Path) -> SchemaChange:
-    """Apply the migrations an existing SQLite file lacks; its version before and after.
+async def upgrade_sqlite(
+    path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> SchemaChange:
+    """Apply the migrations an existing SQLite file lacks; its version before and after. A
+    write waits up to `busy_timeout` seconds for another process's transaction.
 
     Raises:
         DatabaseUnusableError: the file does not exist (an upgrade creates nothing), cannot be
             used, or is newer than this code.
     """
     _check_exists(path)
-    database = await SqliteDatabase.open(path)
+    database = await SqliteDatabase.open(path, busy_timeout=busy_timeout)
     try:
-        return await _migrated(database)
+        return await _migrated(database, busy_timeout)
     finally:
         await asyncio.shield(database.close())
 
 
-async def _migrated(database: SqliteDatabase) -> SchemaChange:
-    """`migrate`, with an SQLite error (a lock held too long, damage) read for the operator."""
+async def _migrated(database: SqliteDatabase, busy_timeout: float) -> SchemaChange:
+    """`migrate`, with an SQLite error (a lock held longer than `busy_timeout`, damage) read
+    for the operator."""
     try:
         return await migrate(database)
     except sqlite3.Error as error:
-        raise unusable(database.location, error) from error
+        raise unusable(database.location, error, busy_timeout) from error
 
 
 def _check_exists(path: Path) -> None:

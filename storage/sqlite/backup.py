@@ -18,15 +18,18 @@ import urllib.parse
 from pathlib import Path
 
 from storage.maintenance import BackupError, BackupReport
-from storage.sqlite.database import BUSY_TIMEOUT_MS, unusable
-from storage.storage import DatabaseUnusableError
+from storage.sqlite.database import unusable
+from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError
 
 # The temporary copy's name: hidden, and saying what it is if a crash leaves it behind.
 PARTIAL_SUFFIX = ".partial"
 
 
-def backup_sqlite(source: Path, target: Path, *, replace: bool) -> BackupReport:
-    """Copy the database at `source` to `target`; what the copy holds.
+def backup_sqlite(
+    source: Path, target: Path, *, replace: bool, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> BackupReport:
+    """Copy the database at `source` to `target`; what the copy holds. Reading waits up to
+    `busy_timeout` seconds for another process's lock.
 
     Raises:
         DatabaseUnusableError: `source` does not exist, is not a newsbot database, or cannot
@@ -46,7 +49,7 @@ def backup_sqlite(source: Path, target: Path, *, replace: bool) -> BackupReport:
     os.close(handle)
     partial = Path(name)
     try:
-        schema_version, stories = _copy(source, partial)
+        schema_version, stories = _copy(source, partial, busy_timeout)
         _put_in_place(partial, target, replace=replace)
     finally:
         for leftover in (partial, partial.with_name(partial.name + "-journal")):
@@ -86,17 +89,17 @@ def _check_target(source: Path, target: Path, *, replace: bool) -> None:
         raise BackupError(f"{target} exists; pass --force to replace it")
 
 
-def _copy(source: Path, partial: Path) -> tuple[int, int]:
+def _copy(source: Path, partial: Path, busy_timeout: float) -> tuple[int, int]:
     """Copy `source` into the empty file `partial` in one backup step; the copy's schema
     version and number of stories."""
     # mode=rw: a missing file is an error instead of a new, empty database.
     uri = f"file:{urllib.parse.quote(str(source))}?mode=rw"
     try:
-        reading = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        reading = sqlite3.connect(uri, uri=True, timeout=busy_timeout)
     except sqlite3.Error as error:
-        raise unusable(str(source), error) from error
+        raise unusable(str(source), error, busy_timeout) from error
     try:
-        version = _schema_version(reading, source)
+        version = _schema_version(reading, source, busy_timeout)
         with contextlib.closing(_open_copy(partial)) as copy:
             try:
                 reading.backup(copy)  # pages=-1: the whole database in one step, one snapshot
@@ -105,7 +108,7 @@ def _copy(source: Path, partial: Path) -> tuple[int, int]:
             except sqlite3.Error as error:
                 if _is_write_failure(error):
                     raise BackupError(f"the copy could not be written: {error}") from error
-                raise unusable(str(source), error) from error
+                raise unusable(str(source), error, busy_timeout) from error
     finally:
         reading.close()
     return version, stories
@@ -137,11 +140,11 @@ def _is_write_failure(error: sqlite3.Error) -> bool:
     return name == "SQLITE_FULL" or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN"))
 
 
-def _schema_version(reading: sqlite3.Connection, source: Path) -> int:
+def _schema_version(reading: sqlite3.Connection, source: Path, busy_timeout: float) -> int:
     try:
         version = int(reading.execute("PRAGMA user_version").fetchone()[0])
     except sqlite3.Error as error:
-        raise unusable(str(source), error) from error
+        raise unusable(str(source), error, busy_timeout) from error
     if version == 0:
         raise DatabaseUnusableError(
             str(source), "is not a newsbot database (it has no schema); nothing to back up"

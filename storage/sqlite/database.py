@@ -21,11 +21,8 @@ from typing import TypeVar
 
 import aiosqlite
 
-from storage.storage import DatabaseUnusableError
+from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError
 
-# Several processes (a chat, an ingest, the delivery loop) share one file; a writer waits this
-# long for another's transaction before SQLite reports the database as locked.
-BUSY_TIMEOUT_MS = 15_000
 # Write transactions closer together than this are one stretch of writing; after a stretch of
 # this long, the next one waits long enough for another process's busy handler, which polls
 # at most every 100 ms, to take the lock.
@@ -51,8 +48,11 @@ class SqliteDatabase:
         self._stretch_started = float("-inf")
 
     @classmethod
-    async def open(cls, path: str | Path) -> SqliteDatabase:
-        """Open (creating if needed) the database file and set the connection up.
+    async def open(
+        cls, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+    ) -> SqliteDatabase:
+        """Open (creating if needed) the database file and set the connection up; a write
+        waits up to `busy_timeout` seconds for another process's transaction.
 
         Raises:
             DatabaseUnusableError: the file cannot be used; its connection is closed again.
@@ -64,10 +64,10 @@ class SqliteDatabase:
             # isolation_level=None: transactions are ours to begin (BEGIN IMMEDIATE, see below).
             connection = await aiosqlite.connect(location, isolation_level=None)
         except sqlite3.Error as error:
-            raise unusable(location, error) from error
+            raise unusable(location, error, busy_timeout) from error
         try:
             connection.row_factory = aiosqlite.Row
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
             # The first statement that reads the file: "not a database" and damage show here.
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA synchronous = NORMAL")
@@ -78,7 +78,7 @@ class SqliteDatabase:
         except BaseException as error:
             await asyncio.shield(connection.close())
             if isinstance(error, sqlite3.Error):
-                raise unusable(location, error) from error
+                raise unusable(location, error, busy_timeout) from error
             raise
         return cls(connection, location)
 
@@ -230,8 +230,9 @@ def _make_directory_for(path: Path) -> None:
         )
 
 
-def unusable(location: str, error: sqlite3.Error) -> DatabaseUnusableError:
-    """The operator's reading of an error SQLite gave while opening the database."""
+def unusable(location: str, error: sqlite3.Error, busy_timeout: float) -> DatabaseUnusableError:
+    """The operator's reading of an error SQLite gave while opening the database, whose
+    writes waited `busy_timeout` seconds for another process's lock."""
     name = error.sqlite_errorname or ""
     if name == "SQLITE_NOTADB":
         problem = "is not an SQLite database"
@@ -242,7 +243,7 @@ def unusable(location: str, error: sqlite3.Error) -> DatabaseUnusableError:
     elif name.startswith("SQLITE_READONLY"):
         problem = "is read-only; newsbot needs to write to it"
     elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        waited = f"{BUSY_TIMEOUT_MS / 1000:g} s"
+        waited = f"{busy_timeout:g} s"
         problem = f"is locked by another process (still after waiting {waited})"
     elif name == "SQLITE_FULL":
         problem = "cannot be written: the disk is full"

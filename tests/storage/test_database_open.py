@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from storage import DatabaseUnusableError, open_storage
-from storage.sqlite import database as sqlite_database
 from storage.sqlite.migrations import SCHEMA_VERSION
 
 
@@ -71,17 +70,19 @@ async def test_a_failed_open_leaves_no_connection_thread(tmp_path: Path, case: s
 
 
 async def test_a_database_locked_while_it_needs_its_schema_is_named_and_closed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "newsbot.db"
-    monkeypatch.setattr(sqlite_database, "BUSY_TIMEOUT_MS", 200)  # not the real 15 s
     # A new file that needs its schema, while another process holds it: opening must write.
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     before = _connection_threads()
     try:
-        with pytest.raises(DatabaseUnusableError, match="is locked by another process"):
-            await open_storage(str(path))
+        with pytest.raises(
+            DatabaseUnusableError,
+            match=r"is locked by another process \(still after waiting 0\.2 s\)",
+        ):
+            await open_storage(str(path), busy_timeout=0.2)  # not the default 15 s
     finally:
         holder.close()
     left = _connection_threads() - before
