@@ -128,6 +128,7 @@ class App:
             policy=ChatDeliveryPolicy(self.storage.chats, self.settings.tz()),
             default_language=self.settings.language,
             lease_seconds=self.settings.delivery_lease_seconds,
+            platform_lease_seconds=self.settings.delivery_platform_lease_seconds,
             max_attempts=self.settings.delivery_max_attempts,
             clock=self.clock,
             chat_id=chat_id,

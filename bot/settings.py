@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     push_max_age_hours: float = Field(default=48.0, gt=0)
     draft_ttl_minutes: float = Field(default=10.0, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    # One process delivers for a platform at a time, under a lease renewed four times per
+    # lease: a process standing by takes over within a quarter of it after a clean stop, and
+    # once it lapses after a crash elsewhere (a dead process on this host is seen at once).
+    delivery_platform_lease_seconds: float = Field(default=20.0, gt=0)
     delivery_max_attempts: int = Field(default=12, ge=1)
     ingest_timeout_seconds: float = Field(default=20.0, gt=0)
     ingest_max_bytes: int = Field(default=10_000_000, gt=0)

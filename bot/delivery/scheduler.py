@@ -54,9 +54,9 @@ STOP_GRACE_SECONDS = 1.0
 # Recording an outcome while the database is busy: tried again after these pauses, then
 # every last one, until it is stored.
 RECORD_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0)
-# How often a delivering process renews its lease on the platform, and how long it lasts.
-LEASE_RENEW_SECONDS = 5.0
-LEASE_SECONDS = 20.0
+# A delivering process renews its lease on the platform this many times per lease: a few
+# missed renewals (a busy database) do not lose it; a process standing by looks as often.
+RENEWALS_PER_LEASE = 4
 # How often claims of dead processes of this host, and unfinished fan-outs, are looked for.
 RECOVER_EVERY_SECONDS = 10.0
 
@@ -99,6 +99,7 @@ class DeliveryScheduler:
         policy: DeliveryPolicy,
         default_language: str,
         lease_seconds: float,
+        platform_lease_seconds: float,
         max_attempts: int,
         clock: Callable[[], datetime],
         chat_id: str | None = None,
@@ -112,6 +113,7 @@ class DeliveryScheduler:
         self._policy = policy
         self._default_language = default_language
         self._lease = lease_seconds
+        self._platform_lease = platform_lease_seconds
         self._clock = clock
         self._chat_id = chat_id
         self._max_in_flight = max_in_flight
@@ -153,10 +155,14 @@ class DeliveryScheduler:
         """
         self._stopping = stop
         standing_by = False
+        renew_every = self._platform_lease / RENEWALS_PER_LEASE
         while not stop.is_set():
             try:
                 leading = await self._storage.outbox.take_lease(
-                    self._scope, self._holder, now=self._clock(), lease_seconds=LEASE_SECONDS
+                    self._scope,
+                    self._holder,
+                    now=self._clock(),
+                    lease_seconds=self._platform_lease,
                 )
             except Exception as error:  # the database is busy, or the like
                 self._log_storage_trouble("taking the delivery lease", error)
@@ -169,7 +175,7 @@ class DeliveryScheduler:
                         extra=platform_fields(self._adapter.platform),
                     )
                     standing_by = True
-                await self._pause(LEASE_RENEW_SECONDS)
+                await self._pause(renew_every)
                 continue
             if standing_by:
                 logger.info(
@@ -177,7 +183,7 @@ class DeliveryScheduler:
                 )
                 standing_by = False
             await self._recover()
-            await self._pump(until_idle=False, lease_every=LEASE_RENEW_SECONDS)
+            await self._pump(until_idle=False, lease_every=renew_every)
         await self._finish_in_flight()
         with contextlib.suppress(Exception):
             await self._storage.outbox.release_lease(self._scope, self._holder)
