@@ -130,6 +130,7 @@ class App:
             lease_seconds=self.settings.delivery_lease_seconds,
             platform_lease_seconds=self.settings.delivery_platform_lease_seconds,
             max_attempts=self.settings.delivery_max_attempts,
+            late_answer_seconds=self.settings.delivery_late_answer_seconds,
             clock=self.clock,
             chat_id=chat_id,
             wake=self.deps.newsroom.pushes_queued,
@@ -146,6 +147,7 @@ class App:
             default_language=self.settings.language,
             lease_seconds=self.settings.delivery_lease_seconds,
             max_attempts=self.settings.delivery_max_attempts,
+            late_answer_seconds=self.settings.delivery_late_answer_seconds,
             clock=self.clock,
             chat_id=chat_id,
         )

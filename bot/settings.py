@@ -209,6 +209,9 @@ class Settings(BaseSettings):
     # once it lapses after a crash elsewhere (a dead process on this host is seen at once).
     delivery_platform_lease_seconds: float = Field(default=20.0, gt=0)
     delivery_max_attempts: int = Field(default=12, ge=1)
+    # A send whose answer never came (a time-out once the request was written) may have
+    # arrived: it is tried once more this much later, marked a possible duplicate.
+    delivery_late_answer_seconds: float = Field(default=5.0, ge=0)
     ingest_timeout_seconds: float = Field(default=20.0, gt=0)
     ingest_max_bytes: int = Field(default=10_000_000, gt=0)
     ingest_max_items: int = Field(default=2_000, gt=0)

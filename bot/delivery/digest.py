@@ -55,6 +55,7 @@ class DigestSender:
         default_language: str,
         lease_seconds: float,
         max_attempts: int,
+        late_answer_seconds: float,
         clock: Callable[[], datetime],
         chat_id: str | None = None,
         rng: random.Random | None = None,
@@ -74,6 +75,7 @@ class DigestSender:
             rng=rng or random.Random(),  # noqa: S311 - jitter, not a secret
             # `run` swaps in its own stop event: look it up when the time comes.
             stop=lambda: self._stopping.set(),  # noqa: PLW0108 - see above
+            unknown_retry_seconds=late_answer_seconds,
         )
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         # Set while stopping: `run`'s stop event, once it runs.

@@ -32,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 900.0
-# A send whose outcome is unknown is tried again this much later (once).
-UNKNOWN_RETRY_SECONDS = 5.0
 
 
 def backoff_seconds(attempt: int, rng: random.Random) -> float:
@@ -79,8 +77,12 @@ class DeliveryRules:
         clock: Callable[[], datetime],
         rng: random.Random,
         stop: Callable[[], None],
+        unknown_retry_seconds: float,
     ) -> None:
         self._chats = chats
+        # A send whose outcome is unknown is tried again this much later (once): its answer
+        # may yet come, late (NEWSBOT_DELIVERY_LATE_ANSWER_SECONDS).
+        self._unknown_retry = unknown_retry_seconds
         self._budget = budget
         self._max_attempts = max_attempts
         self._clock = clock
@@ -144,7 +146,7 @@ class DeliveryRules:
             return
         # Perhaps it arrived: one more try, marked a possible duplicate.
         await unsent.retry_at(
-            now + timedelta(seconds=UNKNOWN_RETRY_SECONDS),
+            now + timedelta(seconds=self._unknown_retry),
             f"outcome unknown: {reason}",
             count_attempt=False,
             outcome_unknown=True,

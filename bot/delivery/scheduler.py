@@ -101,6 +101,7 @@ class DeliveryScheduler:
         lease_seconds: float,
         platform_lease_seconds: float,
         max_attempts: int,
+        late_answer_seconds: float,
         clock: Callable[[], datetime],
         chat_id: str | None = None,
         rng: random.Random | None = None,
@@ -128,6 +129,7 @@ class DeliveryScheduler:
             rng=rng or random.Random(),  # noqa: S311 - jitter, not a secret
             # `run` swaps in its own stop event: look it up when the time comes.
             stop=lambda: self._stopping.set(),  # noqa: PLW0108 - see above
+            unknown_retry_seconds=late_answer_seconds,
         )
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
