@@ -641,15 +641,25 @@ class FakeBotRequest(BaseRequest):
     Any URL other than the Bot API's fails the test: the bot must never talk elsewhere.
     """
 
-    def __init__(self, api: FakeBotApi, *, base_url: str = API_BASE, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        api: FakeBotApi,
+        *,
+        base_url: str = API_BASE,
+        latency: float = 0.0,
+        read_timeout: float = 5.0,
+    ) -> None:
         self._api = api
         self._base_url = base_url
         # Seconds each request takes, like a round trip to Telegram (for benchmarks).
         self._latency = latency
+        # How long a request waits for its answer when PTB names no read timeout: HTTPX's
+        # default in PTB is 5 s; a test may scale it down with the times it waits for.
+        self._read_timeout = read_timeout
 
     @property
     def read_timeout(self) -> float | None:
-        return 5.0
+        return self._read_timeout
 
     async def initialize(self) -> None:
         return None

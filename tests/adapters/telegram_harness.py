@@ -90,28 +90,35 @@ def telegram_settings(base: Settings, **changes: object) -> Settings:
     return base.model_copy(update=update)
 
 
-def make_adapter(app: App, api: FakeBotApi, *, latency: float = 0.0) -> TelegramAdapter:
-    """The adapter as `newsbot run` builds it, with the fake Bot API as its transport."""
+def make_adapter(
+    app: App, api: FakeBotApi, *, latency: float = 0.0, read_timeout: float = 5.0
+) -> TelegramAdapter:
+    """The adapter as `newsbot run` builds it, with the fake Bot API as its transport (whose
+    `read_timeout` is the transport's default, see `FakeBotRequest`)."""
     return TelegramAdapter(
         settings=app.settings,
         sink=app.dispatcher,
         commands=app.deps.commands,
         chats=app.storage.chats,
         clock=app.clock,
-        request=FakeBotRequest(api, latency=latency),
-        updates_request=FakeBotRequest(api, latency=latency),
+        request=FakeBotRequest(api, latency=latency, read_timeout=read_timeout),
+        updates_request=FakeBotRequest(api, latency=latency, read_timeout=read_timeout),
     )
 
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, api: FakeBotApi, *, clock: Callable[[], datetime] = utc_now
+    settings: Settings,
+    api: FakeBotApi,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    read_timeout: float = 5.0,
 ) -> AsyncIterator[TelegramHarness]:
     """`newsbot run` in this event loop: receiving updates (long polling, or a webhook when the
     settings say so) and delivering pushes. With a fake `clock`, nothing falls due until the
-    test moves it."""
+    test moves it. `read_timeout` is the transport's default (`make_adapter`)."""
     async with open_app(settings, clock=clock) as app:
-        adapter = make_adapter(app, api)
+        adapter = make_adapter(app, api, read_timeout=read_timeout)
         stop = asyncio.Event()
         serving = asyncio.create_task(app.serve(adapter, stop=stop))
         try:
