@@ -75,6 +75,9 @@ class DiscordAdapter:
     """
 
     platform = Platform.DISCORD
+    # Seconds after an interaction's creation when an answer not ready is deferred (tests
+    # shorten it on their adapter, with the time they make an answer take).
+    defer_after = DEFER_AFTER_SECONDS
 
     def __init__(
         self,
@@ -366,7 +369,9 @@ class DiscordAdapter:
             self._answering.add(task)
         try:
             work = asyncio.ensure_future(answer)
-            done, _pending = await asyncio.wait({work}, timeout=_time_to_defer(interaction))
+            done, _pending = await asyncio.wait(
+                {work}, timeout=_time_to_defer(interaction, self.defer_after)
+            )
             deferred = not done
             if deferred:
                 await interaction.response.defer(thinking=True, ephemeral=private)
@@ -642,12 +647,13 @@ def _retrieve_outcome(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
-def _time_to_defer(interaction: discord.Interaction) -> float:
-    """Seconds left before the answer must be deferred: counted from the interaction's
-    creation (its snowflake), since it may have waited in this process before its turn.
-    A clock ahead of Discord's defers at once, which costs nothing but a "thinking…"."""
+def _time_to_defer(interaction: discord.Interaction, defer_after: float) -> float:
+    """Seconds left before the answer must be deferred, `defer_after` seconds after the
+    interaction's creation (its snowflake), since it may have waited in this process before
+    its turn. A clock ahead of Discord's defers at once, which costs nothing but a
+    "thinking…"."""
     waited = (discord.utils.utcnow() - interaction.created_at).total_seconds()
-    return min(max(DEFER_AFTER_SECONDS - max(waited, 0.0), 0.0), DEFER_AFTER_SECONDS)
+    return min(max(defer_after - max(waited, 0.0), 0.0), defer_after)
 
 
 def _chat_of(interaction: discord.Interaction) -> tuple[ChatRef, ChatKind]:
