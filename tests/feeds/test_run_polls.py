@@ -6,72 +6,121 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.ingest.poller import next_slot
+from storage.models import Feed
 from tests.feeds.feed_server import FeedServer, Item, Route
 from tests.support import Newsbot
 
 NEW_STORY = "Menlu Bertemu Sekjen ASEAN di Jakarta"
+# The shortest interval a feed may have.
+INTERVAL = timedelta(seconds=10)
+
+
+def _spread_feeds(server: FeedServer) -> list[str]:
+    """Paths of feeds whose polls, each every `INTERVAL`, fall in every second of it.
+
+    Each feed is polled at its own offset within its interval: with one feed, the poll after
+    the first comes up to 10 s later. With one feed for each second of the interval, one of
+    them is polled again within a second of any moment, so that the test waits a second or two
+    instead of up to ten, and still sees a story found by a poll of `run`'s own timing.
+    """
+    paths: list[str] = []
+    covered: set[int] = set()
+    start = datetime(2026, 11, 24, tzinfo=UTC)
+    for number in range(1_000):
+        path = f"/dunia-{number}.xml"
+        feed = Feed(
+            id=number,
+            url=server.url(path),
+            section="internasional",
+            interval=INTERVAL,
+            full_text=False,
+            enabled=True,
+            next_poll_at=start,
+        )
+        # The seconds of the interval after which this feed's next poll is at most 1 s away.
+        soon = {
+            second
+            for second in range(10)
+            if next_slot(feed, start + timedelta(seconds=second))
+            - (start + timedelta(seconds=second))
+            <= timedelta(seconds=1)
+        }
+        if soon - covered:
+            paths.append(path)
+            covered |= soon
+        if len(covered) == 10:
+            return paths
+    raise AssertionError("no spread of feeds found")
+
+
+def _until(condition: Callable[[], bool], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "never came true"
+        time.sleep(0.02)
 
 
 def test_newsbot_run_polls_its_sources_and_pushes_a_new_story(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with FeedServer() as server:
-        server.routes["/dunia.xml"] = Route(
-            items=[
-                Item(
-                    title="Kabar lama dari Jenewa",
-                    link="https://kabar.example/lama",
-                    published=now - timedelta(minutes=30),
-                )
-            ]
+        paths = _spread_feeds(server)
+        old = Item(
+            title="Kabar lama dari Jenewa",
+            link="https://kabar.example/lama",
+            published=now - timedelta(minutes=30),
         )
+        for path in paths:
+            server.routes[path] = Route(items=[old])
+        feeds = ", ".join(f'{{ url = "{server.url(path)}", interval = "10s" }}' for path in paths)
         sources = tmp_path / "sources.toml"
-        sources.write_text(
-            "[sections.internasional]\n"
-            f'feeds = [{{ url = "{server.url("/dunia.xml")}", interval = "10s" }}]\n',
-            encoding="utf-8",
-        )
+        sources.write_text(f"[sections.internasional]\nfeeds = [{feeds}]\n", encoding="utf-8")
         newsbot = Newsbot(tmp_path)
         env = {
             **newsbot.env,
             "NEWSBOT_SOURCES": str(sources),
             "NEWSBOT_ALLOW_PRIVATE_SOURCES": "true",
         }
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            env=env,
-        )
+        output, errors = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+        with output.open("w", encoding="utf-8") as out, errors.open("w", encoding="utf-8") as err:
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=err,
+                text=True,
+                cwd=tmp_path,
+                env=env,
+            )
         try:
             assert bot.stdin is not None
             bot.stdin.write("/subscribe internasional\n")
             bot.stdin.flush()
-            deadline = time.monotonic() + 20
-            while len(server.requests_to("/dunia.xml")) < 1 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert server.requests_to("/dunia.xml"), "the feed was never polled"
+            _until(lambda: all(server.requests_to(path) for path in paths))
             added_at = time.monotonic()
-            server.routes["/dunia.xml"].items.append(
-                Item(title=NEW_STORY, link="https://kabar.example/asean", published=now)
-            )
-            while len(server.requests_to("/dunia.xml")) < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            polls = len(server.requests)
+            for path in paths:  # the same story, as outlets syndicating it would carry it
+                server.routes[path].items.append(
+                    Item(title=NEW_STORY, link="https://kabar.example/asean", published=now)
+                )
+            _until(lambda: len(server.requests) > polls)
             polled_again_in = time.monotonic() - added_at
-            time.sleep(2)  # delivered to the console a moment after it is stored
+            # Delivered to the console a moment after it is stored.
+            _until(lambda: NEW_STORY in output.read_text(encoding="utf-8"))
         finally:
             # Closes its input: the end of input ends the console chat.
-            stdout, stderr = bot.communicate(timeout=30)
+            bot.communicate(timeout=30)
+    stdout = output.read_text(encoding="utf-8")
+    stderr = errors.read_text(encoding="utf-8")
 
     assert bot.returncode == 0, stderr
-    assert polled_again_in <= 11
-    assert f"{sources}: 1 added" in stderr
-    assert stdout.count(NEW_STORY) == 1, stdout
-    # The first poll stored the old story without pushing it.
+    assert polled_again_in <= INTERVAL.total_seconds() + 1
+    assert f"{sources}: {len(paths)} added" in stderr
+    assert stdout.count(NEW_STORY) == 1, stdout  # once, whichever feeds carried it
+    # The first polls stored the old story without pushing it.
     assert "Kabar lama dari Jenewa" not in stdout
     assert "Traceback" not in stderr
