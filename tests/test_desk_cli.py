@@ -3,10 +3,12 @@ processes on one database, a draft in one run and its Send in the next."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -73,14 +75,27 @@ def test_a_cancelled_or_expired_draft_sends_nothing(newsbot: Newsbot) -> None:
     )
     assert "sudah dibatalkan" in newsbot.chat(f"/confirm {cancelled}\n", "--admin")
 
-    quick = {"NEWSBOT_DRAFT_TTL_MINUTES": "0.02"}  # 1.2 seconds
+    quick = {"NEWSBOT_DRAFT_TTL_MINUTES": "0.005"}  # 0.3 seconds
     preview = newsbot.chat("/breaking Uji | Kedaluwarsa.\n", "--admin", env=quick)
     expired = console_draft_code(preview)
-    time.sleep(2.5)
+    _until_expired(newsbot.directory / "newsbot.db", expired)
     answer = newsbot.chat(f"/confirm {expired}\n", "--admin", env=quick)
     assert answer.startswith(f"Draf {expired} kedaluwarsa pada ")
     assert newsbot.chat("", "--chat", "redaksi") == ""
     assert newsbot.chat("/latest uji\n").startswith("Tidak ada berita")
+
+
+def _until_expired(database: Path, code: str) -> None:
+    """Until the draft's expiry, as stored, has passed (a moment after it was made)."""
+    with sqlite3.connect(database) as connection:
+        [(stored,)] = connection.execute(
+            "SELECT expires_at FROM breaking_drafts WHERE code = ?", (code,)
+        ).fetchall()
+    expires_at = datetime.fromisoformat(stored)
+    deadline = time.monotonic() + 10
+    while datetime.now(UTC) <= expires_at:
+        assert time.monotonic() < deadline, f"the draft never expired ({stored})"
+        time.sleep(0.02)
 
 
 def test_correct_retract_status_and_audit_from_the_console(newsbot: Newsbot) -> None:
