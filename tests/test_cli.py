@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -48,13 +49,16 @@ def test_ingested_feed_answers_latest_in_a_chat(newsbot: Newsbot) -> None:
         f"{newsbot.directory / 'newsbot.db'}: 4 new, 0 duplicate, 0 updated, 0 rejected, "
         "0 skipped (1 input)"
     )
-    out = newsbot.chat("/latest nato\n")
-    assert NATO_TITLE in out
-    assert "Internasional · 25 Nov 2024 09:15 WIB" in out
-    for query in ("jepang", "Jepang", "pertahanan"):
-        assert NATO_TITLE in newsbot.chat(f"/latest {query}\n"), query
-    internasional = newsbot.chat("/latest internasional\n")
-    assert NATO_TITLE in internasional
+    # One reader's session, one answer per question, each headed "Berita terbaru ...".
+    queries = ("nato", "jepang", "Jepang", "pertahanan", "internasional")
+    out = newsbot.chat("".join(f"/latest {query}\n" for query in queries))
+    answers = re.split(r"(?m)^(?=Berita terbaru )", out)[1:]
+    assert len(answers) == len(queries), out
+    assert "Internasional · 25 Nov 2024 09:15 WIB" in answers[0]
+    for query, answer in zip(queries, answers, strict=True):
+        assert NATO_TITLE in answer, query
+    internasional = answers[-1]
+    assert internasional.startswith("Berita terbaru di rubrik Internasional:")
     assert "Nasional ·" not in internasional
     assert "Ekonomi ·" not in internasional
 
