@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -79,6 +80,17 @@ def _story(tmp_path: Path) -> Path:
     return path
 
 
+def _settled_pushes(database: Path) -> int:
+    """The pushes recorded as sent, once no push is waiting or being sent; else 0."""
+    with sqlite3.connect(database, timeout=30) as connection:
+        counts = dict(
+            connection.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
+        )
+    if set(counts) - {"sent", "failed", "dropped"}:
+        return 0
+    return int(counts.get("sent", 0))
+
+
 def _embed_titles(messages: list[dict[str, object]]) -> list[str]:
     return [
         str(embed.get("title"))
@@ -124,7 +136,10 @@ def test_newsbot_run_with_both_tokens_pushes_one_story_to_each_platform_once(
             return on_telegram and on_discord
 
         _wait(both_arrived, bot, log)
-        time.sleep(1.5)  # a second copy, if any were coming, would have come by now
+        # Until delivery has nothing left: a second copy queued for either chat (which would
+        # wait for the first, a chat's pushes going one after another) would have gone too.
+        database = tmp_path / "newsbot.db"
+        _wait(lambda: _settled_pushes(database) >= 2, bot, log)
     finally:
         bot.send_signal(signal.SIGTERM)
         started = time.monotonic()
