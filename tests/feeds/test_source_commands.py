@@ -71,7 +71,10 @@ class _Pages:
                 self.wfile.write(owner.body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A shutdown is looked for every 20 ms, not 0.5 s: closing is quick.
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
 
     @property
     def url(self) -> str:
