@@ -6,7 +6,7 @@ to the terminal, its log file and its exit code.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import signal
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_app
 from bot.i18n import translate
+from bot.settings import Settings
 from tests.adapters.terminal_harness import CTRL_C, CTRL_D, CTRL_R, ENTER, TAB, UP, Terminal
-from tests.support import Newsbot
+from tests.support import Newsbot, draft
 
 NATO_TITLE = "NATO dan Indonesia Bahas Keamanan Laut Natuna"
 PUSH_TITLE = "Gempa M6 Guncang Palu, Warga Mengungsi"
@@ -24,28 +26,37 @@ PUSH_TITLE = "Gempa M6 Guncang Palu, Warga Mengungsi"
 OpenTerminal = Callable[..., Terminal]
 
 
+async def _two_stories(database: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+        database=str(database),
+    )
+    published = datetime.now(UTC) - timedelta(hours=3)
+    async with open_app(settings) as app:
+        await app.deps.newsroom.publish(
+            [
+                draft(
+                    NATO_TITLE,
+                    body="Delegasi NATO bertemu pejabat Kementerian Pertahanan di Jakarta.",
+                    section="internasional",
+                    published_at=published,
+                    url="https://contoh.invalid/nato-natuna",
+                ),
+                draft(
+                    "Harga Beras Turun di Pasar Induk",
+                    body="Pedagang di Cipinang menurunkan harga beras medium.",
+                    section="ekonomi",
+                    published_at=published + timedelta(hours=1),
+                ),
+            ]
+        )
+
+
 @pytest.fixture
 def newsbot(tmp_path: Path) -> Newsbot:
+    """Two stories stored (by this process, as an ingest would: the terminal is under test)."""
     bot = Newsbot(tmp_path)
-    stories = tmp_path / "berita.jsonl"
-    published = datetime.now(UTC) - timedelta(hours=3)
-    lines = [
-        {
-            "title": NATO_TITLE,
-            "body": "Delegasi NATO bertemu pejabat Kementerian Pertahanan di Jakarta.",
-            "section": "internasional",
-            "published_at": published.isoformat(),
-            "url": "https://contoh.invalid/nato-natuna",
-        },
-        {
-            "title": "Harga Beras Turun di Pasar Induk",
-            "body": "Pedagang di Cipinang menurunkan harga beras medium.",
-            "section": "ekonomi",
-            "published_at": (published + timedelta(hours=1)).isoformat(),
-        },
-    ]
-    stories.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    assert bot("ingest", str(stories)).returncode == 0
+    asyncio.run(_two_stories(Path(bot.env["NEWSBOT_DATABASE"])))
     return bot
 
 
