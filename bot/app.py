@@ -131,6 +131,7 @@ class App:
             platform_lease_seconds=self.settings.delivery_platform_lease_seconds,
             max_attempts=self.settings.delivery_max_attempts,
             late_answer_seconds=self.settings.delivery_late_answer_seconds,
+            poll_seconds=self.settings.delivery_poll_seconds,
             clock=self.clock,
             chat_id=chat_id,
             wake=self.deps.newsroom.pushes_queued,
@@ -148,6 +149,7 @@ class App:
             lease_seconds=self.settings.delivery_lease_seconds,
             max_attempts=self.settings.delivery_max_attempts,
             late_answer_seconds=self.settings.delivery_late_answer_seconds,
+            poll_seconds=self.settings.delivery_poll_seconds,
             clock=self.clock,
             chat_id=chat_id,
         )

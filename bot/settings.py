@@ -204,6 +204,9 @@ class Settings(BaseSettings):
     push_max_age_hours: float = Field(default=48.0, gt=0)
     draft_ttl_minutes: float = Field(default=10.0, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    # Delivery learns of pushes queued by other processes (an ingest, a chat, another run) by
+    # looking this often; a push queued in this process goes at once.
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
     # One process delivers for a platform at a time, under a lease renewed four times per
     # lease: a process standing by takes over within a quarter of it after a clean stop, and
     # once it lapses after a crash elsewhere (a dead process on this host is seen at once).

@@ -35,9 +35,6 @@ logger = logging.getLogger(__name__)
 # Chats whose due digests are claimed in one pass, and digests being sent at once.
 CLAIM_BATCH = 50
 MAX_IN_FLIGHT = 16
-# Holds end without anyone telling this process (a digest time passes, another process's
-# /digest off): look this often.
-POLL_SECONDS = 1.0
 # A digest sent but not recorded (the database busy) is recorded again after these waits,
 # the last one repeated, until it is stored: sending it again would repeat it.
 RECORD_RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
@@ -56,6 +53,7 @@ class DigestSender:
         lease_seconds: float,
         max_attempts: int,
         late_answer_seconds: float,
+        poll_seconds: float,
         clock: Callable[[], datetime],
         chat_id: str | None = None,
         rng: random.Random | None = None,
@@ -65,6 +63,9 @@ class DigestSender:
         self._renderer = renderer
         self._default_language = default_language
         self._lease = lease_seconds
+        # Holds end without anyone telling this process (a digest time passes, another
+        # process's /digest off): look this often.
+        self._poll = poll_seconds
         self._clock = clock
         self._chat_id = chat_id
         self._rules = DeliveryRules(
@@ -125,7 +126,7 @@ class DigestSender:
         """
         self._stopping = stop
         while not stop.is_set():
-            delay = POLL_SECONDS
+            delay = self._poll
             try:
                 await self.send_due()
                 if self._next_due is not None:

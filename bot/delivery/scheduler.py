@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 # Chat heads out at once: enough to keep a platform's pace with slow round trips, while a hung
 # send holds one of them, never the others.
 MAX_IN_FLIGHT = 64
-# Other processes add rows (ingest, /breaking elsewhere) without telling us: look this often.
-POLL_SECONDS = 1.0
 # An edit whose push is still being sent waits this long before it looks again.
 EDIT_WAIT_SECONDS = 5.0
 # On stop, sends already on the wire get this long to be answered before they are abandoned
@@ -102,6 +100,7 @@ class DeliveryScheduler:
         platform_lease_seconds: float,
         max_attempts: int,
         late_answer_seconds: float,
+        poll_seconds: float,
         clock: Callable[[], datetime],
         chat_id: str | None = None,
         rng: random.Random | None = None,
@@ -115,6 +114,9 @@ class DeliveryScheduler:
         self._default_language = default_language
         self._lease = lease_seconds
         self._platform_lease = platform_lease_seconds
+        # Other processes add rows (ingest, /breaking elsewhere) without telling us: look this
+        # often.
+        self._poll = poll_seconds
         self._clock = clock
         self._chat_id = chat_id
         self._max_in_flight = max_in_flight
@@ -235,7 +237,7 @@ class DeliveryScheduler:
             return  # there may be more to claim at once
         # Taken before anything is awaited: a send that finishes meanwhile ends the wait.
         finished = set(self._in_flight)
-        delay = POLL_SECONDS
+        delay = self._poll
         with contextlib.suppress(Exception):
             next_due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
             if next_due is not None and next_due > self._clock():

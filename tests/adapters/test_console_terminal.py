@@ -18,7 +18,7 @@ from bot.app import open_app
 from bot.i18n import translate
 from bot.settings import Settings
 from tests.adapters.terminal_harness import CTRL_C, CTRL_D, CTRL_R, ENTER, TAB, UP, Terminal
-from tests.support import Newsbot, draft
+from tests.support import QUICK_DELIVERY_POLL, Newsbot, draft
 
 NATO_TITLE = "NATO dan Indonesia Bahas Keamanan Laut Natuna"
 PUSH_TITLE = "Gempa M6 Guncang Palu, Warga Mengungsi"
@@ -83,7 +83,8 @@ def test_a_push_lands_above_a_half_typed_line_and_log_records_go_to_the_file(
     newsbot: Newsbot, open_terminal: OpenTerminal
 ) -> None:
     newsbot.chat("/subscribe nasional\n", "--chat", "meja")
-    terminal = open_terminal("chat", "--chat", "meja")
+    # The push is queued by another process.
+    terminal = open_terminal("chat", "--chat", "meja", env=QUICK_DELIVERY_POLL)
     terminal.wait_for_prompt("meja>")
     database = newsbot.directory / "newsbot.db"
     log_file = newsbot.directory / "newsbot.log"

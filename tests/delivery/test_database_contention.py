@@ -25,7 +25,7 @@ from bot.settings import Settings
 from storage.models import ArticleDraft
 from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import TOKEN, FakeBotApi
-from tests.support import WRITE_LOCK_PROBE, Newsbot, draft
+from tests.support import QUICK_DELIVERY_POLL, WRITE_LOCK_PROBE, Newsbot, draft
 
 # How long another process may wait for the write lock: "about a second" (the longest write
 # transaction of ours), with room for a loaded machine's scheduling.
@@ -178,6 +178,7 @@ def test_a_lock_held_past_the_busy_timeout_makes_no_duplicate_and_a_reader_is_an
             # 1.5 s for the 150 chats: the lock lands mid-broadcast, with most still to send.
             "NEWSBOT_TELEGRAM_SENDS_PER_SECOND": "100",
             **busy,
+            **QUICK_DELIVERY_POLL,  # the story is stored by this process
         }
         bot = newsbot.start("run", env=env)
         try:

@@ -14,7 +14,7 @@ from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import TOKEN
 from tests.adapters.rate_limited_bot_api import RateLimitedBotApi
 from tests.delivery.test_database_contention import _subscribe_chats, publish_fresh_story
-from tests.support import FakeClock, Newsbot
+from tests.support import QUICK_DELIVERY_POLL, FakeClock, Newsbot
 
 
 async def test_the_lease_is_one_holders_until_it_lapses_or_is_released(
@@ -54,6 +54,7 @@ def _run(newsbot: Newsbot, server: BotApiServer, log: Path) -> subprocess.Popen[
             "NEWSBOT_TELEGRAM_PRIVATE_SENDS_PER_SECOND": str(1 * SPEED),
             "NEWSBOT_TELEGRAM_GROUP_SENDS_PER_MINUTE": str(20 * SPEED),
             "NEWSBOT_DELIVERY_PLATFORM_LEASE_SECONDS": PLATFORM_LEASE_SECONDS,
+            **QUICK_DELIVERY_POLL,  # the stories are stored by the test's process
         },
         output=log,
     )
