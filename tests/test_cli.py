@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -162,14 +163,17 @@ def test_run_without_tokens_or_input_stops_with_exit_code_2(newsbot: Newsbot) ->
     ]
 
 
-def _closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# A Bot API URL on a 127.0.0.1 port nothing listens on: `closed_port` holds it bound, without
+# listening, while the test runs, so that no other test (another xdist worker's server) can
+# take it meanwhile.
+_NOWHERE = "http://127.0.0.1:{closed_port}/bot"
 
 
-_NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 @pytest.mark.parametrize(
@@ -205,8 +209,8 @@ _NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
             "newsbot: cannot reach Discord at http://127.0.0.1:9/api/v10",
         ),
     ],
-    # Named, not numbered by their values: a port picked at collection differs between the
-    # processes of a parallel run, which must all collect the same tests.
+    # Named, not numbered by their values: the same in every process of a parallel run, which
+    # must all collect the same tests.
     ids=[
         "bad-timezone",
         "postgresql",
@@ -217,8 +221,11 @@ _NOWHERE = f"http://127.0.0.1:{_closed_port()}/bot"
     ],
 )
 def test_configuration_errors_are_clear(
-    newsbot: Newsbot, env: dict[str, str], message: str
+    newsbot: Newsbot, env: dict[str, str], message: str, closed_port: int
 ) -> None:
+    port = str(closed_port)
+    env = {name: value.replace("{closed_port}", port) for name, value in env.items()}
+    message = message.replace("{closed_port}", port)
     result = newsbot("run", env=env)
     assert result.returncode == 2
     assert [line for line in result.stderr.splitlines() if line.startswith(message)]

@@ -146,9 +146,10 @@ async def test_body_over_the_limit_without_content_length(
 
 
 async def test_connection_refused(fetcher: SafeFetcher) -> None:
-    # A port that was free a moment ago: nothing listens there now.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(IngestError, match=r"^cannot fetch: ConnectError"):
-        await read_source(f"http://127.0.0.1:{port}/x", timeout=5, fetcher=fetcher)
+    # A port held bound without listening: nothing listens there, and nothing else (another
+    # xdist worker's server) can take it meanwhile.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        with pytest.raises(IngestError, match=r"^cannot fetch: ConnectError"):
+            await read_source(f"http://127.0.0.1:{port}/x", timeout=5, fetcher=fetcher)
