@@ -17,9 +17,19 @@ from pathlib import Path
 from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
 from bot.delivery.budget import SendBudget
+from bot.settings import Settings
 from storage.models import ArticleDraft, ChatRef, Platform
 
 START = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+def settings_on(database: Path) -> Settings:
+    """Settings on `database` alone, ignoring the developer's .env and environment: for a
+    test's own process preparing the database that its `newsbot` processes then work on."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+        database=str(database),
+    )
 
 
 class FakeClock:

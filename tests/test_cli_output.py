@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_app
-from bot.settings import BREAKING_SLUG, Settings
+from bot.settings import BREAKING_SLUG
 from storage.models import ChatRef, Platform
-from tests.support import Newsbot, draft
+from tests.support import Newsbot, draft, settings_on
 
 
 @pytest.fixture
@@ -100,11 +100,7 @@ def test_a_chat_piped_into_head_ends_quietly(newsbot: Newsbot) -> None:
 async def _three_breaking_stories_for(database: Path, chat: str) -> None:
     """`chat` (a console chat) subscribed to breaking news, and three breaking stories queued
     for it, as `/subscribe` there and an admin's three `/breaking` would leave them."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
-        database=str(database),
-    )
-    async with open_app(settings) as app:
+    async with open_app(settings_on(database)) as app:
         await app.storage.subscriptions.subscribe(
             ChatRef(Platform.CONSOLE, chat), [BREAKING_SLUG], now=app.clock()
         )

@@ -16,9 +16,8 @@ import pytest
 
 from bot.app import open_app
 from bot.i18n import translate
-from bot.settings import Settings
 from tests.adapters.terminal_harness import CTRL_C, CTRL_D, CTRL_R, ENTER, TAB, UP, Terminal
-from tests.support import QUICK_DELIVERY_POLL, Newsbot, draft
+from tests.support import QUICK_DELIVERY_POLL, Newsbot, draft, settings_on
 
 NATO_TITLE = "NATO dan Indonesia Bahas Keamanan Laut Natuna"
 PUSH_TITLE = "Gempa M6 Guncang Palu, Warga Mengungsi"
@@ -27,12 +26,8 @@ OpenTerminal = Callable[..., Terminal]
 
 
 async def _two_stories(database: Path) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
-        database=str(database),
-    )
     published = datetime.now(UTC) - timedelta(hours=3)
-    async with open_app(settings) as app:
+    async with open_app(settings_on(database)) as app:
         await app.deps.newsroom.publish(
             [
                 draft(

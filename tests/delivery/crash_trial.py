@@ -20,11 +20,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import open_app
-from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import TOKEN, FakeBotApi
-from tests.support import Newsbot, draft
+from tests.support import Newsbot, draft, settings_on
 
 SECTION = "nasional"
 # Two stories of one event, published in this order: every chat must see them in this order.
@@ -66,11 +65,7 @@ def telegram_chats(private: int, groups: int) -> list[int]:
 
 
 async def _prepare(database: Path, chats: Sequence[int]) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
-        database=str(database),
-    )
-    async with open_app(settings) as app:
+    async with open_app(settings_on(database)) as app:
         now = app.clock()
         for chat_id in chats:
             chat = ChatRef(Platform.TELEGRAM, str(chat_id))

@@ -21,11 +21,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_app
-from bot.settings import Settings
 from storage.models import ArticleDraft
 from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import TOKEN, FakeBotApi
-from tests.support import QUICK_DELIVERY_POLL, WRITE_LOCK_PROBE, Newsbot, draft
+from tests.support import QUICK_DELIVERY_POLL, WRITE_LOCK_PROBE, Newsbot, draft, settings_on
 
 # How long another process may wait for the write lock: "about a second" (the longest write
 # transaction of ours), with room for a loaded machine's scheduling.
@@ -37,20 +36,13 @@ def newsbot(tmp_path: Path) -> Newsbot:
     return Newsbot(tmp_path)
 
 
-def _settings(database: Path) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
-        database=str(database),
-    )
-
-
 async def _create_database(database: Path) -> None:
-    async with open_app(_settings(database)):
+    async with open_app(settings_on(database)):
         pass
 
 
 async def _publish_in(database: Path, number: int) -> None:
-    async with open_app(_settings(database)) as app:
+    async with open_app(settings_on(database)) as app:
         await app.deps.newsroom.publish([_fresh_story(number)])
 
 
