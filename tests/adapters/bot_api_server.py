@@ -94,6 +94,11 @@ class BotApiServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/bot"
 
+    def long_polls(self) -> int:
+        """getUpdates requests waiting for an update now."""
+        with self._server.count_lock:
+            return self._server.long_polls
+
     def idle(self) -> bool:
         """Whether every request made so far has been read and answered (long polls aside).
 

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -107,6 +108,54 @@ def test_a_chats_own_delay_overrides_the_latency() -> None:
     assert time.monotonic() - started < 4.0
 
 
+def test_the_server_is_idle_only_once_every_request_made_is_read_and_answered() -> None:
+    """What crash trials wait for after a kill: a request still being written, or one whose
+    answer is held back, keeps the server busy; a long poll waiting for updates does not."""
+    api = FakeBotApi()
+    api.hung_chats.add(READER)
+    answers: list[dict[str, Any]] = []
+    with BotApiServer(api) as server:
+        assert server.idle()
+        address = urlsplit(server.base_url)
+        body = urlencode({"chat_id": OTHER, "text": "Belum utuh"}).encode()
+        with socket.create_connection((address.hostname, address.port), timeout=5) as client:
+            client.sendall(
+                f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\n"
+                f"Host: 127.0.0.1\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[: len(body) // 2]
+            )
+            assert not server.idle()  # its request is not whole yet
+        _until(server.idle)  # the server read to the end of it, and ended the connection
+        long_poll = urllib.request.Request(  # noqa: S310 - the test's own server on 127.0.0.1
+            f"{server.base_url}{TOKEN}/getUpdates",
+            data=urlencode({"timeout": 1}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        # Held open for up to a second, waiting for updates.
+        polling = threading.Thread(target=urllib.request.urlopen, args=(long_poll,))
+        polling.start()
+        _until(lambda: server.long_polls() == 1)
+        assert server.idle()  # a long poll has no send behind it
+        waiting = _in_background(server, READER, answers)
+        _until(lambda: api.awaiting_answer(READER) == 1)
+        assert not server.idle()  # a send whose answer is held back
+        api.release_hung()
+        waiting.join(10)
+        assert server.idle()
+        api.message_update(OTHER, "/start")  # ends the long poll
+        polling.join(10)
+    assert answers[0]["ok"] is True
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "never came true"
+        time.sleep(0.01)
+
+
 def test_a_request_cut_short_by_a_dying_client_is_not_acted_on() -> None:
     api = FakeBotApi()
     with BotApiServer(api) as server:
@@ -122,7 +171,7 @@ def test_a_request_cut_short_by_a_dying_client_is_not_acted_on() -> None:
             )
         # A whole request after it is served; the cut one never was.
         assert _send(server, OTHER, "Utuh")["ok"] is True
-        time.sleep(0.3)  # the cut request's thread has long read what there was by now
+        _until(server.idle)  # the cut request's thread has read what there was, and ended
     assert api.texts() == ["Utuh"]
     assert [call.method for call in api.calls] == ["sendMessage"]
 
