@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.app import App
-from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter, TransientError
+from bot.app import App, open_app
+from bot.delivery.errors import (
+    ChatGone,
+    ChatMoved,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+    UnknownOutcome,
+)
 from bot.delivery.outcomes import backoff_seconds
 from bot.delivery.scheduler import DeliveryScheduler
+from bot.settings import BREAKING_SLUG, Settings
 from storage import search_text
 from storage.models import ChatRef, Platform
 from storage.sqlite import articles as articles_sql
@@ -403,3 +413,95 @@ async def test_a_fan_out_is_done_in_pages_and_a_crash_between_them_loses_no_chat
     # The next delivery pass finishes the job it finds: every chat once.
     assert await _worker(app, platform).deliver_due() == 10
     assert sorted(int(m.chat.chat_id) for m in platform.sent) == list(range(10))
+
+
+# The delivery timings operators may set (NEWSBOT_DELIVERY_*), each honoured. The two that
+# pace the loop itself are in real time, kept short.
+
+
+async def test_an_unknown_outcome_is_tried_once_more_after_the_late_answer_wait(
+    settings: Settings, clock: FakeClock
+) -> None:
+    waiting = settings.model_copy(update={"delivery_late_answer_seconds": 30.0})
+    async with open_app(waiting, clock=clock) as app:
+        platform = FakePlatform(app)
+        await _subscribe(app, "10", "nasional")
+        platform.failures = {"10": [UnknownOutcome("no answer"), UnknownOutcome("no answer")]}
+        await app.deps.newsroom.publish([draft("Satu")])
+        worker = _worker(app, platform)
+        await worker.deliver_due()
+        clock.advance(29.9)
+        assert await worker.deliver_due() == 0  # its answer may yet come
+        clock.advance(0.1)
+        assert await worker.deliver_due() == 1
+        [(_, status, _attempts, reason)] = await _outbox(app)
+    # Unknown twice: it may have arrived twice already; never a third time.
+    assert status == "failed"
+    assert reason is not None
+    assert reason.startswith("outcome unknown twice")
+
+
+def _lease_holder(database: str) -> str | None:
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT holder FROM delivery_leases WHERE scope = 'telegram'"
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
+async def _until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - the conditions read another connection
+            await asyncio.sleep(0.01)
+
+
+async def test_a_process_standing_by_takes_over_within_a_quarter_of_the_platform_lease(
+    settings: Settings,
+) -> None:
+    """Two deliverers (as two `newsbot run`): the second looks for the lease every quarter
+    of it, 0.1 s of 0.4 s here (5 s of the default 20 s would fail the bound)."""
+    short = settings.model_copy(update={"delivery_platform_lease_seconds": 0.4})
+    async with open_app(short) as app:
+        platform = FakePlatform(app)
+        first_stop, second_stop = asyncio.Event(), asyncio.Event()
+        first = asyncio.create_task(_worker(app, platform).run(first_stop))
+        await _until(lambda: _lease_holder(short.database) is not None)
+        leader = _lease_holder(short.database)
+        second = asyncio.create_task(_worker(app, platform).run(second_stop))
+        await asyncio.sleep(0.15)  # a look or more, and the lease is still the first's
+        assert _lease_holder(short.database) == leader
+        first_stop.set()
+        await first
+        released = time.monotonic()
+        await _until(lambda: _lease_holder(short.database) not in (None, leader))
+        taken_over_in = time.monotonic() - released
+        second_stop.set()
+        await second
+    assert taken_over_in < 0.4
+
+
+async def test_a_push_queued_by_another_process_is_found_within_the_poll_interval(
+    settings: Settings,
+) -> None:
+    """Stored without waking the deliverer, as another process stores it: found at its next
+    look, 0.05 s here (the default 1 s would fail the bound)."""
+    quick = settings.model_copy(update={"delivery_poll_seconds": 0.05})
+    async with open_app(quick) as app:
+        platform = FakePlatform(app)
+        await _subscribe(app, "10", "nasional")
+        stop = asyncio.Event()
+        delivering = asyncio.create_task(_worker(app, platform).run(stop))
+        await _until(lambda: _lease_holder(quick.database) is not None)
+        await asyncio.sleep(0.1)  # it has looked, found nothing, and waits for its next look
+        await app.storage.articles.publish(
+            [draft("Dari proses lain", published_at=app.clock())],
+            now=app.clock(),
+            push_since=None,
+            breaking_section=BREAKING_SLUG,
+        )
+        stored = time.monotonic()
+        await _until(lambda: bool(platform.sent))
+        found_in = time.monotonic() - stored
+        stop.set()
+        await delivering
+    assert found_in < 0.5
