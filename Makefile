@@ -35,8 +35,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Four test processes on two cores: most tests wait on other processes and servers as much as
+# they compute (measured: 103 s with 2, 87 s with 3, 85 s with 4).
 unit: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
 
 test: lint typecheck unit
 
