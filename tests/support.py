@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
+import logging
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
+from bot.cli import main
 from bot.delivery.budget import SendBudget
 from bot.settings import Settings
 from storage.models import ArticleDraft, ChatRef, Platform
@@ -290,8 +294,84 @@ def assert_cannot_write(path: Path) -> None:
 QUICK_DELIVERY_POLL = {"NEWSBOT_DELIVERY_POLL_SECONDS": "0.1"}
 
 
+def run_in_this_process(
+    argv: list[str], *, stdin: str, env: dict[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`newsbot ARGV` run by `bot.cli.main` in this process, as a process would run it: `env` as
+    the whole environment, `cwd` as the working directory, `stdin` as piped standard input,
+    standard output and error captured; its exit code, output and error.
+
+    It runs on a thread of its own, so that a test already inside an event loop can call it,
+    and everything it swaps (environment, directory, streams, the root logger's handlers) is put
+    back after. Signals are a process's business: tests of them use a real process.
+    """
+    codes: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            codes.append(main(argv))
+        except SystemExit as exit_:  # argparse's usage errors, --help, --version
+            codes.append(exit_.code if isinstance(exit_.code, int) else 1)
+        except BaseException as error:
+            errors.append(error)  # raised again in the test's own thread
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+    root = logging.getLogger()
+    saved_logging = (root.handlers[:], root.level)
+    saved_levels = {
+        name: logging.getLogger(name).level for name in logging.root.manager.loggerDict
+    }
+    threads_before = set(threading.enumerate())
+    with _IN_PROCESS:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+        try:
+            thread = threading.Thread(target=run, name=f"newsbot {' '.join(argv)[:40]}")
+            thread.start()
+            thread.join(timeout)
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = saved_streams
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            root.handlers[:], root.level = saved_logging
+            for name, level in saved_levels.items():
+                logging.getLogger(name).setLevel(level)
+    command = ["newsbot", *argv]
+    if thread.is_alive():
+        raise subprocess.TimeoutExpired(command, timeout, out.getvalue(), err.getvalue())
+    # A process ends only once its other non-daemon threads have: one left running (a database
+    # connection never closed, say) is a command that never exits.
+    for leftover in set(threading.enumerate()) - threads_before:
+        if not leftover.daemon:
+            leftover.join(timeout)
+            if leftover.is_alive():
+                raise subprocess.TimeoutExpired(command, timeout, out.getvalue(), err.getvalue())
+    if errors:
+        raise errors[0]
+    return subprocess.CompletedProcess(command, codes[0], out.getvalue(), err.getvalue())
+
+
+# One in-process run at a time: they share the process's environment and streams.
+_IN_PROCESS = threading.Lock()
+
+
 class Newsbot:
-    """Runs `python -m bot` in a scratch directory with its own database and no .env."""
+    """Runs `newsbot` in a scratch directory with its own database and no .env.
+
+    A call runs the command line in this process by default, on a thread of its own, with the
+    process's environment, working directory and standard streams swapped for the call's: what a
+    test of a verb's answers, output and exit code needs, without the half second of a new
+    interpreter loading newsbot (the suite starts hundreds). `process=True` runs `python -m bot`
+    as a real process, for what only a process shows: signals, a closed pipe, a terminal, file
+    permissions (`as_unprivileged`), start-up itself.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -307,8 +387,18 @@ class Newsbot:
         env: dict[str, str] | None = None,
         timeout: float = 60,
         as_unprivileged: bool = False,
+        process: bool = False,
     ) -> subprocess.CompletedProcess[str]:
-        """`python -m bot ARGUMENTS`; `as_unprivileged`: file permissions hold even for root."""
+        """`newsbot ARGUMENTS`: in this process, or (`process`, `as_unprivileged`) as
+        `python -m bot ARGUMENTS`; `as_unprivileged`: file permissions hold even for root."""
+        if not (process or as_unprivileged):
+            return run_in_this_process(
+                list(arguments),
+                stdin=stdin,
+                env={**self.env, **(env or {})},
+                cwd=self.directory,
+                timeout=timeout,
+            )
         command = [sys.executable, "-m", "bot", *arguments]
         return subprocess.run(
             unprivileged(command) if as_unprivileged else command,
@@ -321,8 +411,11 @@ class Newsbot:
             check=False,
         )
 
-    def chat(self, lines: str, *options: str, env: dict[str, str] | None = None) -> str:
-        result = self("chat", *options, stdin=lines, env=env)
+    def chat(
+        self, lines: str, *options: str, env: dict[str, str] | None = None, process: bool = False
+    ) -> str:
+        """What a piped `newsbot chat OPTIONS` printed for `lines`; it must succeed."""
+        result = self("chat", *options, stdin=lines, env=env, process=process)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -41,7 +41,8 @@ def _fresh_feed(path: Path, items: list[tuple[str, str, str]]) -> Path:
 
 
 def test_ingested_feed_answers_latest_in_a_chat(newsbot: Newsbot) -> None:
-    result = newsbot("ingest", str(FEED))
+    # End to end through real processes, as an operator and a reader type it.
+    result = newsbot("ingest", str(FEED), process=True)
     assert result.returncode == 0, result.stderr
     # The report is the command's output; the database it filled is named in full.
     assert "feed.xml: rss, 4 new" in result.stdout
@@ -52,7 +53,7 @@ def test_ingested_feed_answers_latest_in_a_chat(newsbot: Newsbot) -> None:
     )
     # One reader's session, one answer per question, each headed "Berita terbaru ...".
     queries = ("nato", "jepang", "Jepang", "pertahanan", "internasional")
-    out = newsbot.chat("".join(f"/latest {query}\n" for query in queries))
+    out = newsbot.chat("".join(f"/latest {query}\n" for query in queries), process=True)
     answers = re.split(r"(?m)^(?=Berita terbaru )", out)[1:]
     assert len(answers) == len(queries), out
     assert "Internasional · 25 Nov 2024 09:15 WIB" in answers[0]
@@ -144,7 +145,7 @@ def test_sample_news_loads_once_and_answers(newsbot: Newsbot) -> None:
 
 
 def test_run_without_tokens_is_the_console_chat(newsbot: Newsbot) -> None:
-    result = newsbot("run", stdin="/help\n")
+    result = newsbot("run", stdin="/help\n", process=True)
     assert result.returncode == 0, result.stderr
     assert "newsbot: no platform token is set, so this is the console chat" in result.stderr
     assert "/latest [rubrik] [kata kunci]" in result.stdout
@@ -152,7 +153,7 @@ def test_run_without_tokens_is_the_console_chat(newsbot: Newsbot) -> None:
 
 def test_run_without_tokens_or_input_stops_with_exit_code_2(newsbot: Newsbot) -> None:
     # A service started without its token (systemd gives stdin /dev/null): no clean stop.
-    result = newsbot("run", stdin="")
+    result = newsbot("run", stdin="", process=True)
 
     assert result.returncode == 2
     said = [line for line in result.stderr.splitlines() if line.startswith("newsbot:")]

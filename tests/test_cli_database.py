@@ -1,8 +1,9 @@
-"""A database newsbot cannot use: the real process says so in one line and exits 2, quickly.
+"""A database newsbot cannot use: the command says so in one line and exits 2, quickly.
 
-Each case runs `python -m bot chat` as an operator would, with NEWSBOT_DATABASE pointing at
-something unusable. The subprocess timeout is what proves "never a hang": before this was
-fixed, a file that is not SQLite left aiosqlite's thread running and the process never ended.
+Each case runs `newsbot chat` as an operator would, with NEWSBOT_DATABASE pointing at something
+unusable. The timeout is what proves "never a hang": before this was fixed, a file that is not
+SQLite left aiosqlite's thread running and the process never ended (`tests.support.Newsbot`
+fails a run that leaves such a thread, as a process that would not exit).
 """
 
 from __future__ import annotations

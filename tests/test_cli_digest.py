@@ -1,4 +1,4 @@
-"""Quiet hours and digests with the real `newsbot` processes, on the real clock: a reader's chat,
+"""Quiet hours and digests through `newsbot` commands, on the real clock: a reader's chat,
 an operator's ingest, and the reader's mistakes."""
 
 from __future__ import annotations

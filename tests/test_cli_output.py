@@ -25,7 +25,7 @@ def newsbot(tmp_path: Path) -> Newsbot:
 
 
 def test_a_plain_newsbot_prints_its_help(newsbot: Newsbot) -> None:
-    result = newsbot(timeout=15)
+    result = newsbot(timeout=15, process=True)
 
     assert result.returncode == 2  # as for any command line that does not say what to do
     assert result.stdout.startswith("usage: newsbot")
@@ -42,7 +42,7 @@ def test_help_asked_for_is_success(newsbot: Newsbot) -> None:
 
 
 def test_version_comes_from_the_package_metadata(newsbot: Newsbot) -> None:
-    result = newsbot("--version", timeout=15)
+    result = newsbot("--version", timeout=15, process=True)
 
     assert result.returncode == 0
     assert result.stdout == f"newsbot {metadata.version('newsbot')}\n"

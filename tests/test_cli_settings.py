@@ -1,4 +1,4 @@
-"""Settings as an operator meets them: the real `newsbot` process with a `.env` or variables.
+"""Settings as an operator meets them: `newsbot` commands with a `.env` or variables.
 
 A bad value is one `newsbot: NEWSBOT_NAME: ...` line and exit 2; an empty optional value is
 unset; an unknown NEWSBOT_ key is a warning and the bot goes on.

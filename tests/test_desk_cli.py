@@ -1,5 +1,5 @@
-"""The breaking-news desk at a piped console, as an admin runs it: real `newsbot chat`
-processes on one database, a draft in one run and its Send in the next."""
+"""The breaking-news desk at a piped console, as an admin runs it: `newsbot chat` runs on one
+database, a draft in one run and its Send in the next."""
 
 from __future__ import annotations
 

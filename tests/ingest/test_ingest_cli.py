@@ -1,4 +1,4 @@
-"""`newsbot ingest` as an operator runs it: real processes on a real database file.
+"""`newsbot ingest` as an operator runs it, on a real database file.
 
 Limits are honest (local files are read whole, a URL's limits are named in the report and make
 the exit code non-zero), the report is the command's output, and hostile dates and characters
