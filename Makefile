@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck unit bench clean
 
+# The venv's pip is the one Python ships, not upgraded: the pip of a user who runs
+# `pip install .` (tests/test_install.py installs with it too).
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "newsbot needs Python 3.11 or newer ($(PYTHON) is $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstalled only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
