@@ -427,15 +427,20 @@ class Newsbot:
         return preview, sent
 
     def start(
-        self, *arguments: str, env: dict[str, str] | None = None, output: Path | None = None
+        self,
+        *arguments: str,
+        env: dict[str, str] | None = None,
+        output: Path | None = None,
+        stdin: bool = False,
     ) -> subprocess.Popen[str]:
         """`python -m bot ARGUMENTS` in the background; its output is piped, or appended to
-        the file `output` (for a long run, whose output could fill a pipe nobody reads)."""
+        the file `output` (for a long run, whose output could fill a pipe nobody reads); its
+        input is a pipe the test writes to (`stdin`), else empty."""
         with contextlib.ExitStack() as files:
             log = files.enter_context(output.open("a", encoding="utf-8")) if output else None
             return subprocess.Popen(
                 [sys.executable, "-m", "bot", *arguments],
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                 stdout=log or subprocess.PIPE,
                 stderr=subprocess.STDOUT if log else subprocess.PIPE,
                 text=True,

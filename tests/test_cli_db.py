@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from bot.cli import main
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from storage.sqlite.migrations import SCHEMA_VERSION
+from tests.feeds.feed_server import FeedServer, Item, Route, feeds_polled_every_second
 from tests.support import FakePlatform, Newsbot
 
 SCHEMA_1 = Path(__file__).parent / "fixtures" / "database" / "schema-1.sql"
@@ -259,6 +261,16 @@ def _identities_once_stored(path: Path, within: float = 30.0) -> set[str]:
     raise AssertionError(f"no story was committed to {path} within {within} s")
 
 
+def _identities_once_grown(path: Path, *, beyond: set[str], within: float = 30.0) -> set[str]:
+    """The stories committed after those in `beyond`, once there are some."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if grown := _identities(path) - beyond:
+            return grown
+        time.sleep(0.02)
+    raise AssertionError(f"no story was committed to {path} within {within} s")
+
+
 def test_a_backup_during_an_ingest_holds_every_story_committed_before_it(
     newsbot: Run, database: Path, tmp_path: Path
 ) -> None:
@@ -289,6 +301,70 @@ def test_a_backup_during_an_ingest_holds_every_story_committed_before_it(
     assert out.startswith(f"{copy}: schema {SCHEMA_VERSION}, {len(copied)} stories, ")
     assert out.endswith(f" (a copy of {database})\n")
     assert sorted(path.name for path in copy.parent.iterdir()) == ["newsbot-copy.db"]
+
+
+def test_a_backup_while_newsbot_run_polls_holds_every_story_committed_before_it(
+    newsbot: Run, database: Path, tmp_path: Path
+) -> None:
+    """The writer is the bot itself: `newsbot run` polling its feeds, which gain stories all
+    the time, storing what each poll finds while the backup is taken."""
+    copy = tmp_path / "cadangan-run.db"
+    with FeedServer() as server:
+        paths = feeds_polled_every_second(server)
+        for path in paths:
+            server.routes[path] = Route(items=[])
+        sources = tmp_path / "sources.toml"
+        listed = ", ".join(f'{{ url = "{server.url(path)}", interval = "10s" }}' for path in paths)
+        sources.write_text(f"[sections.nasional]\nfeeds = [{listed}]\n", encoding="utf-8")
+        publishing = threading.Event()
+
+        def publish_all_the_time() -> None:
+            number = 0
+            while not publishing.wait(0.05):
+                number += 1
+                for path in paths:
+                    server.routes[path].items.append(
+                        Item(
+                            f"Laporan banjir ke-{number}", f"https://kabar.example/{path}/{number}"
+                        )
+                    )
+
+        publisher = threading.Thread(target=publish_all_the_time, daemon=True)
+        publisher.start()
+        bot = Newsbot(tmp_path).start(
+            "run",
+            env={
+                "NEWSBOT_DATABASE": str(database),
+                "NEWSBOT_SOURCES": str(sources),
+                "NEWSBOT_ALLOW_PRIVATE_SOURCES": "true",
+            },
+            output=tmp_path / "run.log",
+            stdin=True,  # the console chat's input, left open: the bot runs until it closes
+        )
+        try:
+            assert bot.stdin is not None
+            bot.stdin.write("/sections\n")  # a console chat with no command yet is not started
+            bot.stdin.flush()
+            committed = _identities_once_stored(database)
+            code, out, err = newsbot("db", "backup", str(copy))
+            stored_since = _identities_once_grown(database, beyond=_identities(database))
+            still_running = bot.poll() is None
+        finally:
+            publishing.set()
+            bot.communicate(timeout=30)
+
+    assert (code, err) == (0, ""), err
+    # The bot went on storing around the backup: the copy was taken of a file being written.
+    assert still_running
+    assert stored_since
+    connection = _checked(copy)
+    try:
+        copied = {identity for (identity,) in connection.execute("SELECT identity FROM articles")}
+    finally:
+        connection.close()
+    assert committed <= copied
+    assert out.startswith(f"{copy}: schema {SCHEMA_VERSION}, {len(copied)} stories, ")
+    assert bot.returncode == 0, (tmp_path / "run.log").read_text(encoding="utf-8")
 
 
 def test_a_backup_copies_the_file_as_it_is_without_upgrading_it(

@@ -7,10 +7,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
+
+from bot.ingest.poller import next_slot
+from storage.models import Feed
 
 
 @dataclass
@@ -160,3 +163,46 @@ class FeedServer:
         assert self._server is not None
         self._server.shutdown()
         self._server.server_close()
+
+
+# The shortest interval a feed may have.
+POLL_INTERVAL = timedelta(seconds=10)
+
+
+def feeds_polled_every_second(server: FeedServer) -> list[str]:
+    """Paths of feeds on `server` whose polls, each every `POLL_INTERVAL`, fall in every second
+    of it.
+
+    Each feed is polled at its own offset within its interval: with one feed, the poll after
+    the first comes up to 10 s later. With one feed for each second of the interval, one of
+    them is polled again within a second of any moment, so that the test waits a second or two
+    instead of up to ten, and still sees a story found by a poll of `run`'s own timing.
+    """
+    paths: list[str] = []
+    covered: set[int] = set()
+    start = datetime(2026, 11, 24, tzinfo=UTC)
+    for number in range(1_000):
+        path = f"/dunia-{number}.xml"
+        feed = Feed(
+            id=number,
+            url=server.url(path),
+            section="internasional",
+            interval=POLL_INTERVAL,
+            full_text=False,
+            enabled=True,
+            next_poll_at=start,
+        )
+        # The seconds of the interval after which this feed's next poll is at most 1 s away.
+        soon = {
+            second
+            for second in range(10)
+            if next_slot(feed, start + timedelta(seconds=second))
+            - (start + timedelta(seconds=second))
+            <= timedelta(seconds=1)
+        }
+        if soon - covered:
+            paths.append(path)
+            covered |= soon
+        if len(covered) == 10:
+            return paths
+    raise AssertionError("no spread of feeds found")

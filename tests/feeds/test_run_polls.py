@@ -10,52 +10,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.ingest.poller import next_slot
-from storage.models import Feed
-from tests.feeds.feed_server import FeedServer, Item, Route
+from tests.feeds.feed_server import (
+    POLL_INTERVAL,
+    FeedServer,
+    Item,
+    Route,
+    feeds_polled_every_second,
+)
 from tests.support import Newsbot
 
 NEW_STORY = "Menlu Bertemu Sekjen ASEAN di Jakarta"
-# The shortest interval a feed may have.
-INTERVAL = timedelta(seconds=10)
-
-
-def _spread_feeds(server: FeedServer) -> list[str]:
-    """Paths of feeds whose polls, each every `INTERVAL`, fall in every second of it.
-
-    Each feed is polled at its own offset within its interval: with one feed, the poll after
-    the first comes up to 10 s later. With one feed for each second of the interval, one of
-    them is polled again within a second of any moment, so that the test waits a second or two
-    instead of up to ten, and still sees a story found by a poll of `run`'s own timing.
-    """
-    paths: list[str] = []
-    covered: set[int] = set()
-    start = datetime(2026, 11, 24, tzinfo=UTC)
-    for number in range(1_000):
-        path = f"/dunia-{number}.xml"
-        feed = Feed(
-            id=number,
-            url=server.url(path),
-            section="internasional",
-            interval=INTERVAL,
-            full_text=False,
-            enabled=True,
-            next_poll_at=start,
-        )
-        # The seconds of the interval after which this feed's next poll is at most 1 s away.
-        soon = {
-            second
-            for second in range(10)
-            if next_slot(feed, start + timedelta(seconds=second))
-            - (start + timedelta(seconds=second))
-            <= timedelta(seconds=1)
-        }
-        if soon - covered:
-            paths.append(path)
-            covered |= soon
-        if len(covered) == 10:
-            return paths
-    raise AssertionError("no spread of feeds found")
 
 
 def _until(condition: Callable[[], bool], within: float = 30.0) -> None:
@@ -68,7 +32,7 @@ def _until(condition: Callable[[], bool], within: float = 30.0) -> None:
 def test_newsbot_run_polls_its_sources_and_pushes_a_new_story(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with FeedServer() as server:
-        paths = _spread_feeds(server)
+        paths = feeds_polled_every_second(server)
         old = Item(
             title="Kabar lama dari Jenewa",
             link="https://kabar.example/lama",
@@ -118,7 +82,7 @@ def test_newsbot_run_polls_its_sources_and_pushes_a_new_story(tmp_path: Path) ->
     stderr = errors.read_text(encoding="utf-8")
 
     assert bot.returncode == 0, stderr
-    assert polled_again_in <= INTERVAL.total_seconds() + 1
+    assert polled_again_in <= POLL_INTERVAL.total_seconds() + 1
     assert f"{sources}: {len(paths)} added" in stderr
     assert stdout.count(NEW_STORY) == 1, stdout  # once, whichever feeds carried it
     # The first polls stored the old story without pushing it.
