@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck unit bench clean
 
-# The venv's pip is the one Python ships, not upgraded: the pip of a user who runs
-# `pip install .` (tests/test_install.py installs with it too).
+# pip is upgraded first: the install then takes 20 s instead of 28 s with the pip Python 3.11
+# ships. That older pip, which a user's plain `pip install .` may meet, is what
+# tests/test_install.py installs the project with, so the quick start hides nothing.
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "newsbot needs Python 3.11 or newer ($(PYTHON) is $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstalled only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
