@@ -261,6 +261,16 @@ def _identities_once_stored(path: Path, within: float = 30.0) -> set[str]:
     raise AssertionError(f"no story was committed to {path} within {within} s")
 
 
+def _stories_in_whole_copy(copy: Path) -> set[str]:
+    """The stories of a backup, once SQLite finds it whole and at the current schema."""
+    connection = _checked(copy)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        return {identity for (identity,) in connection.execute("SELECT identity FROM articles")}
+    finally:
+        connection.close()
+
+
 def _identities_once_grown(path: Path, *, beyond: set[str], within: float = 30.0) -> set[str]:
     """The stories committed after those in `beyond`, once there are some."""
     deadline = time.monotonic() + within
@@ -291,12 +301,7 @@ def test_a_backup_during_an_ingest_holds_every_story_committed_before_it(
     # The ingest went on around the backup: the copy was taken of a file being written.
     assert still_writing
     assert stored_since
-    connection = _checked(copy)
-    try:
-        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
-        copied = {identity for (identity,) in connection.execute("SELECT identity FROM articles")}
-    finally:
-        connection.close()
+    copied = _stories_in_whole_copy(copy)
     assert committed <= copied
     assert out.startswith(f"{copy}: schema {SCHEMA_VERSION}, {len(copied)} stories, ")
     assert out.endswith(f" (a copy of {database})\n")
@@ -357,11 +362,7 @@ def test_a_backup_while_newsbot_run_polls_holds_every_story_committed_before_it(
     # The bot went on storing around the backup: the copy was taken of a file being written.
     assert still_running
     assert stored_since
-    connection = _checked(copy)
-    try:
-        copied = {identity for (identity,) in connection.execute("SELECT identity FROM articles")}
-    finally:
-        connection.close()
+    copied = _stories_in_whole_copy(copy)
     assert committed <= copied
     assert out.startswith(f"{copy}: schema {SCHEMA_VERSION}, {len(copied)} stories, ")
     assert bot.returncode == 0, (tmp_path / "run.log").read_text(encoding="utf-8")
