@@ -56,7 +56,7 @@ from bot.delivery.errors import PermanentError
 from bot.i18n import LANGUAGES, translate
 from bot.logging_config import chat_fields, platform_fields, redact_also
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
-from bot.router import CommandSpec, Permission
+from bot.router import CommandSpec, Permission, offered_commands
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from storage.repositories import ChatRepository
@@ -295,8 +295,7 @@ class TelegramAdapter:
     def _menu(self, language: str, *, admin: bool) -> list[BotCommand]:
         return [
             BotCommand(spec.name, spec.description(language)[:256])
-            for spec in self._specs.values()
-            if admin or spec.permission is not Permission.BOT_ADMIN
+            for spec in offered_commands(self._specs.values(), bot_admin=admin)
         ]
 
     # Receiving ---------------------------------------------------------------------------
