@@ -277,19 +277,18 @@ class _LiveCounters:
 
 
 class _AnswerToCome:
-    """The follow-up of a reply that says the answer is on its way: once the reply is shown,
-    the work runs, and its answer takes the reply's place."""
+    """The follow-up of a reply that says the answer is on its way: the work has begun, and once
+    the reply is shown its answer takes the reply's place."""
 
     placeholder = True
 
-    def __init__(self, desk: Desk, work: Callable[[], Awaitable[Reply]], language: str):
+    def __init__(self, desk: Desk, answer: asyncio.Task[Reply]):
         self._desk = desk
-        self._work = work
-        self._language = language
+        self._answer = answer
 
     def shown(self, message: LiveMessage) -> None:
-        """Start the work; its answer will replace `message`."""
-        self._desk.answer_when_done(message, self._work, self._language)
+        """Show the answer in `message` once it is ready."""
+        self._desk.track(self._desk.show_when_ready(message, self._answer))
 
 
 class Desk:
@@ -314,7 +313,7 @@ class Desk:
         self.refresh_seconds = refresh_seconds
         self._live_for = live_for
         self._followed: dict[asyncio.Task[None], _Followed] = {}
-        self._answering: set[asyncio.Task[None]] = set()
+        self._answering: set[asyncio.Future[object]] = set()
 
     # Drafts ---------------------------------------------------------------------------------
 
@@ -542,37 +541,45 @@ class Desk:
 
     def answer_later(self, work: Callable[[], Awaitable[Reply]], *, language: str) -> FollowUp:
         """The follow-up of a reply that says the answer is on its way (/post fetching a page):
-        once the reply is shown, `work` runs, and its answer replaces the reply. A failure is
-        answered as the dispatcher answers one."""
-        return _AnswerToCome(self, work, language)
+        `work` starts now, whether or not the reply can be shown (a platform refusing it must
+        not cost the admin the post), and its answer replaces the reply once both are there. A
+        failure is answered as the dispatcher answers one."""
+        answer = asyncio.create_task(self._answer(work, language))
+        self.track(answer)
+        return _AnswerToCome(self, answer)
 
-    def answer_when_done(
-        self, message: LiveMessage, work: Callable[[], Awaitable[Reply]], language: str
-    ) -> None:
-        """Run `work` and show its answer in `message` (see `answer_later`)."""
-        task = asyncio.create_task(self._answer(message, work, language))
+    def track(self, work: Awaitable[object]) -> None:
+        """Keep `work` running until it ends; closing the desk waits for it."""
+        task = asyncio.ensure_future(work)
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
-    async def _answer(
-        self, message: LiveMessage, work: Callable[[], Awaitable[Reply]], language: str
-    ) -> None:
-        try:
-            reply = await work()
-        except UserError as error:
-            reply = failure_reply(error, language)
-        except Exception:
-            logger.exception("an answer that was being worked on failed")
-            reply = failure_reply(None, language)
-        problem = await _update(message, reply, final=True)
+    async def show_when_ready(self, message: LiveMessage, answer: asyncio.Task[Reply]) -> None:
+        """Show `answer` in `message` once it is ready (see `answer_later`)."""
+        problem = await _update(message, await answer, final=True)
         if problem is not None:
             logger.info("could not show an answer that was being worked on: %s", problem)
+
+    @staticmethod
+    async def _answer(work: Callable[[], Awaitable[Reply]], language: str) -> Reply:
+        """What `work` answers; a failure answered as the dispatcher answers one."""
+        try:
+            return await work()
+        except UserError as error:
+            return failure_reply(error, language)
+        except Exception:
+            logger.exception("an answer that was being worked on failed")
+            return failure_reply(None, language)
 
     async def _answers_given(self) -> None:
         """Wait for the answers being worked on: each ends within its own time limit (a fetch's
         timeout), and an admin waits for it."""
         while self._answering:
-            await asyncio.gather(*self._answering)
+            ended = await asyncio.gather(*self._answering, return_exceptions=True)
+            for outcome in ended:
+                # One answer that could not be shown must not stop the others, nor the close.
+                if isinstance(outcome, Exception):
+                    logger.error("showing an answer failed", exc_info=outcome)
 
     async def finish(self) -> None:
         """Give every live answer its last update now (a console chat ending prints them)."""

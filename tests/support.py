@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +48,14 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+async def until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Return once `condition()` holds, looking every 10 ms; fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"never came true in {within} s"
+        await asyncio.sleep(0.01)
 
 
 _draft_numbers = itertools.count(1)

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from tests.adapters.fake_bot_api import FakeBotApi, wait_until
 from tests.adapters.telegram_harness import running_bot, telegram_settings
-from tests.support import FakeClock, FakePlatform
+from tests.support import FakeClock, FakePlatform, until
 
 ADMIN = "1"  # telegram:1 is the tests' bot admin
 READER = ChatRef(Platform.TELEGRAM, "500")
@@ -164,6 +164,23 @@ async def test_post_stores_the_article_without_its_furniture_and_pushes_it(
     assert [sent.chat for sent in platform.sent] == [READER]
 
 
+async def test_a_post_whose_first_answer_could_not_be_shown_is_posted_all_the_same(
+    allowed: App, pages: _Pages, clock: FakeClock
+) -> None:
+    """A platform refusing the "fetching" answer (a long 429, a Discord error) never shows it,
+    so nothing is told the answer is shown: the page is stored and pushed regardless."""
+    platform = FakePlatform(allowed)
+    await allowed.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
+    fetching = await platform.say(f"/post {pages.url}", user=ADMIN)
+    assert fetching.follow_up is not None  # and the adapter never calls its `shown`
+    await allowed.deps.desk.finish()  # what stopping the app waits for
+    article = await allowed.storage.articles.get(1)
+    assert article is not None
+    assert article.title == "Kapal Feri Baru Layani Rute Malam"
+    await allowed.delivery_worker(platform).deliver_due()
+    assert [sent.chat for sent in platform.sent] == [READER]
+
+
 @pytest.mark.parametrize(
     ("form", "reason"),
     [
@@ -278,7 +295,9 @@ async def test_a_slow_post_on_a_console_says_at_once_that_it_fetches_and_answers
             app.chat(ConsoleIdentity(), stdin=lines, stdout=output, interactive=False)
         )
         await asyncio.wait_for(page.asked.wait(), 10)
-        # While the publisher's server keeps the page: what is being done, and no more.
+        # While the publisher's server keeps the page: what is being done, and no more (the
+        # fetch begins as the command is answered, the line is printed right after).
+        await until(lambda: output.getvalue() != "")
         assert output.getvalue() == f"Memuat {url} …\n\n"
         page.release.set()
         await asyncio.wait_for(chat, 10)
