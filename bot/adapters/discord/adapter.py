@@ -42,6 +42,8 @@ from storage.models import ChatRef, Platform
 from storage.repositories import ChatRepository, CommandSyncRepository
 
 logger = logging.getLogger(__name__)
+# Discord's own REST base, as discord.py has it before anything changes it.
+DISCORDS_OWN_API: str = discord.http.Route.BASE
 
 _Result = TypeVar("_Result")
 
@@ -110,10 +112,11 @@ class DiscordAdapter:
         self.budget = SendBudget(
             sends_per_second=settings.discord_sends_per_second, interval=self.send_interval
         )
-        if settings.discord_api_url:
-            # discord.py keeps its REST base on a class; the gateway's address is asked of it
-            # at login.
-            discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+        # discord.py keeps its REST base on a class; the gateway's address is asked of it at
+        # login. Set whichever way: an adapter made before in this process may have changed it.
+        discord.http.Route.BASE = (
+            settings.discord_api_url.rstrip("/") if settings.discord_api_url else DISCORDS_OWN_API
+        )
         intents = discord.Intents.none()
         # Guild and channel create/delete events; slash commands need no message content.
         intents.guilds = True
