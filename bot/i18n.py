@@ -110,6 +110,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rubriknya atau mengikuti kata kuncinya, jadi tidak dikirim ke mana pun.",
         "post.too_old": "Disimpan sebagai #{id}: {title}. Tidak dikirim ke chat mana pun karena "
         "terbit {time}, lebih dari {hours} jam lalu (NEWSBOT_PUSH_MAX_AGE_HOURS).",
+        "post.date_unread": "Disimpan sebagai #{id}: {title}. Tidak dikirim ke chat mana pun: "
+        "tanggal terbitnya tidak terbaca, jadi tidak bisa disebut berita baru.",
         "post.updated": "Berita #{id} diperbarui: {title}.",
         "post.duplicate": "Berita itu sudah ada: #{id} {title}.",
         "post.failed": "Halaman itu tidak bisa dimuat: {reason}",
@@ -417,6 +419,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "post.new:1": "Stored as #{id}: {title}. Pushed to 1 chat.",
         "post.too_old": "Stored as #{id}: {title}. Not pushed to any chat: it was published "
         "{time}, more than {hours} hours ago (NEWSBOT_PUSH_MAX_AGE_HOURS).",
+        "post.date_unread": "Stored as #{id}: {title}. Not pushed to any chat: its publication "
+        "date could not be read, so it cannot be called news.",
         "post.updated": "Story #{id} updated: {title}.",
         "post.duplicate": "That story is already here: #{id} {title}.",
         "post.failed": "That page could not be loaded: {reason}",

@@ -51,11 +51,6 @@ class Newsroom:
             breaking_section=BREAKING_SLUG,
         )
 
-    def too_old_to_push(self, published_at: datetime | None) -> bool:
-        """Whether a new story published at `published_at` is, now, stored but pushed to
-        nobody (see `publish`); a story of unknown date is pushed."""
-        return published_at is not None and published_at < self._push_since(self._clock())
-
     def _push_since(self, now: datetime) -> datetime:
         """The earliest publication time of a new story pushed at `now`."""
         return now - self._max_age

@@ -32,14 +32,14 @@ class PostError(Exception):
 class Posted:
     """A posted page: the story it became and what storing it did.
 
-    `too_old` says that the story was published before the push window
-    (`NEWSBOT_PUSH_MAX_AGE_HOURS`): stored as new, it is pushed to nobody.
+    Stored as new but withheld from pushes (`result.withheld`), `date_unread` says why: its
+    date could not be read (else it was published before `NEWSBOT_PUSH_MAX_AGE_HOURS`).
     """
 
     title: str
     published_at: datetime | None
     result: PublishResult
-    too_old: bool = False
+    date_unread: bool = False
 
 
 class SourceDesk:
@@ -108,8 +108,10 @@ class SourceDesk:
             reason = "; ".join(parsed.rejected) or "no article found on the page"
             raise PostError(reason)
         draft = parsed.drafts[0]
-        too_old = self._newsroom.too_old_to_push(draft.published_at)
         [result] = await self._newsroom.publish([draft])
         return Posted(
-            title=draft.title, published_at=draft.published_at, result=result, too_old=too_old
+            title=draft.title,
+            published_at=draft.published_at,
+            result=result,
+            date_unread=not draft.push,
         )

@@ -142,14 +142,14 @@ def _posted_text(posted: Posted, deps: Deps, language: str) -> str:
     """What became of a posted page: stored, and pushed to whom, or why to nobody."""
     result = posted.result
     values = {"id": result.article_id, "title": posted.title, "count": result.queued}
-    # A story of unknown date is never too old.
-    too_old_since = posted.published_at if posted.too_old else None
-    if result.outcome is PublishOutcome.NEW and not result.queued and too_old_since:
+    if result.withheld and (posted.date_unread or posted.published_at is None):
+        return translate(language, "post.date_unread", **values)
+    if result.withheld and posted.published_at is not None:
         return translate(
             language,
             "post.too_old",
             **values,
-            time=deps.renderer.time_label(too_old_since, language),
+            time=deps.renderer.time_label(posted.published_at, language),
             hours=f"{deps.settings.push_max_age_hours:g}",
         )
     key = {

@@ -95,11 +95,14 @@ class PublishOutcome(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class PublishResult:
     """The outcome of storing one draft, with the deliveries it queued: pushes of a new story,
-    or edits of the copies already delivered for a corrected one."""
+    or edits of the copies already delivered for a corrected one. `withheld`: a new story
+    stored but pushed to nobody, whoever subscribes (published before the push window, or its
+    draft not to be pushed: a date nobody could read)."""
 
     outcome: PublishOutcome
     article_id: int
     queued: int = 0
+    withheld: bool = False
 
 
 @dataclass(frozen=True, slots=True)

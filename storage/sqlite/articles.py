@@ -741,7 +741,7 @@ def _store_one(
         (search_key, title_terms, body_terms, _search_section(draft, breaking_section), forms),
     )
     if not _pushed(draft, published_at, push_since):
-        return PublishResult(PublishOutcome.NEW, article_id)
+        return PublishResult(PublishOutcome.NEW, article_id, withheld=True)
     connection.execute(
         """INSERT INTO fanout_jobs (article_id, section, breaking_section, terms, lane, seq,
                created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",

@@ -252,6 +252,25 @@ async def test_post_of_a_page_older_than_the_push_window_says_why_it_was_not_pus
     assert await allowed.storage.outbox.status_counts() == {}
 
 
+async def test_post_of_a_page_whose_date_cannot_be_read_says_why_it_was_not_pushed(
+    allowed: App, clock: FakeClock
+) -> None:
+    platform = FakePlatform(allowed)
+    await allowed.storage.subscriptions.subscribe(READER, ["nasional"], now=clock())
+    page = _page(clock()).replace(clock().isoformat().encode(), b"Kamis pagi, entah kapan")
+    undated = _Pages(page)
+    try:
+        answer = await platform.final_text(f"/post {undated.url}", user=ADMIN)
+    finally:
+        undated.close()
+
+    assert answer == (
+        "Disimpan sebagai #1: Kapal Feri Baru Layani Rute Malam. Tidak dikirim ke chat mana "
+        "pun: tanggal terbitnya tidak terbaca, jadi tidak bisa disebut berita baru."
+    )
+    assert await allowed.storage.outbox.status_counts() == {}
+
+
 async def test_post_in_english_of_an_old_page_and_of_a_page_nobody_receives(
     settings: Settings, clock: FakeClock
 ) -> None:
