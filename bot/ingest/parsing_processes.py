@@ -48,15 +48,20 @@ class ParsingProcesses:
         self._free = asyncio.Semaphore(processes)
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
+        self._closed = False
 
     async def run(self, work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """`work(*args, **kwargs)` in a worker, and its result; `work`, its arguments and its
         result must be picklable. An exception it raises is raised here.
 
         Raises:
-            ParsingProcessLostError: the worker died; later work may still succeed.
+            ParsingProcessLostError: the worker died (later work may still succeed), or the
+                workers were closed while this waited for one.
         """
         async with self._free:
+            if self._closed:
+                # Started now, a worker would be one that nothing ends.
+                raise ParsingProcessLostError("the parsing processes were closed")
             worker = self._idle.pop() if self._idle else self._start()
             try:
                 outcome = await asyncio.to_thread(
@@ -75,7 +80,9 @@ class ParsingProcesses:
         return result
 
     def close(self) -> None:
-        """Kill the workers, whatever they are parsing: nothing waits for them."""
+        """Kill the workers, whatever they are parsing: nothing waits for them; no work starts
+        a worker after this."""
+        self._closed = True
         for worker in self._workers:
             worker.kill()
         for worker in self._idle:

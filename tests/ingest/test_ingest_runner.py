@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from bot.ingest import runner
 from bot.ingest.errors import IngestError
-from bot.ingest.parsing_processes import ParsingProcesses
+from bot.ingest.parsing_processes import ParsingProcesses, ParsingProcessLostError
 from bot.ingest.progress import BarProgress, KeepingProgress, PlainProgress, progress_for
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all, parse_batches
 from bot.ingest.sources import SourceDocument
@@ -410,6 +410,20 @@ async def test_a_parsing_process_that_dies_loses_no_input(fixtures_dir: Path) ->
     # Each input is parsed here instead, once the worker is gone: all of it stored, in order.
     assert [r.ok for r in reports] == [True, True, True]
     assert [(r.new, r.duplicate) for r in reports] == [(4, 0), (2, 0), (0, 4)]
+
+
+async def test_work_waiting_for_a_closed_set_of_parsing_processes_starts_none() -> None:
+    """Once a worker died the ingest closes the set and parses here; a read that was already
+    waiting for a worker must not start one that nothing would end."""
+
+    class NeverStarted(ParsingProcesses):
+        def _start(self) -> Any:
+            raise AssertionError("a worker was started after close")
+
+    processes = NeverStarted(1, preload=[])
+    processes.close()
+    with pytest.raises(ParsingProcessLostError):
+        await processes.run(len, "abc")
 
 
 async def test_small_inputs_start_no_parsing_process(
