@@ -62,12 +62,15 @@ class SqliteDatabase:
             check_location(Path(path))
         try:
             # isolation_level=None: transactions are ours to begin (BEGIN IMMEDIATE, see below).
-            connection = await aiosqlite.connect(location, isolation_level=None)
+            # timeout: how long a statement waits for another process's lock (SQLite's busy
+            # timeout), set by the driver as a backup's connection sets it.
+            connection = await aiosqlite.connect(
+                location, isolation_level=None, timeout=busy_timeout
+            )
         except sqlite3.Error as error:
             raise unusable(location, error, busy_timeout) from error
         try:
             connection.row_factory = aiosqlite.Row
-            await connection.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
             # The first statement that reads the file: "not a database" and damage show here.
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA synchronous = NORMAL")
