@@ -28,8 +28,10 @@ PARTIAL_SUFFIX = ".partial"
 def backup_sqlite(
     source: Path, target: Path, *, replace: bool, busy_timeout: float = BUSY_TIMEOUT_SECONDS
 ) -> BackupReport:
-    """Copy the database at `source` to `target`; what the copy holds. Reading waits up to
-    `busy_timeout` seconds for another process's lock.
+    """Copy the database at `source` to `target`; what the copy holds. Opening it waits up to
+    `busy_timeout` seconds for another process's lock; the copy itself (one step of SQLite's
+    backup API) is retried while the file is locked, which in WAL mode only a process
+    recovering or checkpointing it exclusively does, briefly.
 
     Raises:
         DatabaseUnusableError: `source` does not exist, is not a newsbot database, or cannot
@@ -99,11 +101,13 @@ def _copy(source: Path, partial: Path, busy_timeout: float) -> tuple[int, int]:
     except sqlite3.Error as error:
         raise unusable(str(source), error, busy_timeout) from error
     try:
-        version = _schema_version(reading, source, busy_timeout)
+        _schema_version(reading, source, busy_timeout)  # a newsbot database, or refused
         with contextlib.closing(_open_copy(partial)) as copy:
             try:
                 reading.backup(copy)  # pages=-1: the whole database in one step, one snapshot
                 _check_whole(copy, source)
+                # Both read off the copy: one snapshot, whatever was migrated meanwhile.
+                version = int(copy.execute("PRAGMA user_version").fetchone()[0])
                 stories = int(copy.execute("SELECT count(*) FROM articles").fetchone()[0])
             except sqlite3.Error as error:
                 if _is_write_failure(error):
