@@ -350,8 +350,9 @@ def run_in_this_process(
             os.environ.clear()
             os.environ.update(saved_env)
             root.handlers[:], root.level = saved_logging
-            for name, level in saved_levels.items():
-                logging.getLogger(name).setLevel(level)
+            for name in logging.root.manager.loggerDict:
+                # Levels the run set (quiet HTTP clients), on loggers made before it or by it.
+                logging.getLogger(name).setLevel(saved_levels.get(name, logging.NOTSET))
     command = ["newsbot", *argv]
     if thread.is_alive():
         raise subprocess.TimeoutExpired(command, timeout, out.getvalue(), err.getvalue())

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import open_app
-from bot.cli import main
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
 from storage.sqlite.migrations import SCHEMA_VERSION
 from tests.feeds.feed_server import FeedServer, Item, Route, feeds_polled_every_second
-from tests.support import FakePlatform, Newsbot
+from tests.support import FakePlatform, Newsbot, run_in_this_process
 
 SCHEMA_1 = Path(__file__).parent / "fixtures" / "database" / "schema-1.sql"
 # The stories in the schema-1 fixture, by id.
@@ -46,30 +45,21 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def newsbot(
-    database: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    """`newsbot ARGS...` in this process on `database`: its exit code, stdout and stderr."""
-    import os  # noqa: PLC0415 - only this fixture reads the environment
-
+def newsbot(database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """`newsbot ARGS...` run in this process on `database` (`tests.support.Newsbot`'s way,
+    with its check that no thread is left to keep a process alive): its exit code, stdout and
+    stderr. The environment is read at each call, so a test may change it with monkeypatch."""
     for name in [name for name in os.environ if name.startswith("NEWSBOT_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("NEWSBOT_DATABASE", str(database))
-    monkeypatch.chdir(tmp_path)  # no developer's .env
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
 
     def run(*arguments: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(arguments))
-        out, err = capsys.readouterr()
-        return code, out, err
+        result = run_in_this_process(
+            list(arguments), stdin="", env=dict(os.environ), cwd=tmp_path, timeout=60
+        )
+        return result.returncode, result.stdout, result.stderr
 
-    yield run
-    root.handlers[:], root.level = saved
+    return run
 
 
 def _schema_1_database(path: Path) -> None:

@@ -3,6 +3,10 @@
 `make` upgrades pip before it installs, which once hid a dependency that only a newer pip
 resolved (lxml's html-clean extra, asked for by jusText): with Python 3.11's own pip the first
 page ingested failed. This test installs the project as a user who never runs `make` would.
+
+It is the one test that reaches beyond 127.0.0.1: its pip asks the package registry (and the
+indexes pip is configured with) for newsbot's dependencies, as a user's does. The ingest that
+follows reads from 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -57,16 +61,17 @@ def test_a_stock_pip_installs_the_project_and_it_ingests_a_page_and_a_feed(
             shutil.copy2(path, source / name)
     venv = tmp_path / "venv"
     # The interpreter this suite runs on makes the venv: its pip is the one ensurepip bundles.
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     pip_version = subprocess.run(
-        [python, "-m", "pip", "--version"], capture_output=True, text=True, check=True
+        [python, "-m", "pip", "--version"], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     install = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-compile", str(source)],
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,
     )
     assert install.returncode == 0, f"{pip_version}\n{install.stderr}"
 

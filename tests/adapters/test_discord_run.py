@@ -182,6 +182,9 @@ def test_a_refused_discord_token_is_a_clear_configuration_error(
             "NEWSBOT_DISCORD_TOKEN": "not-the-token",
             "NEWSBOT_DISCORD_API_URL": discord_server.api_base,
         },
+        # A process of its own: discord.py warns about voice once per process, so in a process
+        # where a client was made before, the warning's absence would prove nothing.
+        process=True,
     )
 
     assert result.returncode == 2

@@ -35,7 +35,8 @@ def test_a_broadcast_killed_five_times_loses_nothing_and_keeps_each_chats_order(
 
     300 chats (270 private, 30 groups), two stories each; every answer takes 50 ms. Each
     stretch between kills is about 100 sends, more than the 64 a run keeps in flight, so every
-    kill lands mid-broadcast with sends on the wire (the assertions below check both). Most of
+    kill lands mid-broadcast with sends on the wire (the assertions below check that each kill
+    left messages unsent, and that the kills caught sends in flight). Most of
     the time is the restarts of `newsbot run`, not the chats: five kills make the same checks
     as ten did, in half the time; bench/crash_safety.py runs 20,000 chats and 20 kills.
     """

@@ -497,7 +497,7 @@ async def test_newsbot_ingest_refuses_private_urls_unless_allowed(
         body=_feed(), headers={"Content-Type": "application/rss+xml"}
     )
     newsbot = Newsbot(tmp_path)
-    # Only forms whose target is this machine: the CLI runs outside the tests' network guard.
+    # Only forms whose target is this machine: nothing may leave it, whichever way the CLI runs.
     refused = {
         target.url("/feed.xml"): "127.0.0.1 is a loopback address",
         target.url("/feed.xml", host="localhost"): "localhost resolves to ",
