@@ -75,16 +75,15 @@ async def test_a_broadcast_at_the_limit_draws_no_429_and_reaches_each_chat_once(
 ) -> None:
     api = RateLimitedBotApi(speed=SPEED)
     async with _subscribed(settings, api) as tg:
-        started = time.monotonic()
         await tg.publish("Libur nasional digeser ke hari Senin")
         await wait_until(lambda: len(api.taken) >= len(CHATS), within=60)
-        elapsed = time.monotonic() - started
         await tg.outbox_becomes({"sent": len(CHATS)}, within=30)
     assert api.refused == 0
     assert all(len(_received(api, chat)) == 1 for chat in CHATS)
-    # Paced under the limit, and close to it: 500 sends at 280/s take about 1.8 s.
+    # Paced under the limit. How close to it is a speed, measured by bench/telegram_broadcast.py
+    # (a wall-clock bound here failed on a loaded machine); the budget's own tests hold the
+    # pace on an injected clock.
     assert api.most_in_any_second() <= 30
-    assert elapsed < len(CHATS) / (28.0 * SPEED) * 1.5
 
 
 async def test_a_chat_told_to_retry_after_1_s_gets_its_story_then_not_at_the_end(
