@@ -43,6 +43,10 @@ class AdminNotices:
         """A feed that had been given up on is read again."""
         await self._tell("notice.feed_recovered", id=feed.id, url=feed.url)
 
+    async def outage_over(self, platform: str, started: str, length: str) -> None:
+        """A platform did not answer for a while (delivery waited), and answers again."""
+        await self._tell("notice.outage_over", platform=platform, started=started, length=length)
+
     async def _tell(self, key: str, **values: object) -> None:
         for admin in self._admins:
             platform, _, user_id = admin.partition(":")

@@ -20,6 +20,7 @@ from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, LineSource, St
 from bot.admin_notices import AdminNotices
 from bot.chat import parse_command_text
 from bot.delivery.digest import DigestSender
+from bot.delivery.outage import Outage, duration_text
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
 from bot.deps import Deps
@@ -118,9 +119,27 @@ class App:
     clock: Callable[[], datetime]
 
     def delivery_worker(
-        self, adapter: PlatformAdapter, *, chat_id: str | None = None
+        self,
+        adapter: PlatformAdapter,
+        *,
+        chat_id: str | None = None,
+        notices: AdminNotices | None = None,
     ) -> DeliveryScheduler:
-        """The delivery of `adapter`'s platform (and, for the console, of one chat)."""
+        """The delivery of `adapter`'s platform (and, for the console, of one chat); `notices`
+        tell the bot admins of a long outage."""
+        settings = self.settings
+
+        async def outage_over(outage: Outage) -> None:
+            long_enough = timedelta(minutes=settings.delivery_outage_notice_minutes)
+            if notices is None or outage.length < long_enough:
+                return
+            started = outage.started_at.astimezone(settings.tz()).strftime("%H:%M %Z")
+            await notices.outage_over(
+                translate(settings.language, f"platform.{adapter.platform.value}"),
+                started,
+                duration_text(outage.length),
+            )
+
         return DeliveryScheduler(
             storage=self.storage,
             adapter=adapter,
@@ -132,6 +151,9 @@ class App:
             max_attempts=self.settings.delivery_max_attempts,
             late_answer_seconds=self.settings.delivery_late_answer_seconds,
             poll_seconds=self.settings.delivery_poll_seconds,
+            overdue_seconds=self.settings.delivery_overdue_seconds,
+            give_up_seconds=self.settings.delivery_give_up_hours * 3600,
+            outage_over=outage_over,
             clock=self.clock,
             chat_id=chat_id,
             wake=self.deps.newsroom.pushes_queued,
@@ -259,12 +281,7 @@ class App:
                 stderr.write(f"newsbot: {note}\n")
         stop = asyncio.Event()
         async with self.fetcher() as fetcher:
-            notices = AdminNotices(
-                adapters,
-                admins=self.settings.admins,
-                chats=self.storage.chats,
-                default_language=self.settings.language,
-            )
+            notices = self.admin_notices(adapters)
             polling = asyncio.create_task(
                 self.poller(fetcher, notices).run(stop), name="feed polling"
             )
@@ -296,6 +313,15 @@ class App:
             finally:
                 stop.set()
                 await polling
+
+    def admin_notices(self, adapters: Sequence[PlatformAdapter]) -> AdminNotices:
+        """What tells the bot admins, in their private chats on `adapters`."""
+        return AdminNotices(
+            adapters,
+            admins=self.settings.admins,
+            chats=self.storage.chats,
+            default_language=self.settings.language,
+        )
 
     def fetcher(self) -> SafeFetcher:
         """The one client that fetches publishers' URLs, under the safety rules; one host is
@@ -374,8 +400,12 @@ class App:
         async with contextlib.AsyncExitStack() as connected:
             for adapter in adapters:
                 await connected.enter_async_context(adapter)
+            notices = self.admin_notices(adapters)
             delivery = asyncio.gather(
-                *(self.delivery_worker(adapter).run(stop) for adapter in adapters),
+                *(
+                    self.delivery_worker(adapter, notices=notices).run(stop)
+                    for adapter in adapters
+                ),
                 *(self.digest_sender(adapter).run(stop) for adapter in adapters),
             )
             runs = [asyncio.ensure_future(adapter.run(stop)) for adapter in adapters]

@@ -120,6 +120,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "berturut-turut: {reason}. Aktifkan lagi dengan newsbot feeds enable {id} setelah "
         "diperbaiki.",
         "notice.feed_recovered": "Feed {id} ({url}) berjalan lagi.",
+        "notice.outage_over": "{platform} tidak menjawab sejak {started} selama {length}. "
+        "Pengiriman menunggu dan kini berjalan lagi; tidak ada berita yang hilang.",
         "error.unknown_command": "Perintah /{name} tidak dikenal. Ketik /help untuk daftar "
         "perintah.",
         "error.not_command": "Kirim perintah yang diawali garis miring, misalnya /latest nato. "
@@ -428,6 +430,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice.feed_disabled": "Feed {id} ({url}) was disabled after {count} failures in a "
         "row: {reason}. Enable it again with newsbot feeds enable {id} once it is fixed.",
         "notice.feed_recovered": "Feed {id} ({url}) is working again.",
+        "notice.outage_over": "{platform} did not answer from {started} for {length}. "
+        "Delivery waited and is running again; no story was lost.",
         "error.unknown_command": "Unknown command /{name}. Type /help for the list of commands.",
         "error.not_command": "Send a command starting with a slash, such as /latest nato. "
         "Type /help for the list of commands.",

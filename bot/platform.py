@@ -68,6 +68,12 @@ class PlatformAdapter(Protocol):
         Raises `bot.delivery.errors.DeliveryError` subclasses when there can be none.
         """
 
+    async def probe(self) -> None:
+        """Ask the platform whether it answers at all (while delivery waits out an outage).
+
+        Raises `bot.delivery.errors.DeliveryError` subclasses when it does not.
+        """
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier (a correction)."""
 

@@ -170,8 +170,9 @@ class Settings(BaseSettings):
     telegram_private_sends_per_second: float = Field(default=1.0, gt=0)
     telegram_group_sends_per_minute: float = Field(default=20.0, gt=0)
     # How long a send waits for Telegram's answer. Telegram may take long (it fetches a photo
-    # first); a send given up too early may have arrived, and is then not simply sent again.
-    telegram_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    # first, or is overloaded); a send given up too early may have arrived, and is then not
+    # simply sent again. An answer 40 s late is still recorded.
+    telegram_send_timeout_seconds: float = Field(default=60.0, gt=0)
     discord_token: SecretStr | None = None
     # Discord's REST base URL (`.../api/v10`); the gateway's address comes from it. For a proxy
     # or a test server; unset means Discord's own.
@@ -187,7 +188,7 @@ class Settings(BaseSettings):
     discord_channel_sends_per_second: float = Field(default=1.0, gt=0)
     # How long a send waits for Discord's answer; a timed-out send is sent again with the
     # same nonce, which Discord de-duplicates.
-    discord_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    discord_send_timeout_seconds: float = Field(default=60.0, gt=0)
     # NoDecode: a comma-separated list, not JSON.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     language: Literal["id", "en"] = "id"
@@ -215,6 +216,14 @@ class Settings(BaseSettings):
     # A send whose answer never came (a time-out once the request was written) may have
     # arrived: it is tried once more this much later, marked a possible duplicate.
     delivery_late_answer_seconds: float = Field(default=5.0, ge=0)
+    # A send unanswered this long is overdue (its answer is still awaited, up to the platform's
+    # send timeout): overdue or failed sends to three chats within a minute mean the platform
+    # is down. Delivery then waits, probing it, and resumes when it answers; nothing counts as
+    # a failed attempt until it has been down this many hours.
+    delivery_overdue_seconds: float = Field(default=10.0, gt=0)
+    delivery_give_up_hours: float = Field(default=24.0, gt=0)
+    # The bot admins are told of an outage that lasted longer than this, when it ends.
+    delivery_outage_notice_minutes: float = Field(default=3.0, ge=0)
     ingest_timeout_seconds: float = Field(default=20.0, gt=0)
     ingest_max_bytes: int = Field(default=10_000_000, gt=0)
     ingest_max_items: int = Field(default=2_000, gt=0)

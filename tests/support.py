@@ -22,6 +22,7 @@ from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
 from bot.cli import main
 from bot.delivery.budget import SendBudget
+from bot.delivery.errors import TransientError
 from bot.settings import Settings
 from storage.models import ArticleDraft, ChatRef, Platform
 
@@ -113,6 +114,11 @@ class FakePlatform:
     edited: list[SentMessage] = field(default_factory=list)
     deleted: list[tuple[ChatRef, str]] = field(default_factory=list)
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
+    # Chat id -> seconds its sends take to be answered (real seconds).
+    answer_delays: dict[str, float] = field(default_factory=dict)
+    # While True, a probe of the platform fails (it is down); how many probes were made.
+    down: bool = False
+    probes: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def __post_init__(self) -> None:
@@ -174,12 +180,19 @@ class FakePlatform:
         if queued:
             error = queued.pop(0)
             raise error
+        if chat.chat_id in self.answer_delays:
+            await asyncio.sleep(self.answer_delays[chat.chat_id])
         message_id = str(next(self._ids))
         self.sent.append(SentMessage(chat, reply, message_id))
         return message_id
 
     async def direct_chat(self, user_id: str) -> ChatRef:
         return ChatRef(self.platform, user_id)
+
+    async def probe(self) -> None:
+        self.probes += 1
+        if self.down:
+            raise TransientError("the platform does not answer")
 
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         queued = self.failures.get(chat.chat_id)

@@ -310,6 +310,9 @@ class ConsoleAdapter:
         """This console chat: the one user at this terminal."""
         return self.chat
 
+    async def probe(self) -> None:
+        """A console is always there while it runs."""
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Print the corrected message under a line saying which story it corrects."""
         language = await self.language()

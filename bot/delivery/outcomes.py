@@ -90,8 +90,14 @@ class DeliveryRules:
         # Called when the platform can take nothing more from this process.
         self._stop = stop
 
-    async def failed(self, unsent: Unsent, error: DeliveryError) -> None:
-        """Record what `error` means for `unsent`."""
+    async def failed(
+        self, unsent: Unsent, error: DeliveryError, *, platform_down: bool = False
+    ) -> None:
+        """Record what `error` means for `unsent`.
+
+        `platform_down`: the platform is down (see `bot.delivery.outage`): a send that was not
+        answered is no failed attempt; it waits, due when the platform answers again.
+        """
         now = self._clock()
         reason = str(error) or type(error).__name__
         if isinstance(error, OutputClosed):
@@ -109,7 +115,7 @@ class DeliveryRules:
                 outcome_unknown=False,
             )
         elif isinstance(error, UnknownOutcome):
-            await self._unknown(unsent, reason, now)
+            await self._unknown(unsent, reason, now, platform_down=platform_down)
         elif isinstance(error, ChatGone):
             logger.info(
                 "the chat is gone (%s): deactivating its subscriptions",
@@ -133,10 +139,14 @@ class DeliveryRules:
         elif isinstance(error, PermanentError):
             logger.warning("a delivery was refused: %s", reason, extra=chat_fields(unsent.chat))
             await unsent.give_up(f"refused: {reason}")
+        elif platform_down:
+            await unsent.retry_at(now, reason, count_attempt=False, outcome_unknown=False)
         else:
             await self._back_off(unsent, reason, now)
 
-    async def _unknown(self, unsent: Unsent, reason: str, now: datetime) -> None:
+    async def _unknown(
+        self, unsent: Unsent, reason: str, now: datetime, *, platform_down: bool
+    ) -> None:
         if unsent.unknown_outcomes >= 1:
             logger.warning(
                 "a delivery's outcome was unknown twice; not sent again",
@@ -144,9 +154,11 @@ class DeliveryRules:
             )
             await unsent.give_up(f"outcome unknown twice ({reason}); may have arrived")
             return
-        # Perhaps it arrived: one more try, marked a possible duplicate.
+        # Perhaps it arrived: one more try, marked a possible duplicate; while the platform is
+        # down, that try waits for it to answer again.
+        retry = 0.0 if platform_down else self._unknown_retry
         await unsent.retry_at(
-            now + timedelta(seconds=self._unknown_retry),
+            now + timedelta(seconds=retry),
             f"outcome unknown: {reason}",
             count_attempt=False,
             outcome_unknown=True,

@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import random
 import sqlite3
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.chat import Reply
 from bot.delivery.budget import Lane
@@ -29,6 +30,7 @@ from bot.delivery.errors import (
     TransientError,
     UnknownOutcome,
 )
+from bot.delivery.outage import Outage, OutageWatch, duration_text, probe_delays
 from bot.delivery.outcomes import DeliveryRules
 from bot.delivery.policy import DeliveryPolicy
 from bot.logging_config import chat_fields, platform_fields
@@ -57,6 +59,10 @@ RECORD_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0)
 RENEWALS_PER_LEASE = 4
 # How often claims of dead processes of this host, and unfinished fan-outs, are looked for.
 RECOVER_EVERY_SECONDS = 10.0
+# A process sends only while its delivery lease is good by its own clock, with this share of
+# the lease to spare: a process paused past its lease (a frozen VM, SIGSTOP) finds it spent
+# when it wakes, before a successor that took over can be crowded.
+LEASE_SPARE_SHARE = 0.25
 
 T = TypeVar("T")
 
@@ -85,6 +91,11 @@ class _Abandoned(Exception):
     """Delivery stopped while this row's request was on the wire: its outcome is unknown."""
 
 
+class _LeaseSpent(Exception):
+    """This process's delivery lease ran out before the row was sent (the process was paused
+    past it, or could not renew it): the row goes back as it was, for whoever holds it."""
+
+
 class DeliveryScheduler:
     """Delivers one platform's outbox (or one console chat's) through its adapter."""
 
@@ -102,6 +113,9 @@ class DeliveryScheduler:
         late_answer_seconds: float,
         poll_seconds: float,
         clock: Callable[[], datetime],
+        overdue_seconds: float = 10.0,
+        give_up_seconds: float = 86_400.0,
+        outage_over: Callable[[Outage], Coroutine[Any, Any, None]] | None = None,
         chat_id: str | None = None,
         rng: random.Random | None = None,
         wake: asyncio.Event | None = None,
@@ -120,6 +134,16 @@ class DeliveryScheduler:
         self._clock = clock
         self._chat_id = chat_id
         self._max_in_flight = max_in_flight
+        # A send unanswered this long counts towards an outage (its answer is still awaited).
+        self._overdue = overdue_seconds
+        # An outage this long: rows are tried and given up by the usual rules again.
+        self._give_up = timedelta(seconds=give_up_seconds)
+        self._outage = OutageWatch(clock=clock)
+        self._outage_over = outage_over
+        self._probing: asyncio.Task[None] | None = None
+        # By the monotonic clock: until when this process may send (its lease, less a spare).
+        # Without a lease (one console chat's delivery) there is nobody to fence off.
+        self._lease_good_until = float("inf") if chat_id is not None else float("-inf")
         # Set by this process's newsroom when it queues pushes (/breaking): deliver at once
         # instead of at the next poll.
         self._wake = wake
@@ -146,6 +170,7 @@ class DeliveryScheduler:
         """Deliver every row due now, and the rows behind them in their chats' queues, then
         return; how many rows were handled. Rows that fall due later are left for later."""
         self._handled = 0
+        self._lease_good_until = float("inf")  # one pass, under no lease: nobody to fence off
         await self._recover()
         await self._pump(until_idle=True)
         return self._handled
@@ -161,6 +186,7 @@ class DeliveryScheduler:
         standing_by = False
         renew_every = self._platform_lease / RENEWALS_PER_LEASE
         while not stop.is_set():
+            asked = time.monotonic()
             try:
                 leading = await self._storage.outbox.take_lease(
                     self._scope,
@@ -171,6 +197,10 @@ class DeliveryScheduler:
             except Exception as error:  # the database is busy, or the like
                 self._log_storage_trouble("taking the delivery lease", error)
                 leading = False
+            if leading:
+                # Counted from before it was asked for: the lease may have begun then.
+                spare = self._platform_lease * LEASE_SPARE_SHARE
+                self._lease_good_until = asked + self._platform_lease - spare
             if not leading:
                 if not standing_by:
                     logger.info(
@@ -189,6 +219,8 @@ class DeliveryScheduler:
             await self._recover()
             await self._pump(until_idle=False, lease_every=renew_every)
         await self._finish_in_flight()
+        if self._probing is not None:
+            self._probing.cancel()
         with contextlib.suppress(Exception):
             await self._storage.outbox.release_lease(self._scope, self._holder)
 
@@ -209,7 +241,7 @@ class DeliveryScheduler:
     async def _claim_more(self) -> int:
         """Claim chat heads for the free slots, each sent by a task of its own; how many."""
         free = self._max_in_flight - len(self._in_flight)
-        if free <= 0:
+        if free <= 0 or self._waiting_out_outage() or not self._lease_good():
             return 0
         try:
             due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
@@ -325,8 +357,23 @@ class DeliveryScheduler:
                 "delivery stopped before sending",
                 count_attempt=False,
             )
+        except _LeaseSpent:
+            outcome = functools.partial(
+                self._storage.outbox.retry_at,
+                item,
+                self._clock(),
+                "the delivery lease lapsed before sending",
+                count_attempt=False,
+            )
         except DeliveryError as error:
-            outcome = functools.partial(self._rules.failed, self._row(item), error)
+            if isinstance(error, TransientError | UnknownOutcome):
+                self._unanswered(item.chat)
+            outcome = functools.partial(
+                self._rules.failed,
+                self._row(item),
+                error,
+                platform_down=self._waiting_out_outage(),
+            )
         except _Abandoned:
             # Stopping while the send was on the wire: it may have arrived.
             abandoned = UnknownOutcome("abandoned when stopping")
@@ -342,6 +389,7 @@ class DeliveryScheduler:
             transient = TransientError(f"delivery failed: {error!r}")
             outcome = functools.partial(self._rules.failed, self._row(item), transient)
         else:
+            self._answered()
             outcome = functools.partial(
                 self._storage.outbox.mark_sent,
                 item,
@@ -398,16 +446,88 @@ class DeliveryScheduler:
                 await slot
             raise _Stopped
         slot.result()
+        if not self._lease_good():
+            raise _LeaseSpent
+        request = asyncio.ensure_future(self._request(item, outgoing))
         try:
-            if outgoing.replaces is None:
-                return await self._adapter.send(item.chat, outgoing.reply, key=f"nb{item.id}")
-            if outgoing.delete:
-                await self._adapter.delete(item.chat, outgoing.replaces)
-            else:
-                await self._adapter.edit(item.chat, outgoing.replaces, outgoing.reply)
+            done, _ = await asyncio.wait({request}, timeout=self._overdue)
+            if not done:
+                # Still awaited (its answer may come late, and is recorded then), but a sign
+                # that the platform may be down.
+                self._unanswered(item.chat)
+            return await request
         except asyncio.CancelledError:
+            request.cancel()
             raise _Abandoned from None
+
+    async def _request(self, item: OutboxItem, outgoing: _Outgoing) -> str:
+        """The network request of a row: the message id it sent or acted on."""
+        if outgoing.replaces is None:
+            return await self._adapter.send(item.chat, outgoing.reply, key=f"nb{item.id}")
+        if outgoing.delete:
+            await self._adapter.delete(item.chat, outgoing.replaces)
+        else:
+            await self._adapter.edit(item.chat, outgoing.replaces, outgoing.reply)
         return outgoing.replaces
+
+    def _lease_good(self) -> bool:
+        """Whether this process may still send: its lease is good by its own clock."""
+        return time.monotonic() < self._lease_good_until
+
+    # Outages ----------------------------------------------------------------------------
+
+    def _waiting_out_outage(self) -> bool:
+        """Whether the platform is down, and not yet for so long that rows are given up."""
+        since = self._outage.down_since
+        return since is not None and self._clock() - since < self._give_up
+
+    def _unanswered(self, chat: ChatRef) -> None:
+        """A send went unanswered: when that makes an outage, stop and probe."""
+        if not self._outage.unanswered(chat):
+            return
+        logger.warning(
+            "%s does not answer: delivery waits, probing it until it does",
+            self._platform_name,
+            extra=platform_fields(self._adapter.platform),
+        )
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.create_task(self._probe(), name="outage probe")
+
+    def _answered(self) -> None:
+        """The platform answered: an outage, if one was on, is over."""
+        outage = self._outage.answered()
+        if outage is None:
+            return
+        logger.warning(
+            "%s answers again after %s: delivery resumes",
+            self._platform_name,
+            duration_text(outage.length),
+            extra=platform_fields(self._adapter.platform),
+        )
+        if self._wake is not None:
+            self._wake.set()
+        if self._outage_over is not None:
+            task = asyncio.create_task(self._outage_over(outage), name="outage notice")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _probe(self) -> None:
+        """Ask the platform whether it answers, with backoff, until it does."""
+        delays = probe_delays()
+        for attempt in itertools.count():
+            await self._pause(delays[min(attempt, len(delays) - 1)])
+            if self._stopping.is_set() or not self._outage.down:
+                return
+            try:
+                await asyncio.wait_for(self._adapter.probe(), timeout=self._overdue)
+            except (DeliveryError, TimeoutError):
+                continue
+            self._answered()
+            return
+
+    @property
+    def _platform_name(self) -> str:
+        return self._adapter.platform.value.capitalize()
 
     async def _message_to_correct(self, item: OutboxItem, version: str | None) -> str | None:
         """The message id an edit (or deletion) row acts on; None when there is none (yet),

@@ -542,6 +542,11 @@ class DiscordAdapter:
         channel = await self._request(open_dm(), ChatRef(Platform.DISCORD, user_id))
         return ChatRef(Platform.DISCORD, str(channel.id))
 
+    async def probe(self) -> None:
+        """GET /users/@me: the bot's own user, the cheapest request Discord answers."""
+        me = ChatRef(Platform.DISCORD, "@me")
+        await self._request(self.client.http.get_user("@me"), me)
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier with `reply`'s first message (a correction)."""
         messages = render_reply(reply)

@@ -518,6 +518,15 @@ class TelegramAdapter:
         started the bot; before that, sending to it is refused)."""
         return ChatRef(Platform.TELEGRAM, user_id)
 
+    async def probe(self) -> None:
+        """getMe: the cheapest request the Bot API answers."""
+        try:
+            await self.application.bot.get_me(
+                read_timeout=self._settings.telegram_send_timeout_seconds
+            )
+        except tg_error.TelegramError as error:
+            raise delivery_error(error) from error
+
     async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
         """Replace a message sent earlier with `reply`'s first message, buttons included.
 
