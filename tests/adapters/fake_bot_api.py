@@ -173,6 +173,9 @@ class FakeBotApi:
     # `release_hung` (a BotApiServer releases them as it closes). Clearing the set changes
     # later sends only.
     hung_chats: set[int] = field(default_factory=set)
+    # While True, the Bot API is down as Telegram's outages look: every request but getUpdates
+    # is taken (a send counts as sent) and never answered, even once this is False again.
+    down: bool = False
     # The most sends that were ever awaiting their answer at once (see `awaiting_answer`).
     most_awaiting_answer: int = 0
     # chat id -> the description of the 400 Bad Request every send there gets.
@@ -361,7 +364,10 @@ class FakeBotApi:
 
     def answer_delay(self, method: str, chat_id: object) -> float | None:
         """How long the answer to a request takes once it is handled: seconds, or None for a
-        send to a hung chat (answered only when released)."""
+        send to a hung chat, or any request while the API is down (answered only when
+        released)."""
+        if self.down and method != "getUpdates":
+            return None
         if not method.startswith("send"):
             return 0.0
         try:
@@ -377,7 +383,7 @@ class FakeBotApi:
         delay = self.answer_delay(method, chat_id)
         if delay == 0.0:
             return
-        with self._awaiting_answer(int(str(chat_id))):
+        with self._awaiting_answer(int(str(chat_id or 0))):
             self._released.wait(delay)
 
     async def hold_answer_async(self, method: str, chat_id: object) -> None:

@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,6 +122,17 @@ def read_outbox(database: Path) -> list[OutboxRow]:
     ]
 
 
+def possible_duplicates(database: Path) -> set[tuple[int, int]]:
+    """The (chat id, story) of every push row marked a possible duplicate."""
+    with sqlite3.connect(database, timeout=30) as connection:
+        rows = connection.execute(
+            """SELECT a.identity, o.chat_id FROM outbox o JOIN articles a ON a.id = o.article_id
+                WHERE a.identity LIKE 'uji-crash:%' AND o.kind = 'send'
+                  AND o.possible_duplicate = 1"""
+        ).fetchall()
+    return {(int(chat_id), int(identity.split(":")[1])) for identity, chat_id in rows}
+
+
 @dataclass(frozen=True)
 class Copy:
     """One message of a story that Telegram took, in the order it took them."""
@@ -137,9 +148,10 @@ def story_of(shown: str) -> int:
     return number
 
 
-def copies(api: FakeBotApi, start: int = 0) -> list[Copy]:
+def copies(api: FakeBotApi, start: int = 0, *, chats: Collection[int] | None = None) -> list[Copy]:
     """The stories Telegram took, from `api.calls[start:]` (a send gets its message id a
-    moment after it is recorded: one still without counts at the next look)."""
+    moment after it is recorded: one still without counts at the next look); only those to
+    `chats` when given (a bot admin's notices are no copies)."""
     return [
         Copy(
             story_of(call.params["_shown"]),
@@ -147,7 +159,9 @@ def copies(api: FakeBotApi, start: int = 0) -> list[Copy]:
             call.params["_message_id"],
         )
         for call in api.calls[start:]  # a copy; calls are only ever appended
-        if call.method in SEND_METHODS and "_message_id" in call.params
+        if call.method in SEND_METHODS
+        and "_message_id" in call.params
+        and (chats is None or int(call.params["chat_id"]) in chats)
     ]
 
 
@@ -175,7 +189,7 @@ class Tally:
 
 def tally(api: FakeBotApi, database: Path, chats: Sequence[int]) -> Tally:
     """Count lost, duplicate and out-of-order messages, and how the outbox ended."""
-    received = copies(api)
+    received = copies(api, chats=set(chats))
     per_pair = Counter((copy.chat_id, copy.story) for copy in received)
     wanted = {(chat, story) for chat in chats for story in range(len(STORIES))}
     sequences: dict[int, list[int]] = defaultdict(list)

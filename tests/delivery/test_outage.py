@@ -8,14 +8,32 @@ slow chat is no outage, and a late answer is recorded.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from bot.app import open_app
 from bot.delivery.errors import TransientError, UnknownOutcome
 from bot.delivery.outage import TROUBLE_WINDOW_SECONDS, OutageWatch, duration_text
 from bot.settings import Settings
 from storage.models import ChatRef, Platform
+from tests.adapters.bot_api_server import BotApiServer
+from tests.adapters.fake_bot_api import FakeBotApi
+from tests.delivery.crash_trial import (
+    BotProcesses,
+    copies,
+    possible_duplicates,
+    prepare,
+    read_outbox,
+    settled,
+    tally,
+    telegram_chats,
+)
 from tests.support import START, FakeClock, FakePlatform, draft, until
+
+# The bot admin's private chat on Telegram: its id is the admin's user id.
+ADMIN = 4242
 
 
 def test_unanswered_sends_to_three_chats_are_an_outage_until_the_platform_answers() -> None:
@@ -131,3 +149,53 @@ def test_by_default_an_answer_40_s_late_is_awaited_and_an_outage_seen_well_befor
     for timeout in (defaults.telegram_send_timeout_seconds, defaults.discord_send_timeout_seconds):
         assert timeout > 40
         assert defaults.delivery_overdue_seconds < timeout / 4
+
+
+def test_newsbot_run_waits_out_a_bot_api_that_takes_requests_and_never_answers(
+    tmp_path: Path,
+) -> None:
+    """A real `newsbot run` broadcasting to 150 chats (more than the 64 it keeps in flight)
+    when the Bot API stops answering (requests taken, no answer, as Telegram's outages look)
+    for longer than a send waits, then recovers. Every chat gets the story; a chat whose send
+    was taken unanswered gets at most one more copy, and its row says it may be a duplicate;
+    the admin is told once. Times are short settings: a send waits 1.5 s (60 by default), is
+    overdue after 0.3 s (10), and the outage lasts 2 s (Telegram's last ones: minutes)."""
+    chats = telegram_chats(private=140, groups=10)
+    api = FakeBotApi(send_latency=0.02)
+    with BotApiServer(api) as server:
+        bots = BotProcesses(tmp_path, server)
+        bots.env |= {
+            "NEWSBOT_TELEGRAM_SEND_TIMEOUT_SECONDS": "1.5",
+            "NEWSBOT_DELIVERY_OVERDUE_SECONDS": "0.3",
+            "NEWSBOT_DELIVERY_OUTAGE_NOTICE_MINUTES": "0",
+            "NEWSBOT_ADMINS": f"telegram:{ADMIN}",
+        }
+        prepare(bots.database, chats)
+        try:
+            bot = bots.start()
+            bots.wait(lambda: len(api.sent()) >= 40, bot, within=60, every=0.01)
+            api.down = True
+            bots.wait(lambda: "does not answer" in bots.output(), bot, within=30)
+            time.sleep(2.0)  # the outage: longer than a send waits for its answer
+            api.down = False
+            bots.wait(lambda: settled(bots.database, chats), bot, within=60)
+            bots.wait(lambda: bool(api.sent(ADMIN)), bot, within=30)
+            bots.terminate(bot)
+        finally:
+            bots.close()
+        result = tally(api, bots.database, chats)
+        rows = read_outbox(bots.database)
+    output = bots.output()
+    assert result.lost == 0, result.line()
+    assert result.unsettled == 0, result.line()
+    per_chat_story = Counter((copy.chat_id, copy.story) for copy in copies(api, chats=set(chats)))
+    assert max(per_chat_story.values()) <= 2
+    twice = {key for key, count in per_chat_story.items() if count == 2}
+    marked = possible_duplicates(bots.database)
+    assert twice <= marked
+    assert all(row.status == "sent" for row in rows if row.kind == "send")
+    [notice] = api.texts(ADMIN)
+    assert "tidak menjawab" in notice
+    assert output.count("does not answer") == 1
+    assert output.count("answers again") == 1
+    assert "Traceback" not in output
