@@ -89,6 +89,18 @@ async def test_a_chats_interval_has_a_margin_over_the_platforms() -> None:
     await asyncio.wait_for(second, 5)
 
 
+async def test_a_chat_told_to_retry_after_takes_the_next_slot_of_its_lane() -> None:
+    budget = SendBudget(sends_per_second=None, interval=lambda _chat: 0.0)
+    budget.hold(_chat("a"), 0.0)  # told to retry after a while, which has passed
+    pushes = [(f"p{n}", Lane.PUSH) for n in range(4)]
+    order = await _take_all(budget, [*pushes, ("a", Lane.PUSH), ("breaking", Lane.BREAKING)])
+    # Ahead of the pushes that asked before it (it waited its turn already), not of a higher
+    # lane.
+    assert order == ["breaking", "a", *(name for name, _ in pushes)]
+    # Once sent, the chat queues like any other.
+    assert await _take_all(budget, [("b", Lane.PUSH), ("a", Lane.PUSH)]) == ["b", "a"]
+
+
 async def test_a_waiter_that_gives_up_takes_no_slot() -> None:
     budget = SendBudget(sends_per_second=None, interval=lambda _chat: 0.3)
     await budget.take(_chat("a"), Lane.PUSH)
