@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.delivery.budget import Lane, Pace, SendBudget
+from bot.delivery.budget import PER_CHAT_MARGIN, Lane, Pace, SendBudget
 from storage.models import ChatRef, Platform
 
 
@@ -70,6 +70,35 @@ async def test_a_held_chat_gets_nothing_until_the_hold_ends_answers_included() -
     order = await _take_all(budget, [("a", Lane.ANSWER), ("a", Lane.PUSH), ("b", Lane.PUSH)])
     assert order[0] == "b"
     assert sorted(order[1:]) == ["a", "a"]
+
+
+async def test_a_chats_interval_has_a_margin_over_the_platforms() -> None:
+    now = [100.0]
+    budget = SendBudget(sends_per_second=None, interval=lambda _chat: 1.0, clock=lambda: now[0])
+    await budget.take(_chat("a"), Lane.PUSH)
+    second = asyncio.create_task(budget.take(_chat("a"), Lane.PUSH))
+    # Exactly the platform's interval later: a request a millisecond quicker than the first
+    # would reach a strict server too early.
+    now[0] = 101.0
+    budget.pause(0)  # any change wakes the budget up
+    await asyncio.sleep(0.05)
+    assert not second.done()
+    assert 1.02 <= PER_CHAT_MARGIN <= 1.1  # tens of milliseconds a second, not a slower chat
+    now[0] = 100.0 + 1.0 * PER_CHAT_MARGIN
+    budget.pause(0)
+    await asyncio.wait_for(second, 5)
+
+
+async def test_a_chat_told_to_retry_after_takes_the_next_slot_of_its_lane() -> None:
+    budget = SendBudget(sends_per_second=None, interval=lambda _chat: 0.0)
+    budget.hold(_chat("a"), 0.0)  # told to retry after a while, which has passed
+    pushes = [(f"p{n}", Lane.PUSH) for n in range(4)]
+    order = await _take_all(budget, [*pushes, ("a", Lane.PUSH), ("breaking", Lane.BREAKING)])
+    # Ahead of the pushes that asked before it (it waited its turn already), not of a higher
+    # lane.
+    assert order == ["breaking", "a", *(name for name, _ in pushes)]
+    # Once sent, the chat queues like any other.
+    assert await _take_all(budget, [("b", Lane.PUSH), ("a", Lane.PUSH)]) == ["b", "a"]
 
 
 async def test_a_waiter_that_gives_up_takes_no_slot() -> None:
