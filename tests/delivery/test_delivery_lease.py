@@ -67,6 +67,28 @@ def _until(condition: Callable[[], bool], within: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+def _pause_outside_a_write(process: subprocess.Popen[str], database: Path) -> None:
+    """SIGSTOP `process` at a moment it holds no write lock on `database`.
+
+    Paused inside a write transaction, it would stop every process on the file: SQLite's own
+    limit, which no lease can help, and not the pause this test is about. So when the file
+    is locked just after the pause, the process is woken for a moment and paused again.
+    """
+    for _ in range(50):
+        process.send_signal(signal.SIGSTOP)
+        connection = sqlite3.connect(database, timeout=0.2, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            process.send_signal(signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            connection.close()
+    raise AssertionError("the process held the write lock at every one of 50 pauses")
+
+
 def _reached(api: RateLimitedBotApi, story: int) -> int:
     """How many chats received fresh story number `story`."""
     headline = f"Kabar daerah nomor {story}"
@@ -115,7 +137,7 @@ def test_two_newsbot_runs_on_one_database_deliver_within_one_budget_and_hand_ove
             refused_before = api.refused
             publish_fresh_story(database, 1)
             _until(lambda: len(api.taken) >= len(chats) + 20)
-            first.send_signal(signal.SIGSTOP)
+            _pause_outside_a_write(first, database)
             try:
                 _until(lambda: _holder(database) not in (None, leader), within=30)
             finally:
