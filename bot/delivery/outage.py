@@ -52,6 +52,9 @@ class OutageWatch:
         # Chat -> when its last send went unanswered, within the window.
         self._troubled: dict[ChatRef, float] = {}
         self._down_since: datetime | None = None
+        # When the last outage ended: sends made before then that time out only now tell
+        # nothing new (they went out into that outage).
+        self._up_again_at = float("-inf")
 
     @property
     def down(self) -> bool:
@@ -63,10 +66,12 @@ class OutageWatch:
         """When the outage on now began; None when there is none."""
         return self._down_since
 
-    def unanswered(self, chat: ChatRef) -> bool:
-        """A send to `chat` timed out, is overdue, or could not connect; whether that made an
-        outage begin."""
+    def unanswered(self, chat: ChatRef, sent_at: float | None = None) -> bool:
+        """A send to `chat` (made at `sent_at`, by the monotonic clock) timed out, is overdue,
+        or could not connect; whether that made an outage begin."""
         now = self._monotonic()
+        if sent_at is not None and sent_at < self._up_again_at:
+            return False
         self._troubled = {
             troubled: at
             for troubled, at in self._troubled.items()
@@ -85,6 +90,7 @@ class OutageWatch:
             return None
         outage = Outage(self._down_since, self._clock())
         self._down_since = None
+        self._up_again_at = self._monotonic()
         return outage
 
 

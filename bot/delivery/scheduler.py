@@ -344,6 +344,7 @@ class DeliveryScheduler:
     async def _deliver(self, item: OutboxItem) -> None:
         """Send one chat head and record what came of it."""
         self._handled += 1
+        started = time.monotonic()
         try:
             outgoing = await self._prepare(item)
             if outgoing is None:
@@ -367,7 +368,7 @@ class DeliveryScheduler:
             )
         except DeliveryError as error:
             if isinstance(error, TransientError | UnknownOutcome):
-                self._unanswered(item.chat)
+                self._unanswered(item.chat, started)
             outcome = functools.partial(
                 self._rules.failed,
                 self._row(item),
@@ -454,7 +455,7 @@ class DeliveryScheduler:
             if not done:
                 # Still awaited (its answer may come late, and is recorded then), but a sign
                 # that the platform may be down.
-                self._unanswered(item.chat)
+                self._unanswered(item.chat, time.monotonic() - self._overdue)
             return await request
         except asyncio.CancelledError:
             request.cancel()
@@ -481,9 +482,10 @@ class DeliveryScheduler:
         since = self._outage.down_since
         return since is not None and self._clock() - since < self._give_up
 
-    def _unanswered(self, chat: ChatRef) -> None:
-        """A send went unanswered: when that makes an outage, stop and probe."""
-        if not self._outage.unanswered(chat):
+    def _unanswered(self, chat: ChatRef, sent_at: float) -> None:
+        """A send made at `sent_at` went unanswered: when that makes an outage, stop and
+        probe."""
+        if not self._outage.unanswered(chat, sent_at):
             return
         logger.warning(
             "%s does not answer: delivery waits, probing it until it does",
