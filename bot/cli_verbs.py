@@ -29,7 +29,8 @@ from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from bot.settings_loader import InvalidSettingsError, load_settings, unknown_setting_warnings
 from storage import DatabaseUnusableError
-from storage.maintenance import BackupError, backup_database, upgrade_database
+from storage.maintenance import backup_database, upgrade_database
+from storage.models import BackupError
 
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 
 class Platform(enum.StrEnum):
@@ -343,3 +344,37 @@ class PollOutcome:
     etag: str | None = None
     last_modified: str | None = None
     new: int = 0
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """A database's schema version before and after its migrations were applied."""
+
+    before: int
+    after: int
+
+    def text(self) -> str:
+        """`schema 1 → 9`, `created at schema 9` (it had none) or `already at schema 9`."""
+        if self.before == self.after:
+            return f"already at schema {self.after}"
+        if self.before == 0:
+            return f"created at schema {self.after}"
+        return f"schema {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    """A backup made: where, of what, and what it holds."""
+
+    path: Path
+    source: str
+    schema_version: int
+    stories: int
+    size_bytes: int
+
+
+class BackupError(Exception):
+    """The backup was refused or could not be written; `str(error)` is one line saying why.
+
+    Nothing is left behind: a copy is only ever put in place whole.
+    """

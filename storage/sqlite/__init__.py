@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from storage.maintenance import SchemaChange
+from storage.models import SchemaChange
 from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionRepository
 from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository

@@ -17,7 +17,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from storage.maintenance import BackupError, BackupReport
+from storage.models import BackupError, BackupReport
 from storage.sqlite.database import unusable
 from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError
 

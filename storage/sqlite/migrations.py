@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage import search_text
-from storage.maintenance import SchemaChange
+from storage.models import SchemaChange
 from storage.sqlite.database import SqliteDatabase
 from storage.storage import DatabaseUnusableError
 

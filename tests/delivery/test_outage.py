@@ -8,6 +8,7 @@ slow chat is no outage, and a late answer is recorded.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import Counter
 from datetime import timedelta
@@ -67,10 +68,9 @@ def test_an_answer_between_unanswered_sends_is_no_outage() -> None:
     assert not watch.down
 
 
-async def _rows(app_database: str) -> list[tuple[str, str, int, int, int]]:
-    import sqlite3  # noqa: PLC0415 - next to its only use
-
-    with sqlite3.connect(app_database) as connection:
+def _rows(database: str) -> list[tuple[str, str, int, int, int]]:
+    """Each outbox row's chat, status, attempts, unknown outcomes and duplicate mark."""
+    with sqlite3.connect(database) as connection:
         return connection.execute(
             """SELECT chat_id, status, attempts, unknown_outcomes, possible_duplicate
                  FROM outbox ORDER BY id"""
@@ -106,7 +106,7 @@ async def test_while_the_platform_is_down_nothing_is_sent_nor_counted_and_it_res
         )
         await asyncio.sleep(0.3)
         assert platform.sent == []
-        rows = await _rows(noticed.database)
+        rows = _rows(noticed.database)
         assert [row[1] for row in rows] == ["pending"] * 6
         by_chat = {row[0]: row for row in rows[:3]}
         assert by_chat["11"][2:] == (0, 1, 1)  # not counted; tried once more, marked
@@ -139,7 +139,7 @@ async def test_a_late_answer_is_recorded_and_one_slow_chat_is_no_outage(
         platform.answer_delays = {"10": 0.5}  # five times the overdue point
         await app.deps.newsroom.publish([draft("Satu", published_at=app.clock())])
         assert await app.delivery_worker(platform).deliver_due() == 2
-        rows = await _rows(quick.database)
+        rows = _rows(quick.database)
     assert [row[:3] for row in rows] == [("10", "sent", 0), ("11", "sent", 0)]
     assert platform.probes == 0
 
