@@ -220,10 +220,13 @@ class OutboxRepository(Protocol):
         *,
         count_attempt: bool,
         outcome_unknown: bool = False,
+        hold_chat: bool = False,
     ) -> None:
         """Put a claimed row back, due at `due_at`, at its place in its chat's queue.
 
         `outcome_unknown`: the send may have arrived; the row is marked a possible duplicate.
+        `hold_chat`: nothing is sent to the chat before `due_at` (the platform said retry
+        after), not even a row that goes before this one.
         """
 
     async def give_up(self, item: OutboxItem, reason: str, *, dropped: bool = False) -> None:

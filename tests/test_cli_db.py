@@ -188,7 +188,7 @@ def test_a_new_database_is_announced_in_one_log_line_and_an_open_one_in_none(
     code, _out, err = newsbot("feeds", "list")
     assert code == 0
     [line] = err.splitlines()
-    assert line.endswith(f" INFO storage.sqlite: database {database}: created at schema 9")
+    assert line.endswith(f" INFO storage.sqlite: database {database}: created at schema 10")
 
     code, _out, err = newsbot("feeds", "list")
     assert (code, err) == (0, "")
@@ -201,7 +201,7 @@ def test_migrating_at_start_is_one_log_line(newsbot: Run, database: Path) -> Non
 
     assert code == 0
     [line] = err.splitlines()
-    assert line.endswith(f" INFO storage.sqlite: database {database}: schema 1 → 9")
+    assert line.endswith(f" INFO storage.sqlite: database {database}: schema 1 → 10")
 
 
 # db backup -------------------------------------------------------------------------------

@@ -279,10 +279,17 @@ class _HeldRows:
         return max((item.unknown_outcomes for item in self.claim.items), default=0)
 
     async def retry_at(
-        self, due_at: datetime, reason: str, *, count_attempt: bool, outcome_unknown: bool
+        self,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool,
+        hold_chat: bool = False,
     ) -> None:
         # The rows are held again: a digest whose outcome is unknown is counted as an
-        # attempt, so that it too is tried a bounded number of times.
+        # attempt, so that it too is tried a bounded number of times. `hold_chat`: the
+        # chat's pushes are held by the send budget alone (its hold, on the budget's clock).
         await self.digests.put_back(
             self.claim, due_at, reason, count_attempt=count_attempt or outcome_unknown
         )

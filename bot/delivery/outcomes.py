@@ -57,9 +57,15 @@ class Unsent(Protocol):
         """Its sends whose outcome was never known."""
 
     async def retry_at(
-        self, due_at: datetime, reason: str, *, count_attempt: bool, outcome_unknown: bool
+        self,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool,
+        hold_chat: bool = False,
     ) -> None:
-        """Put it back, due at `due_at`."""
+        """Put it back, due at `due_at`; `hold_chat`: send nothing to the chat before."""
 
     async def give_up(self, reason: str) -> None:
         """Never send it: it failed. (A chat gone drops it with the chat's other rows.)"""
@@ -106,13 +112,14 @@ class DeliveryRules:
             self._stop()
         elif isinstance(error, RetryAfter):
             # Not the chat's fault and not a failed attempt: the chat waits exactly as long as
-            # asked, this at the head of its queue.
+            # asked, this at its place in its queue, and nothing else goes to it meanwhile.
             self._budget.hold(unsent.chat, error.seconds)
             await unsent.retry_at(
                 now + timedelta(seconds=error.seconds),
                 reason,
                 count_attempt=False,
                 outcome_unknown=False,
+                hold_chat=True,
             )
         elif isinstance(error, UnknownOutcome):
             await self._unknown(unsent, reason, now, platform_down=platform_down)

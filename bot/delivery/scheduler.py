@@ -432,7 +432,7 @@ class DeliveryScheduler:
     async def _send(self, item: OutboxItem, outgoing: _Outgoing) -> str:
         """Take a slot from the budget (the last thing before the network) and send."""
         # The row fell due only when its chat's hold (a retry-after) had passed, by the clock
-        # that times the outbox.
+        # that times the outbox: the outbox holds the whole chat, whichever row is its head.
         slot = asyncio.ensure_future(
             self._adapter.budget.take(item.chat, Lane(item.lane), mind_hold=False)
         )
@@ -614,10 +614,21 @@ class _OutboxRow:
         return self.item.unknown_outcomes
 
     async def retry_at(
-        self, due_at: datetime, reason: str, *, count_attempt: bool, outcome_unknown: bool
+        self,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool,
+        hold_chat: bool = False,
     ) -> None:
         await self.outbox.retry_at(
-            self.item, due_at, reason, count_attempt=count_attempt, outcome_unknown=outcome_unknown
+            self.item,
+            due_at,
+            reason,
+            count_attempt=count_attempt,
+            outcome_unknown=outcome_unknown,
+            hold_chat=hold_chat,
         )
 
     async def give_up(self, reason: str) -> None:

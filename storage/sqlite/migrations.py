@@ -318,6 +318,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE article_search",
         "ALTER TABLE article_search_rebuilt RENAME TO article_search",
     ),
+    # 10: breaking news ahead of a chat's backlog. A chat's queue is ordered by lane (breaking,
+    # corrections, pushes), then by place (`seq`, `id`), so its head is found by one seek of
+    # this index; whether a row of the chat is out being sent, by one seek of the second. A
+    # row the platform told to retry after holds its whole chat until it is due (a breaking
+    # story passes the row, not the platform's wait): `holds_chat`, found by the third.
+    (
+        "ALTER TABLE outbox ADD COLUMN holds_chat INTEGER NOT NULL DEFAULT 0",
+        """CREATE INDEX outbox_holding ON outbox(platform, chat_id, due_at)
+            WHERE status = 'pending' AND holds_chat = 1""",
+        "DROP INDEX outbox_chat_queue",
+        """CREATE INDEX outbox_chat_queue ON outbox(platform, chat_id, lane, seq, id)
+            WHERE status = 'pending'""",
+        """CREATE INDEX outbox_sending ON outbox(platform, chat_id)
+            WHERE status = 'sending'""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,9 +1,10 @@
 """The delivery outbox in SQLite: per-chat queues, claims with a lease, and delivery leases.
 
-Each chat's rows are a queue in publication order (`seq`, then `id`); only its head may be
-claimed, and only while no row of the chat is out being sent, so a chat's stories go out in
-order whatever happens to one of them. Across chats, heads go by lane, then by their place in
-their queue: never by when they fell due, so a row told to wait keeps its place.
+Each chat's rows are a queue by lane (breaking, corrections, pushes), then in publication order
+(`seq`, then `id`); only its head may be claimed, and only while no row of the chat is out being
+sent, so a chat's stories go out in order whatever happens to one of them, and a breaking story
+passes the chat's backlog. Across chats, heads go by lane, then by their place in their queue:
+never by when they fell due, so a row told to wait keeps its place.
 """
 
 from __future__ import annotations
@@ -51,8 +52,16 @@ SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
 """
 _STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
 
-# A head: due, and no row of its chat ahead of it still waiting or out being sent.
-_CLAIM_HEADS = """
+# A row waits for another of its chat ahead of it in lane, then place. An edit or a deletion
+# whose message is not out yet (its push put back to be sent again) is not ahead of anything
+# and is not sent: it follows its push, whatever its lane.
+_WAITS_FOR_ITS_PUSH = """EXISTS (
+    SELECT 1 FROM outbox AS push WHERE push.id = {row}.edit_of
+       AND push.status IN ('pending', 'sending'))"""
+# A head: due, its chat neither held (told to retry after) nor with a row out being sent, and
+# no row waiting ahead of it in the chat's queue (a breaking story passes the chat's backlog of
+# pushes). Heads go by lane, then place.
+_CLAIM_HEADS = f"""
 UPDATE outbox SET status = 'sending', due_at = :lease_end, claims = claims + 1,
        claimed_by = :claim
  WHERE id IN (
@@ -60,14 +69,23 @@ UPDATE outbox SET status = 'sending', due_at = :lease_end, claims = claims + 1,
      WHERE o.platform = :platform AND o.status = 'pending' AND o.due_at <= :now
        AND (:chat_id IS NULL OR o.chat_id = :chat_id)
        AND NOT EXISTS (
+           SELECT 1 FROM outbox AS out WHERE out.platform = o.platform
+              AND out.chat_id = o.chat_id AND out.status = 'sending')
+       AND NOT EXISTS (
+           SELECT 1 FROM outbox AS held WHERE held.platform = o.platform
+              AND held.chat_id = o.chat_id AND held.status = 'pending'
+              AND held.holds_chat = 1 AND held.due_at > :now)
+       AND NOT EXISTS (
            SELECT 1 FROM outbox AS ahead
             WHERE ahead.platform = o.platform AND ahead.chat_id = o.chat_id
-              AND ahead.status IN ('pending', 'sending')
-              AND (ahead.seq, ahead.id) < (o.seq, o.id))
+              AND ahead.status = 'pending'
+              AND (ahead.lane, ahead.seq, ahead.id) < (o.lane, o.seq, o.id)
+              AND NOT {_WAITS_FOR_ITS_PUSH.format(row="ahead")})
+       AND NOT {_WAITS_FOR_ITS_PUSH.format(row="o")}
      ORDER BY o.lane, o.seq, o.id
      LIMIT :limit)
 RETURNING id, article_id, platform, chat_id, attempts, kind, edit_of, lane, unknown_outcomes
-"""
+"""  # noqa: S608 - built from constant SQL, values are bound
 
 
 def _process_is_dead(claimed_by: str) -> bool:
@@ -235,17 +253,19 @@ class SqliteOutboxRepository:
         *,
         count_attempt: bool,
         outcome_unknown: bool = False,
+        hold_chat: bool = False,
     ) -> None:
         """Put a claimed row back, due at `due_at`, at its place in its chat's queue.
 
         `outcome_unknown`: the send may have arrived; the row is marked a possible duplicate.
+        `hold_chat`: nothing is sent to the chat before then (the platform said retry after).
         """
         async with self._db.transaction() as connection:
             await connection.execute(
                 f"""UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,
                        attempts = attempts + ?, claims = 0, claimed_by = NULL,
                        unknown_outcomes = unknown_outcomes + ?,
-                       possible_duplicate = MAX(possible_duplicate, ?)
+                       possible_duplicate = MAX(possible_duplicate, ?), holds_chat = ?
                    WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
                 (
                     to_epoch(due_at),
@@ -253,6 +273,7 @@ class SqliteOutboxRepository:
                     int(count_attempt),
                     int(outcome_unknown),
                     int(outcome_unknown),
+                    int(hold_chat),
                     item.id,
                     item.claim,
                 ),
