@@ -78,7 +78,8 @@ def main() -> int:
     print(
         f"duplicates: {outcome.duplicates}, bound {result.duplicates_bound} (one per send in "
         f"flight at a kill); most sends in flight at once {result.most_awaiting_answer}, "
-        f"times {len(result.kills)} kills = {result.most_awaiting_answer * len(result.kills)}"
+        f"times {len(result.kills)} kills = {result.most_awaiting_answer * len(result.kills)}; "
+        f"received twice but not marked a possible duplicate: {outcome.unmarked_duplicates}"
     )
     print(f"order violations: {outcome.order_violations} chats (bound 0)")
     print(
@@ -93,6 +94,7 @@ def main() -> int:
     passed = (
         outcome.lost == 0
         and outcome.duplicates <= result.duplicates_bound
+        and outcome.unmarked_duplicates == 0
         and outcome.order_violations == 0
         and outcome.unsettled == 0
         and outcome.wrong_ids == 0

@@ -154,18 +154,20 @@ class DeliveryCounts:
     failed: int = 0
     dropped: int = 0
     gone: int = 0
+    possible_duplicates: int = 0
 
     @classmethod
     def of(cls, tallies: Iterable[DeliveryTally]) -> DeliveryCounts:
         """The sum of `tallies` (of one kind: the caller picks which)."""
         counts = {"sent": 0, "failed": 0, "dropped": 0}
-        total = gone = 0
+        total = gone = doubtful = 0
         for tally in tallies:
             total += tally.count
             gone += tally.chats_gone
+            doubtful += tally.possible_duplicates
             if tally.status in counts:
                 counts[tally.status] += tally.count
-        return cls(total=total, gone=gone, **counts)
+        return cls(total=total, gone=gone, possible_duplicates=doubtful, **counts)
 
     @property
     def waiting(self) -> int:

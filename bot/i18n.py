@@ -282,6 +282,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.line": "{platform}, {kind}: {total} — terkirim {sent} · antre {waiting} · gagal "
         "{failed} · dibatalkan {dropped}",
         "status.gone": " (chat hilang {gone})",
+        "status.possible_duplicates": " · mungkin terkirim dua kali {count}",
         "status.kind.send": "kiriman",
         "status.kind.edit": "suntingan",
         "status.kind.delete": "penghapusan",
@@ -603,6 +604,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.line": "{platform}, {kind}: {total} — sent {sent} · queued {waiting} · failed "
         "{failed} · dropped {dropped}",
         "status.gone": " (chats gone {gone})",
+        "status.possible_duplicates": " · possibly sent twice {count}",
         "status.kind.send": "pushes",
         "status.kind.edit": "edits",
         "status.kind.delete": "deletions",

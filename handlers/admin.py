@@ -297,6 +297,10 @@ async def status(cmd: Command, deps: Deps) -> Reply:
             )
             if counts.gone:
                 line += translate(language, "status.gone", gone=counts.gone)
+            if counts.possible_duplicates:
+                line += translate(
+                    language, "status.possible_duplicates", count=counts.possible_duplicates
+                )
             lines.append(line)
     return Reply.text("\n".join(lines))
 

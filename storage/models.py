@@ -226,7 +226,9 @@ class PushRecord:
 class DeliveryTally:
     """How many outbox rows of one story, on one platform and of one kind, are in one status.
 
-    `chats_gone` counts, of dropped rows, those whose chat is gone (blocked or removed the bot).
+    `chats_gone` counts, of dropped rows, those whose chat is gone (blocked or removed the bot);
+    `possible_duplicates`, rows whose message may have gone out twice (a send whose answer
+    never came, a claim taken back from a process that died or stopped answering).
     """
 
     platform: Platform
@@ -234,6 +236,7 @@ class DeliveryTally:
     status: str
     count: int
     chats_gone: int = 0
+    possible_duplicates: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,14 +36,16 @@ PROCESS = f"{_HOST}:{os.getpid()}:"
 # (through the index on edit_of): two index walks, never a scan of the outbox.
 _TALLY = """
 SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
-       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone
+       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone,
+       SUM(o.possible_duplicate) AS doubtful
   FROM outbox AS o
   LEFT JOIN chats AS c ON c.platform = o.platform AND c.chat_id = o.chat_id
  WHERE o.article_id = :article_id AND o.kind = 'send'
  GROUP BY o.platform, o.kind, o.status
 UNION ALL
 SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
-       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone
+       SUM(o.status = 'dropped' AND c.gone_reason IS NOT NULL) AS gone,
+       SUM(o.possible_duplicate) AS doubtful
   FROM outbox AS s
   JOIN outbox AS o ON o.edit_of = s.id
   LEFT JOIN chats AS c ON c.platform = o.platform AND c.chat_id = o.chat_id
@@ -139,8 +141,9 @@ class SqliteOutboxRepository:
                      AND claimed_by NOT LIKE ? || '%'""",
                 (platform.value, now_epoch, MAX_CLAIMS, PROCESS),
             )
+            # Whoever claimed them may have sent them before it stopped answering.
             await connection.execute(
-                """UPDATE outbox SET status = 'pending', claimed_by = NULL
+                """UPDATE outbox SET status = 'pending', claimed_by = NULL, possible_duplicate = 1
                    WHERE platform = ? AND status = 'sending' AND due_at <= ?
                      AND claimed_by NOT LIKE ? || '%'""",
                 (platform.value, now_epoch, PROCESS),
@@ -189,15 +192,18 @@ class SqliteOutboxRepository:
             return 0
         async with self._db.transaction() as connection:
             # A claimed push is due again; a claimed digest's rows are held again, due at once.
+            # Either may have gone out before the process died.
             pushes = await connection.executemany(
-                """UPDATE outbox SET status = 'pending', due_at = ?, claimed_by = NULL
+                """UPDATE outbox SET status = 'pending', due_at = ?, claimed_by = NULL,
+                          possible_duplicate = 1
                    WHERE status = 'sending' AND claimed_by = ?""",
                 dead,
             )
             released = max(pushes.rowcount, 0)
             await pushes.close()
             digests = await connection.executemany(
-                """UPDATE outbox SET status = 'held', due_at = ?, claimed_by = NULL
+                """UPDATE outbox SET status = 'held', due_at = ?, claimed_by = NULL,
+                          possible_duplicate = 1
                    WHERE status = 'digesting' AND claimed_by = ?""",
                 dead,
             )
@@ -370,6 +376,7 @@ class SqliteOutboxRepository:
                 status=row["status"],
                 count=int(row["count"]),
                 chats_gone=int(row["gone"] or 0),
+                possible_duplicates=int(row["doubtful"] or 0),
             )
             for row in rows
         ]

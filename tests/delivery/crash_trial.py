@@ -173,6 +173,7 @@ class Tally:
     received: int  # messages Telegram took
     lost: int  # (chat, story) pairs with no message at all
     duplicates: int  # messages beyond the first of a (chat, story)
+    unmarked_duplicates: int  # (chat, story) pairs received twice whose row says nothing of it
     order_violations: int  # chats that saw a later story before an earlier one
     statuses: dict[str, int]  # outbox rows by status
     unsettled: int  # rows not sent, nor failed or dropped with a reason
@@ -181,7 +182,8 @@ class Tally:
     def line(self) -> str:
         return (
             f"{self.expected} expected, {self.received} received; lost {self.lost}, "
-            f"duplicates {self.duplicates}, order violations {self.order_violations}; "
+            f"duplicates {self.duplicates} ({self.unmarked_duplicates} not marked possible "
+            f"duplicates), order violations {self.order_violations}; "
             f"outbox {dict(sorted(self.statuses.items()))}, unsettled {self.unsettled}, "
             f"wrong message ids {self.wrong_ids}"
         )
@@ -202,6 +204,9 @@ def tally(api: FakeBotApi, database: Path, chats: Sequence[int]) -> Tally:
         received=len(received),
         lost=len(wanted - set(per_pair)),
         duplicates=sum(count - 1 for count in per_pair.values()),
+        unmarked_duplicates=len(
+            {pair for pair, count in per_pair.items() if count > 1} - possible_duplicates(database)
+        ),
         order_violations=sum(1 for seq in sequences.values() if seq != sorted(seq)),
         statuses=dict(Counter(row.status for row in rows)),
         unsettled=sum(

@@ -267,6 +267,12 @@ async def test_rows_claimed_by_a_process_elsewhere_come_back_when_its_lease_ends
     clock.advance(60)
     assert await worker.deliver_due() == 2
     assert sorted(m.chat.chat_id for m in platform.sent) == ["10", "11"]
+    # It may have sent them before it stopped answering: /status says so.
+    status = await platform.say_text("/status 1", user="1")
+    assert status.endswith(
+        "Telegram, kiriman: 2 — terkirim 2 · antre 0 · gagal 0 · dibatalkan 0"
+        " · mungkin terkirim dua kali 2"
+    )
 
 
 async def test_rows_claimed_by_a_dead_process_of_this_host_come_back_at_once(
@@ -287,6 +293,8 @@ async def test_rows_claimed_by_a_dead_process_of_this_host_come_back_at_once(
     # No lease to wait out: its pid is gone.
     assert await _worker(app, platform).deliver_due() == 2
     assert sorted(m.chat.chat_id for m in platform.sent) == ["10", "11"]
+    status = await platform.say_text("/status 1", user="1")
+    assert status.endswith("dibatalkan 0 · mungkin terkirim dua kali 2")
 
 
 async def test_a_row_that_kills_every_claimer_is_given_up(
