@@ -153,6 +153,8 @@ class App:
             poll_seconds=self.settings.delivery_poll_seconds,
             overdue_seconds=self.settings.delivery_overdue_seconds,
             give_up_seconds=self.settings.delivery_give_up_hours * 3600,
+            coalesce_after_seconds=self.settings.delivery_coalesce_after_seconds,
+            push_max_age_seconds=self.settings.push_max_age_hours * 3600,
             outage_over=outage_over,
             clock=self.clock,
             chat_id=chat_id,

@@ -214,6 +214,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode.held_until": "{count} berita yang tertahan akan dikirim dalam ringkasan pukul "
         "{time}.",
         "digest.header": "Ringkasan berita, {time}: {count} berita",
+        "backlog.header": "{count} berita baru sekaligus (terlalu banyak untuk satu per satu)",
         "digest.older": "… dan {count} berita lain yang lebih lama.",
         "breaking.stored": "Berita terkini #{id} disimpan di rubrik {section} dan akan dikirim "
         "ke {count} chat.",
@@ -523,6 +524,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode.held_until": "{count} held stories will come in the digest at {time}.",
         "mode.held_until:1": "1 held story will come in the digest at {time}.",
         "digest.header": "News digest, {time}: {count} stories",
+        "backlog.header": "{count} new stories at once (too many to send one by one)",
         "digest.header:1": "News digest, {time}: 1 story",
         "digest.older": "… and {count} older stories.",
         "digest.older:1": "… and 1 older story.",

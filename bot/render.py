@@ -17,6 +17,11 @@ DIGEST_TITLE_CHARS = 120
 # A digest lists this many stories of a section, the newest; it counts the older ones, so
 # that a busy day is a few messages, not dozens.
 DIGEST_STORIES_PER_SECTION = 15
+# A chat's backlog sent as one message lists at most this many stories, a line each of at most
+# this much of the headline and no link: 40 such lines fit one Telegram message (4,096) and one
+# Discord embed (4,096), so the message stays one, which a correction can edit.
+BACKLOG_STORIES = 40
+BACKLOG_TITLE_CHARS = 70
 
 
 class ArticleRenderer:
@@ -105,6 +110,21 @@ class ArticleRenderer:
             footer = translate(language, "digest.older", count=older) if older else ""
             parts.append(StoryList(self._sections.name(slug, language), lines, footer))
         return Reply(parts=tuple(parts))
+
+    def backlog(self, articles: Sequence[Article], language: str, at: datetime) -> Reply:
+        """A chat's backlog of pushes as one message (more than it could take one by one
+        soon): a header with the count, then a line per story in publication order."""
+        day = self._local(at).date()
+        lines = tuple(
+            StoryLine(
+                article_id=article.id,
+                title=shorten(article.title, BACKLOG_TITLE_CHARS),
+                time_label=self._clock_label(article.published_at, day, language),
+            )
+            for article in sorted(articles, key=lambda a: (a.published_at, a.id))
+        )
+        heading = translate(language, "backlog.header", count=len(lines))
+        return Reply(parts=(StoryList(heading, lines),))
 
     def _clock_label(self, moment: datetime, day: date, language: str) -> str:
         """`14:05` on `day`, `23 Nov 14:05` on another."""

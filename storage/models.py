@@ -220,6 +220,9 @@ class PushRecord:
     message_id: str | None
     # The version of the story the message shows now (see `Article.version`); None if unknown.
     shown_revision: str | None = None
+    # Sent in a chat's coalesced backlog: the id of that message's first row, whose rows all
+    # name it (the message lists their stories).
+    bundle_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,6 +238,34 @@ class OutboxRepository(Protocol):
     async def push_record(self, push_id: int) -> PushRecord | None:
         """The status and message id of the push row `push_id` (what an edit corrects)."""
 
+    async def take_backlog(
+        self,
+        head: OutboxItem,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        more_than: int,
+        limit: int,
+    ) -> list[OutboxItem]:
+        """When more than `more_than` regular pushes of `head`'s chat are due, `head` (a
+        regular push, claimed) among them, claim the next ones after it in the chat's queue
+        under its claim, up to `limit` rows in all; [] otherwise."""
+
+    async def mark_sent_together(
+        self, items: Sequence[tuple[OutboxItem, str]], message_id: str, *, now: datetime
+    ) -> None:
+        """Record one message that carried several pushes (each with the version of its story
+        it shows) as a bundle: every row sent, with the message's id and the first row's id."""
+
+    async def bundle(self, bundle_of: int) -> list[int]:
+        """The stories of a bundle's message, in the order it lists them."""
+
+    async def drop_stale(
+        self, platform: Platform, *, published_before: datetime, reason: str
+    ) -> int:
+        """Drop the regular pushes still waiting of stories published before
+        `published_before`: news no more. How many."""
+
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
         """When the earliest pending row of this platform (and chat) falls due."""
 

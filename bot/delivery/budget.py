@@ -146,6 +146,14 @@ class SendBudget:
             granted.cancel()
             raise
 
+    def chat_interval(self, chat: ChatRef) -> float:
+        """The seconds between two sends to `chat`, its margin included: how fast a chat's
+        backlog can drain."""
+        return self._gap(chat)
+
+    def _gap(self, chat: ChatRef) -> float:
+        return self._interval(chat) * PER_CHAT_MARGIN
+
     def hold(self, chat: ChatRef, seconds: float) -> None:
         """Send nothing to `chat` for `seconds` (the platform said retry after)."""
         until = self._clock() + seconds
@@ -198,7 +206,7 @@ class SendBudget:
                 continue
             self._waiting.remove(chosen)
             self._pace.spend(now)
-            self._next_for[chosen.chat] = now + self._interval(chosen.chat) * PER_CHAT_MARGIN
+            self._next_for[chosen.chat] = now + self._gap(chosen.chat)
             self._retrying.discard(chosen.chat)
             chosen.granted.set_result(None)
             self._forget_old(now)

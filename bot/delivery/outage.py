@@ -95,9 +95,13 @@ class OutageWatch:
 
 
 def duration_text(length: timedelta) -> str:
-    """`2 min 5 s`, `40 s`: an outage's length, for a log line or a notice."""
+    """`40 s`, `2 min 5 s`, `3 h 10 min`, `48 h`: a length of time for a log line or a notice,
+    to the second under an hour, to the minute beyond."""
     seconds = round(length.total_seconds())
     minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 

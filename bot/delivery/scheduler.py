@@ -35,9 +35,9 @@ from bot.delivery.outcomes import DeliveryRules
 from bot.delivery.policy import DeliveryPolicy
 from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
-from bot.render import ArticleRenderer
+from bot.render import BACKLOG_STORIES, ArticleRenderer
 from storage import Storage
-from storage.models import ChatRef, DeliveryKind, OutboxItem
+from storage.models import Article, ChatRef, DeliveryKind, OutboxItem, PushRecord
 from storage.repositories import OutboxRepository
 from storage.sqlite.outbox import PROCESS
 
@@ -75,12 +75,14 @@ def _is_busy(error: BaseException) -> bool:
 @dataclass(frozen=True)
 class _Outgoing:
     """A message ready to go: a new push, the corrected text of the message `replaces`, or
-    (`delete`) the removal of that message."""
+    (`delete`) the removal of that message. `bundled`: the rows after the head that a chat's
+    coalesced backlog carries too, each with the version of its story it shows."""
 
     reply: Reply
     version: str
     replaces: str | None = None
     delete: bool = False
+    bundled: tuple[tuple[OutboxItem, str], ...] = ()
 
 
 class _Stopped(Exception):
@@ -115,6 +117,8 @@ class DeliveryScheduler:
         clock: Callable[[], datetime],
         overdue_seconds: float = 10.0,
         give_up_seconds: float = 86_400.0,
+        coalesce_after_seconds: float = 0.0,
+        push_max_age_seconds: float | None = None,
         outage_over: Callable[[Outage], Coroutine[Any, Any, None]] | None = None,
         chat_id: str | None = None,
         rng: random.Random | None = None,
@@ -138,6 +142,14 @@ class DeliveryScheduler:
         self._overdue = overdue_seconds
         # An outage this long: rows are tried and given up by the usual rules again.
         self._give_up = timedelta(seconds=give_up_seconds)
+        # A chat with more regular pushes waiting than it can take in this long (by its
+        # interval) gets them as one message; 0: never.
+        self._coalesce_after = coalesce_after_seconds
+        # A regular push still waiting when its story is older than this is news no more:
+        # dropped, not sent late (the window in which a new story is pushed at all).
+        self._max_age = (
+            None if push_max_age_seconds is None else timedelta(seconds=push_max_age_seconds)
+        )
         self._outage = OutageWatch(clock=clock)
         self._outage_over = outage_over
         self._probing: asyncio.Task[None] | None = None
@@ -311,9 +323,17 @@ class DeliveryScheduler:
                 self._adapter.platform, now=self._clock()
             )
             finished = await self._storage.articles.fan_out(now=self._clock())
+            stale = await self._drop_stale()
         except Exception as error:
             self._log_storage_trouble("taking back what a dead process left", error)
             return
+        if stale:
+            logger.info(
+                "dropped %d waiting pushes of stories published more than %s ago",
+                stale,
+                duration_text(self._max_age or timedelta()),
+                extra=platform_fields(self._adapter.platform),
+            )
         if released:
             logger.info(
                 "took back %d deliveries claimed by a process that died",
@@ -326,6 +346,15 @@ class DeliveryScheduler:
                 len(finished),
                 extra=platform_fields(self._adapter.platform),
             )
+
+    async def _drop_stale(self) -> int:
+        if self._max_age is None or self._chat_id is not None:
+            return 0
+        return await self._storage.outbox.drop_stale(
+            self._adapter.platform,
+            published_before=self._clock() - self._max_age,
+            reason=f"published more than {duration_text(self._max_age)} ago, still waiting",
+        )
 
     def _log_storage_trouble(self, doing: str, error: Exception) -> None:
         if _is_busy(error):
@@ -345,33 +374,29 @@ class DeliveryScheduler:
         """Send one chat head and record what came of it."""
         self._handled += 1
         started = time.monotonic()
+        # The rows a coalesced backlog carries with this one: they share its fate.
+        bundled: tuple[OutboxItem, ...] = ()
         try:
             outgoing = await self._prepare(item)
             if outgoing is None:
                 return
+            bundled = tuple(row for row, _version in outgoing.bundled)
+            self._handled += len(bundled)
             message_id = await self._send(item, outgoing)
         except _Stopped:
             outcome: Callable[[], Awaitable[None]] = functools.partial(
-                self._storage.outbox.retry_at,
-                item,
-                self._clock(),
-                "delivery stopped before sending",
-                count_attempt=False,
+                self._row(item, bundled).put_back, "delivery stopped before sending"
             )
         except _LeaseSpent:
             outcome = functools.partial(
-                self._storage.outbox.retry_at,
-                item,
-                self._clock(),
-                "the delivery lease lapsed before sending",
-                count_attempt=False,
+                self._row(item, bundled).put_back, "the delivery lease lapsed before sending"
             )
         except DeliveryError as error:
             if isinstance(error, TransientError | UnknownOutcome):
                 self._unanswered(item.chat, started)
             outcome = functools.partial(
                 self._rules.failed,
-                self._row(item),
+                self._row(item, bundled),
                 error,
                 platform_down=self._waiting_out_outage(),
             )
@@ -379,7 +404,9 @@ class DeliveryScheduler:
             # Stopping while the send was on the wire: it may have arrived.
             abandoned = UnknownOutcome("abandoned when stopping")
             await asyncio.shield(
-                self._record(functools.partial(self._rules.failed, self._row(item), abandoned))
+                self._record(
+                    functools.partial(self._rules.failed, self._row(item, bundled), abandoned)
+                )
             )
             raise asyncio.CancelledError from None
         except Exception as error:
@@ -388,21 +415,29 @@ class DeliveryScheduler:
                 "delivering outbox row %d failed", item.id, extra=chat_fields(item.chat)
             )
             transient = TransientError(f"delivery failed: {error!r}")
-            outcome = functools.partial(self._rules.failed, self._row(item), transient)
+            outcome = functools.partial(self._rules.failed, self._row(item, bundled), transient)
         else:
             self._answered()
-            outcome = functools.partial(
-                self._storage.outbox.mark_sent,
-                item,
-                message_id,
-                now=self._clock(),
-                shown_revision=outgoing.version,
-            )
+            if outgoing.bundled:
+                outcome = functools.partial(
+                    self._storage.outbox.mark_sent_together,
+                    [(item, outgoing.version), *outgoing.bundled],
+                    message_id,
+                    now=self._clock(),
+                )
+            else:
+                outcome = functools.partial(
+                    self._storage.outbox.mark_sent,
+                    item,
+                    message_id,
+                    now=self._clock(),
+                    shown_revision=outgoing.version,
+                )
         # Shielded: a stop must not cut the recording of what already happened.
         await asyncio.shield(self._record(outcome))
 
-    def _row(self, item: OutboxItem) -> _OutboxRow:
-        return _OutboxRow(item, self._storage.outbox)
+    def _row(self, item: OutboxItem, bundled: tuple[OutboxItem, ...] = ()) -> _OutboxRow:
+        return _OutboxRow((item, *bundled), self._storage.outbox, self._clock)
 
     async def _prepare(self, item: OutboxItem) -> _Outgoing | None:
         """The message for a row; None when there is none to send (the row is settled)."""
@@ -410,24 +445,100 @@ class DeliveryScheduler:
             # A deletion shows nothing: it needs no story (a retracted one is not found).
             target = await self._message_to_correct(item, version=None)
             return None if target is None else _Outgoing(Reply(), "", target, delete=True)
+        if item.kind is DeliveryKind.EDIT and item.edit_of is not None:
+            push = await self._storage.outbox.push_record(item.edit_of)
+            if push is not None and push.status == "sent" and push.bundle_of and push.message_id:
+                return await self._edit_bundle(item, push, push.bundle_of, push.message_id)
         article = await self._storage.articles.get(item.article_id)
         if article is None:
             await self._storage.outbox.give_up(item, "article no longer stored")
             return None
-        replaces = None
         if item.kind is DeliveryKind.EDIT:
             replaces = await self._message_to_correct(item, article.version)
             if replaces is None:
                 return None
-        elif not article.breaking:
+            language = await self._language(item.chat)
+            return _Outgoing(self._renderer.push(article, language), article.version, replaces)
+        return await self._prepare_push(item, article)
+
+    async def _prepare_push(self, item: OutboxItem, article: Article) -> _Outgoing | None:
+        """A new story's message: its card, or the chat's backlog with it; None when it is
+        held for the chat's digest."""
+        if not article.breaking:
             held_until = await self._policy.hold_until(item.chat, self._clock())
             if held_until is not None:
                 # The chat takes its regular pushes in a digest, or is in its quiet hours:
                 # the digest sender sends this one with the others when the hold ends.
                 await self._storage.outbox.hold(item, held_until)
                 return None
-        language = await self._storage.chats.language(item.chat) or self._default_language
-        return _Outgoing(self._renderer.push(article, language), article.version, replaces)
+        language = await self._language(item.chat)
+        if item.lane == Lane.PUSH:
+            backlog = await self._coalesce(item, article, language)
+            if backlog is not None:
+                return backlog
+        return _Outgoing(self._renderer.push(article, language), article.version)
+
+    async def _language(self, chat: ChatRef) -> str:
+        return await self._storage.chats.language(chat) or self._default_language
+
+    async def _coalesce(
+        self, head: OutboxItem, article: Article, language: str
+    ) -> _Outgoing | None:
+        """The chat's backlog of regular pushes as one message, when it holds more than the
+        chat can take one by one soon; None otherwise. The rows it carries are claimed with
+        `head`, and put back if the message cannot be made."""
+        interval = self._adapter.budget.chat_interval(head.chat)
+        if self._coalesce_after <= 0 or interval <= 0:
+            return None
+        rows = await self._storage.outbox.take_backlog(
+            head,
+            now=self._clock(),
+            lease_seconds=self._lease,
+            more_than=max(1, int(self._coalesce_after / interval)),
+            limit=BACKLOG_STORIES,
+        )
+        if not rows:
+            return None
+        try:
+            bundled, articles = [], [article]
+            for row in rows:
+                story = await self._storage.articles.get(row.article_id)
+                if story is None:
+                    await self._storage.outbox.give_up(row, "article no longer stored")
+                    continue
+                bundled.append((row, story.version))
+                articles.append(story)
+            reply = self._renderer.backlog(articles, language, self._clock())
+        except BaseException:
+            await asyncio.shield(
+                _OutboxRow(tuple(rows), self._storage.outbox, self._clock).put_back(
+                    "the backlog could not be made"
+                )
+            )
+            raise
+        return _Outgoing(reply, article.version, bundled=tuple(bundled))
+
+    async def _edit_bundle(
+        self, item: OutboxItem, push: PushRecord, bundle_of: int, message_id: str
+    ) -> _Outgoing | None:
+        """A correction or retraction of a story sent in a chat's coalesced backlog: the
+        message made again from its stories as they are now (a retracted one left out)."""
+        article = await self._storage.articles.get(item.article_id)
+        if article is not None and push.shown_revision == article.version:
+            await self._storage.outbox.give_up(
+                item, "the copy already shows this version", dropped=True
+            )
+            return None
+        stories = []
+        for article_id in await self._storage.outbox.bundle(bundle_of):
+            story = await self._storage.articles.get(article_id)
+            if story is not None:
+                stories.append(story)
+        if not stories:
+            return _Outgoing(Reply(), "", message_id, delete=True)
+        reply = self._renderer.backlog(stories, await self._language(item.chat), self._clock())
+        version = article.version if article is not None else ""
+        return _Outgoing(reply, version, message_id)
 
     async def _send(self, item: OutboxItem, outgoing: _Outgoing) -> str:
         """Take a slot from the budget (the last thing before the network) and send."""
@@ -596,22 +707,24 @@ class DeliveryScheduler:
 
 @dataclass(frozen=True)
 class _OutboxRow:
-    """An outbox row under this process's claim, as the delivery rules see it."""
+    """Outbox rows under this process's claim that went as one message (a push, or a chat's
+    coalesced backlog: its head first), as the delivery rules see them."""
 
-    item: OutboxItem
+    items: tuple[OutboxItem, ...]
     outbox: OutboxRepository
+    clock: Callable[[], datetime]
 
     @property
     def chat(self) -> ChatRef:
-        return self.item.chat
+        return self.items[0].chat
 
     @property
     def attempts(self) -> int:
-        return self.item.attempts
+        return self.items[0].attempts
 
     @property
     def unknown_outcomes(self) -> int:
-        return self.item.unknown_outcomes
+        return max(item.unknown_outcomes for item in self.items)
 
     async def retry_at(
         self,
@@ -622,14 +735,20 @@ class _OutboxRow:
         outcome_unknown: bool,
         hold_chat: bool = False,
     ) -> None:
-        await self.outbox.retry_at(
-            self.item,
-            due_at,
-            reason,
-            count_attempt=count_attempt,
-            outcome_unknown=outcome_unknown,
-            hold_chat=hold_chat,
-        )
+        for item in self.items:
+            await self.outbox.retry_at(
+                item,
+                due_at,
+                reason,
+                count_attempt=count_attempt,
+                outcome_unknown=outcome_unknown,
+                hold_chat=hold_chat,
+            )
+
+    async def put_back(self, reason: str) -> None:
+        """As they were, due now: nothing was sent."""
+        await self.retry_at(self.clock(), reason, count_attempt=False, outcome_unknown=False)
 
     async def give_up(self, reason: str) -> None:
-        await self.outbox.give_up(self.item, reason)
+        for item in self.items:
+            await self.outbox.give_up(item, reason)

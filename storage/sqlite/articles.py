@@ -112,13 +112,15 @@ _COPIES_TO_EDIT = f"""SELECT s.platform, COUNT(*) {_DELIVERED_COPIES} GROUP BY s
 # A retraction: each copy of the story delivered (or being delivered), and whether it can still
 # be deleted. `:cutoffs` is a JSON object of platform -> the earliest send time the platform
 # still lets a bot delete (platforms without such a limit are absent). A copy that went out in a
-# digest is not the story's own message: the digest lists other stories, and stays.
+# digest is not the story's own message: the digest lists other stories, and stays. A copy in a
+# coalesced backlog (a bundle) is edited out of its message instead, however old.
 _COPIES_TO_DELETE = """
-SELECT s.id, s.article_id, s.platform, s.chat_id, s.seq,
+SELECT s.id, s.article_id, s.platform, s.chat_id, s.seq, s.bundle_of,
        EXISTS (SELECT 1 FROM chats AS c WHERE c.platform = s.platform
                   AND c.chat_id = s.chat_id AND c.gone_reason IS NOT NULL) AS gone,
-       COALESCE(s.status = 'sent' AND s.sent_at < (SELECT value FROM json_each(:cutoffs)
-                                                     WHERE key = s.platform), 0) AS too_old
+       COALESCE(s.bundle_of IS NULL AND s.status = 'sent'
+                AND s.sent_at < (SELECT value FROM json_each(:cutoffs)
+                                  WHERE key = s.platform), 0) AS too_old
   FROM outbox AS s
  WHERE s.article_id = :article_id AND s.kind = 'send' AND s.status IN ('sending', 'sent')
    AND s.in_digest = 0
@@ -129,7 +131,8 @@ _TOO_OLD = "too old to delete"
 _QUEUE_DELETES = f"""
 INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, last_error,
                     due_at, created_at)
-SELECT article_id, platform, chat_id, 'delete', id, {LANE_CORRECTION}, seq,
+SELECT article_id, platform, chat_id, CASE WHEN bundle_of IS NULL THEN 'delete' ELSE 'edit' END,
+       id, {LANE_CORRECTION}, seq,
        CASE WHEN gone OR too_old THEN 'dropped' ELSE 'pending' END,
        CASE WHEN gone THEN '{_GONE_CHAT}' WHEN too_old THEN '{_TOO_OLD}' END,
        :due_at, :created_at

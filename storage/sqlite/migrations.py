@@ -322,9 +322,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # corrections, pushes), then by place (`seq`, `id`), so its head is found by one seek of
     # this index; whether a row of the chat is out being sent, by one seek of the second. A
     # row the platform told to retry after holds its whole chat until it is due (a breaking
-    # story passes the row, not the platform's wait): `holds_chat`, found by the third.
+    # story passes the row, not the platform's wait): `holds_chat`, found by the third. A
+    # chat's backlog of pushes sent as one message (coalesced) is a bundle: each of its rows
+    # names the first row's id in `bundle_of`, so that a correction edits the whole message.
     (
         "ALTER TABLE outbox ADD COLUMN holds_chat INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN bundle_of INTEGER",
+        "CREATE INDEX outbox_bundles ON outbox(bundle_of) WHERE bundle_of IS NOT NULL",
         """CREATE INDEX outbox_holding ON outbox(platform, chat_id, due_at)
             WHERE status = 'pending' AND holds_chat = 1""",
         "DROP INDEX outbox_chat_queue",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage.models import (
@@ -22,6 +23,7 @@ from storage.models import (
     Platform,
     PushRecord,
 )
+from storage.sqlite.articles import KEY_SHIFT, LANE_PUSH
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
 
 # A row claimed this many times without an answer is poison (it kills whoever sends it);
@@ -53,6 +55,13 @@ SELECT o.platform, o.kind, o.status, COUNT(*) AS count,
  GROUP BY o.platform, o.kind, o.status
 """
 _STILL_CLAIMED = "id = ? AND claimed_by = ? AND status = 'sending'"
+
+# A chat's regular pushes due and waiting, in queue order (a page of them: add LIMIT).
+_WAITING_PUSHES = """
+SELECT id FROM outbox
+ WHERE platform = :platform AND chat_id = :chat_id AND status = 'pending' AND lane = :lane
+   AND kind = 'send' AND due_at <= :now
+ ORDER BY lane, seq, id"""
 
 # A row waits for another of its chat ahead of it in lane, then place. An edit or a deletion
 # whose message is not out yet (its push put back to be sent again) is not ahead of anything
@@ -306,12 +315,120 @@ class SqliteOutboxRepository:
     async def push_record(self, push_id: int) -> PushRecord | None:
         """The status and message id of the push row `push_id` (what an edit corrects)."""
         async with self._db.connection.execute(
-            "SELECT status, message_id, shown_revision FROM outbox WHERE id = ?", (push_id,)
+            "SELECT status, message_id, shown_revision, bundle_of FROM outbox WHERE id = ?",
+            (push_id,),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
-        return PushRecord(row["status"], row["message_id"], row["shown_revision"])
+        return PushRecord(
+            row["status"], row["message_id"], row["shown_revision"], row["bundle_of"]
+        )
+
+    # A chat's backlog: sent as one message when it is longer than the chat can take soon.
+
+    async def take_backlog(
+        self,
+        head: OutboxItem,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        more_than: int,
+        limit: int,
+    ) -> list[OutboxItem]:
+        """When more than `more_than` regular pushes of `head`'s chat are due, `head` (a
+        regular push, claimed) among them, claim the next ones after it in the chat's queue
+        under its claim, up to `limit` rows in all; [] otherwise."""
+        params = {
+            "platform": head.chat.platform.value,
+            "chat_id": head.chat.chat_id,
+            "now": to_epoch(now),
+            "lane": LANE_PUSH,
+        }
+        # A read first: most heads have no backlog, and their sends take no write lock here.
+        async with self._db.connection.execute(
+            f"SELECT COUNT(*) FROM ({_WAITING_PUSHES} LIMIT :enough)",  # noqa: S608 - constant SQL
+            {**params, "enough": more_than},
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] + 1 <= more_than:
+            return []
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                f"""UPDATE outbox SET status = 'sending', due_at = :lease_end,
+                       claims = claims + 1, claimed_by = :claim
+                   WHERE id IN ({_WAITING_PUSHES} LIMIT :more)
+                   RETURNING id, article_id, attempts, kind, edit_of, lane, unknown_outcomes""",  # noqa: S608 - constant SQL
+                {
+                    **params,
+                    "more": limit - 1,
+                    "lease_end": to_epoch(now) + lease_seconds,
+                    "claim": head.claim,
+                },
+            ) as cursor:
+                rows = await cursor.fetchall()
+        items = [
+            OutboxItem(
+                id=row["id"],
+                article_id=row["article_id"],
+                chat=head.chat,
+                attempts=row["attempts"],
+                claim=head.claim,
+                kind=DeliveryKind(row["kind"]),
+                edit_of=row["edit_of"],
+                lane=row["lane"],
+                unknown_outcomes=row["unknown_outcomes"],
+            )
+            for row in rows
+        ]
+        return sorted(items, key=lambda item: item.id)
+
+    async def mark_sent_together(
+        self,
+        items: Sequence[tuple[OutboxItem, str]],
+        message_id: str,
+        *,
+        now: datetime,
+    ) -> None:
+        """Record one message that carried several pushes (each with the version of its story
+        it shows) as a bundle: every row sent, with the message's id and the first row's id."""
+        bundle = items[0][0].id
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                f"""UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,
+                       last_error = NULL, shown_revision = ?, bundle_of = ?
+                   WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
+                [
+                    (message_id, to_db_time(now), version, bundle, item.id, item.claim)
+                    for item, version in items
+                ],
+            )
+
+    async def bundle(self, bundle_of: int) -> list[int]:
+        """The stories of a bundle's message, in the order it lists them."""
+        async with self._db.connection.execute(
+            """SELECT article_id FROM outbox WHERE bundle_of = ? AND kind = 'send'
+                ORDER BY seq, id""",
+            (bundle_of,),
+        ) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
+    async def drop_stale(
+        self, platform: Platform, *, published_before: datetime, reason: str
+    ) -> int:
+        """Drop the regular pushes still waiting of stories published before
+        `published_before` (a push's place in its queue is its story's publication time, so
+        this reads one range of the heads' index); how many."""
+        first_kept = max(int(published_before.timestamp()), 0) << KEY_SHIFT
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                """UPDATE outbox SET status = 'dropped', last_error = ?
+                   WHERE platform = ? AND status = 'pending' AND lane = ? AND seq < ?""",
+                (reason, platform.value, LANE_PUSH, first_kept),
+            )
+            dropped = max(cursor.rowcount, 0)
+            await cursor.close()
+        return dropped
 
     async def next_due(self, platform: Platform, chat_id: str | None = None) -> datetime | None:
         """When the earliest pending or claimed row of this platform (and chat) falls due."""

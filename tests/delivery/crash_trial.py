@@ -92,6 +92,35 @@ def prepare(database: Path, chats: Sequence[int]) -> None:
     asyncio.run(_prepare(database, chats))
 
 
+def subscribe_all(database: Path, chats: Sequence[int], section: str = SECTION) -> None:
+    """Subscribe every Telegram chat of `chats` to `section`."""
+
+    async def subscribe() -> None:
+        async with open_app(settings_on(database)) as app:
+            for chat_id in chats:
+                chat = ChatRef(Platform.TELEGRAM, str(chat_id))
+                await app.storage.subscriptions.subscribe(chat, [section], now=app.clock())
+
+    asyncio.run(subscribe())
+
+
+def publish_stories(database: Path, stories: Sequence[tuple[str, bool]]) -> list[int]:
+    """Publish (title, breaking) stories of the section one after another, a minute apart and
+    the last a minute ago, as ingests and the desk would, from this process; their ids."""
+
+    async def publish() -> list[int]:
+        ids = []
+        async with open_app(settings_on(database)) as app:
+            for number, (title, breaking) in enumerate(stories):
+                published = datetime.now(UTC) - timedelta(minutes=len(stories) - number)
+                story = draft(title, section=SECTION, published_at=published, breaking=breaking)
+                [result] = await app.deps.newsroom.publish([story])
+                ids.append(result.article_id)
+        return ids
+
+    return asyncio.run(publish())
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     """What the outbox says of one delivery."""

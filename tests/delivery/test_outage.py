@@ -55,6 +55,8 @@ def test_unanswered_sends_to_three_chats_are_an_outage_until_the_platform_answer
     outage = watch.answered()
     assert outage is not None
     assert duration_text(outage.length) == "2 min 5 s"
+    assert duration_text(timedelta(hours=3, minutes=10, seconds=20)) == "3 h 10 min"
+    assert duration_text(timedelta(hours=48)) == "48 h"
     assert not watch.down
     assert watch.answered() is None
 

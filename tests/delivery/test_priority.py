@@ -4,18 +4,17 @@ after is left alone for that long whatever its next row is."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from bot.app import App, open_app
+from bot.app import App
 from bot.delivery.errors import RetryAfter
 from storage.models import ChatRef, OutboxItem, Platform
 from tests.adapters.bot_api_server import BotApiServer
 from tests.adapters.fake_bot_api import FakeBotApi
-from tests.delivery.crash_trial import SECTION, BotProcesses, telegram_chats
-from tests.support import START, FakeClock, FakePlatform, draft, settings_on
+from tests.delivery.crash_trial import BotProcesses, publish_stories, subscribe_all, telegram_chats
+from tests.support import START, FakeClock, FakePlatform, draft
 
 CHAT = ChatRef(Platform.TELEGRAM, "10")
 
@@ -104,26 +103,6 @@ async def test_a_breaking_story_waits_out_its_chats_retry_after(
     ]
 
 
-def _publish(database: Path, stories: list[tuple[str, bool]]) -> None:
-    """Publish stories one after another, as ingests and the desk would, from this process."""
-
-    async def publish() -> None:
-        async with open_app(settings_on(database)) as app:
-            for number, (title, breaking) in enumerate(stories):
-                published = datetime.now(UTC) - timedelta(minutes=len(stories) - number)
-                story = draft(title, section=SECTION, published_at=published, breaking=breaking)
-                await app.deps.newsroom.publish([story])
-
-    asyncio.run(publish())
-
-
-async def _subscribe_all(database: Path, chats: list[int]) -> None:
-    async with open_app(settings_on(database)) as app:
-        for chat_id in chats:
-            chat = ChatRef(Platform.TELEGRAM, str(chat_id))
-            await app.storage.subscriptions.subscribe(chat, [SECTION], now=app.clock())
-
-
 BACKLOG = 20
 BREAKING = "Gempa magnitudo 6,1 guncang Cianjur"
 
@@ -142,12 +121,14 @@ def test_breaking_news_confirmed_during_a_backlog_reaches_each_of_2000_chats_nex
         bots = BotProcesses(tmp_path, server)
         del bots.env["NEWSBOT_TELEGRAM_PRIVATE_SENDS_PER_SECOND"]
         del bots.env["NEWSBOT_TELEGRAM_GROUP_SENDS_PER_MINUTE"]
-        asyncio.run(_subscribe_all(bots.database, chats))
-        _publish(bots.database, [(f"Berita rutin nomor {n}", False) for n in range(BACKLOG)])
+        subscribe_all(bots.database, chats)
+        publish_stories(
+            bots.database, [(f"Berita rutin nomor {n}", False) for n in range(BACKLOG)]
+        )
         try:
             bot = bots.start()
             bots.wait(lambda: len(api.sent()) >= 100, bot, 60)
-            _publish(bots.database, [(BREAKING, True)])
+            publish_stories(bots.database, [(BREAKING, True)])
             before: dict[int, int] = defaultdict(int)
             for call in api.sent():
                 before[int(call.params["chat_id"])] += 1
