@@ -353,20 +353,22 @@ class SqliteOutboxRepository:
             row = await cursor.fetchone()
         if row is None or row[0] + 1 <= more_than:
             return []
-        async with self._db.transaction() as connection:
-            async with connection.execute(
+        claim = {
+            "more": limit - 1,
+            "lease_end": to_epoch(now) + lease_seconds,
+            "claim": head.claim,
+        }
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
                 f"""UPDATE outbox SET status = 'sending', due_at = :lease_end,
                        claims = claims + 1, claimed_by = :claim
                    WHERE id IN ({_WAITING_PUSHES} LIMIT :more)
                    RETURNING id, article_id, attempts, kind, edit_of, lane, unknown_outcomes""",  # noqa: S608 - constant SQL
-                {
-                    **params,
-                    "more": limit - 1,
-                    "lease_end": to_epoch(now) + lease_seconds,
-                    "claim": head.claim,
-                },
-            ) as cursor:
-                rows = await cursor.fetchall()
+                {**params, **claim},
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
         items = [
             OutboxItem(
                 id=row["id"],
