@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, TextIO
 from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, LineSource, StreamLines
 from bot.admin_notices import AdminNotices
 from bot.chat import parse_command_text
-from bot.delivery.digest import DigestSender
 from bot.delivery.outage import Outage, duration_text
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
@@ -161,23 +160,6 @@ class App:
             wake=self.deps.newsroom.pushes_queued,
         )
 
-    def digest_sender(
-        self, adapter: PlatformAdapter, *, chat_id: str | None = None
-    ) -> DigestSender:
-        """The digest sender for `adapter`'s platform (and, for the console, one chat)."""
-        return DigestSender(
-            storage=self.storage,
-            adapter=adapter,
-            renderer=self.deps.renderer,
-            default_language=self.settings.language,
-            lease_seconds=self.settings.delivery_lease_seconds,
-            max_attempts=self.settings.delivery_max_attempts,
-            late_answer_seconds=self.settings.delivery_late_answer_seconds,
-            poll_seconds=self.settings.delivery_poll_seconds,
-            clock=self.clock,
-            chat_id=chat_id,
-        )
-
     async def chat(
         self, identity: ConsoleIdentity, *, stdin: TextIO, stdout: TextIO, interactive: bool
     ) -> None:
@@ -199,7 +181,6 @@ class App:
         if not interactive:
             await adapter.run(asyncio.Event())
             await self.delivery_worker(adapter, chat_id=identity.chat_id).deliver_due()
-            await self.digest_sender(adapter, chat_id=identity.chat_id).send_due()
             # A console cannot change what it printed: a story sent here shows its counters
             # once, last.
             await self.deps.desk.finish()
@@ -231,10 +212,7 @@ class App:
         """Answer the adapter's lines while its chat's pushes and digests are delivered, until
         either ends."""
         chat_id = adapter.chat.chat_id
-        delivery = asyncio.gather(
-            self.delivery_worker(adapter, chat_id=chat_id).run(stop),
-            self.digest_sender(adapter, chat_id=chat_id).run(stop),
-        )
+        delivery = asyncio.ensure_future(self.delivery_worker(adapter, chat_id=chat_id).run(stop))
         try:
             await adapter.run(stop)
         finally:
@@ -404,11 +382,7 @@ class App:
                 await connected.enter_async_context(adapter)
             notices = self.admin_notices(adapters)
             delivery = asyncio.gather(
-                *(
-                    self.delivery_worker(adapter, notices=notices).run(stop)
-                    for adapter in adapters
-                ),
-                *(self.digest_sender(adapter).run(stop) for adapter in adapters),
+                *(self.delivery_worker(adapter, notices=notices).run(stop) for adapter in adapters)
             )
             runs = [asyncio.ensure_future(adapter.run(stop)) for adapter in adapters]
             try:

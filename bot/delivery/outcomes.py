@@ -67,6 +67,9 @@ class Unsent(Protocol):
     ) -> None:
         """Put it back, due at `due_at`; `hold_chat`: send nothing to the chat before."""
 
+    async def put_back(self, reason: str) -> None:
+        """As it was, due now: it was not sent (delivery stopped, the lease lapsed)."""
+
     async def give_up(self, reason: str) -> None:
         """Never send it: it failed. (A chat gone drops it with the chat's other rows.)"""
 

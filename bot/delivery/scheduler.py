@@ -25,19 +25,20 @@ from typing import Any, TypeVar
 
 from bot.chat import Reply
 from bot.delivery.budget import Lane
+from bot.delivery.digest import DIGEST_CLAIM_BATCH, HeldRows, compose_digest
 from bot.delivery.errors import (
     DeliveryError,
     TransientError,
     UnknownOutcome,
 )
 from bot.delivery.outage import Outage, OutageWatch, duration_text, probe_delays
-from bot.delivery.outcomes import DeliveryRules
+from bot.delivery.outcomes import DeliveryRules, Unsent
 from bot.delivery.policy import DeliveryPolicy
 from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import BACKLOG_STORIES, ArticleRenderer
 from storage import Storage
-from storage.models import Article, ChatRef, DeliveryKind, OutboxItem, PushRecord
+from storage.models import Article, ChatRef, DeliveryKind, DigestClaim, OutboxItem, PushRecord
 from storage.repositories import OutboxRepository
 from storage.sqlite.outbox import PROCESS
 
@@ -172,6 +173,7 @@ class DeliveryScheduler:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._handled = 0
+        self._digests_sent = 0
         # The platform (or console chat) this scheduler delivers for, one process at a time.
         platform = adapter.platform.value
         self._scope = platform if chat_id is None else f"{platform}:{chat_id}"
@@ -179,13 +181,20 @@ class DeliveryScheduler:
         self._recovered_at = float("-inf")
 
     async def deliver_due(self) -> int:
-        """Deliver every row due now, and the rows behind them in their chats' queues, then
-        return; how many rows were handled. Rows that fall due later are left for later."""
+        """Deliver every row due now, and the rows behind them in their chats' queues, and the
+        digests due, then return; how many push rows were handled (`digests_sent` says how
+        many digests went out). Rows that fall due later are left for later."""
         self._handled = 0
+        self._digests_sent = 0
         self._lease_good_until = float("inf")  # one pass, under no lease: nobody to fence off
         await self._recover()
         await self._pump(until_idle=True)
         return self._handled
+
+    @property
+    def digests_sent(self) -> int:
+        """The digests the last `deliver_due` sent."""
+        return self._digests_sent
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set: hold the platform's delivery lease (standing by while
@@ -251,29 +260,39 @@ class DeliveryScheduler:
             await self._wait_for_work(claimed)
 
     async def _claim_more(self) -> int:
-        """Claim chat heads for the free slots, each sent by a task of its own; how many."""
+        """Claim work for the free slots, chat heads first, then due digests, each sent by a
+        task of its own; how many."""
         free = self._max_in_flight - len(self._in_flight)
         if free <= 0 or self._waiting_out_outage() or not self._lease_good():
             return 0
+        platform, now = self._adapter.platform, self._clock()
+        items: list[OutboxItem] = []
+        claims: list[DigestClaim] = []
         try:
-            due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
-            if due is None or due > self._clock():
-                return 0  # nothing to claim: no write, no lock taken
-            items = await self._storage.outbox.claim(
-                self._adapter.platform,
-                now=self._clock(),
-                lease_seconds=self._lease,
-                limit=free,
-                chat_id=self._chat_id,
-            )
+            # Reads first: with nothing due, no write and no lock is taken.
+            due = await self._storage.outbox.next_due(platform, self._chat_id)
+            if due is not None and due <= now:
+                items = await self._storage.outbox.claim(
+                    platform, now=now, lease_seconds=self._lease, limit=free, chat_id=self._chat_id
+                )
+            digests_due = await self._storage.digests.next_due(platform, self._chat_id)
+            if free > len(items) and digests_due is not None and digests_due <= now:
+                claims = await self._storage.digests.claim(
+                    platform,
+                    now=now,
+                    lease_seconds=self._lease,
+                    limit=min(free - len(items), DIGEST_CLAIM_BATCH),
+                    chat_id=self._chat_id,
+                )
         except Exception as error:
             self._log_storage_trouble("claiming deliveries", error)
-            return 0
-        for item in items:
-            task = asyncio.create_task(self._deliver(item), name=f"deliver {item.id}")
+        work = [(self._deliver(item), f"deliver {item.id}") for item in items]
+        work += [(self._deliver_digest(claim), f"digest {claim.chat.chat_id}") for claim in claims]
+        for coroutine, name in work:
+            task = asyncio.create_task(coroutine, name=name)
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
-        return len(items)
+        return len(work)
 
     async def _wait_for_work(self, claimed: int) -> None:
         """Until a send finishes, new rows are announced, the next row falls due, or a poll."""
@@ -283,9 +302,10 @@ class DeliveryScheduler:
         finished = set(self._in_flight)
         delay = self._poll
         with contextlib.suppress(Exception):
-            next_due = await self._storage.outbox.next_due(self._adapter.platform, self._chat_id)
-            if next_due is not None and next_due > self._clock():
-                delay = min(delay, (next_due - self._clock()).total_seconds())
+            for queue in (self._storage.outbox, self._storage.digests):
+                next_due = await queue.next_due(self._adapter.platform, self._chat_id)
+                if next_due is not None and next_due > self._clock():
+                    delay = min(delay, (next_due - self._clock()).total_seconds())
         waits: set[asyncio.Future[object]] = {asyncio.ensure_future(self._stopping.wait())}
         if self._wake is not None:
             waits.add(asyncio.ensure_future(self._wake.wait()))
@@ -370,71 +390,123 @@ class DeliveryScheduler:
 
     # One row ----------------------------------------------------------------------------
 
-    async def _deliver(self, item: OutboxItem) -> None:
-        """Send one chat head and record what came of it."""
-        self._handled += 1
+    async def _carry(
+        self,
+        unsent: Callable[[], Unsent],
+        send: Callable[[], Awaitable[Callable[[], Awaitable[object]] | None]],
+    ) -> None:
+        """The engine's one way with a piece of work, a push or a digest: `send` prepares it,
+        sends it through `_send`, and returns how to record what went out (None: nothing was
+        to be sent, the work settled itself). Whatever comes of it is recorded by the one set
+        of rules, for `unsent()`, the rows as they stand when it failed."""
         started = time.monotonic()
-        # The rows a coalesced backlog carries with this one: they share its fate.
-        bundled: tuple[OutboxItem, ...] = ()
         try:
-            outgoing = await self._prepare(item)
-            if outgoing is None:
+            record = await send()
+            if record is None:
                 return
-            bundled = tuple(row for row, _version in outgoing.bundled)
-            self._handled += len(bundled)
-            message_id = await self._send(item, outgoing)
         except _Stopped:
-            outcome: Callable[[], Awaitable[None]] = functools.partial(
-                self._row(item, bundled).put_back, "delivery stopped before sending"
+            outcome: Callable[[], Awaitable[object]] = functools.partial(
+                unsent().put_back, "delivery stopped before sending"
             )
         except _LeaseSpent:
             outcome = functools.partial(
-                self._row(item, bundled).put_back, "the delivery lease lapsed before sending"
+                unsent().put_back, "the delivery lease lapsed before sending"
             )
         except DeliveryError as error:
             if isinstance(error, TransientError | UnknownOutcome):
-                self._unanswered(item.chat, started)
+                self._unanswered(unsent().chat, started)
             outcome = functools.partial(
-                self._rules.failed,
-                self._row(item, bundled),
-                error,
-                platform_down=self._waiting_out_outage(),
+                self._rules.failed, unsent(), error, platform_down=self._waiting_out_outage()
             )
         except _Abandoned:
             # Stopping while the send was on the wire: it may have arrived.
             abandoned = UnknownOutcome("abandoned when stopping")
             await asyncio.shield(
-                self._record(
-                    functools.partial(self._rules.failed, self._row(item, bundled), abandoned)
-                )
+                self._record(functools.partial(self._rules.failed, unsent(), abandoned))
             )
             raise asyncio.CancelledError from None
         except Exception as error:
-            # A bug or a database hiccup must not lose the row: a transient failure.
-            logger.exception(
-                "delivering outbox row %d failed", item.id, extra=chat_fields(item.chat)
-            )
+            # A bug or a database hiccup must not lose the rows: a transient failure.
+            logger.exception("delivering failed", extra=chat_fields(unsent().chat))
             transient = TransientError(f"delivery failed: {error!r}")
-            outcome = functools.partial(self._rules.failed, self._row(item, bundled), transient)
+            outcome = functools.partial(self._rules.failed, unsent(), transient)
         else:
             self._answered()
+            outcome = record
+        # Shielded: a stop must not cut the recording of what already happened.
+        await asyncio.shield(self._record(outcome))
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        """Send one chat head (with the backlog it carries, if any) and record it."""
+        self._handled += 1
+        # The rows a coalesced backlog carries with this one: they share its fate.
+        bundled: tuple[OutboxItem, ...] = ()
+
+        async def send() -> Callable[[], Awaitable[object]] | None:
+            nonlocal bundled
+            outgoing = await self._prepare(item)
+            if outgoing is None:
+                return None
+            bundled = tuple(row for row, _version in outgoing.bundled)
+            self._handled += len(bundled)
+            message_id = await self._send(
+                item.chat, Lane(item.lane), functools.partial(self._request, item, outgoing)
+            )
             if outgoing.bundled:
-                outcome = functools.partial(
+                return functools.partial(
                     self._storage.outbox.mark_sent_together,
                     [(item, outgoing.version), *outgoing.bundled],
                     message_id,
                     now=self._clock(),
                 )
-            else:
-                outcome = functools.partial(
-                    self._storage.outbox.mark_sent,
-                    item,
-                    message_id,
-                    now=self._clock(),
-                    shown_revision=outgoing.version,
+            return functools.partial(
+                self._storage.outbox.mark_sent,
+                item,
+                message_id,
+                now=self._clock(),
+                shown_revision=outgoing.version,
+            )
+
+        await self._carry(lambda: self._row(item, bundled), send)
+
+    async def _deliver_digest(self, claim: DigestClaim) -> None:
+        """Send one chat's digest of its held pushes and record it."""
+        rows = HeldRows(claim, self._storage.digests, self._clock)
+
+        async def send() -> Callable[[], Awaitable[object]] | None:
+            nonlocal rows
+            composed = await compose_digest(
+                claim,
+                storage=self._storage,
+                renderer=self._renderer,
+                default_language=self._default_language,
+                now=self._clock(),
+            )
+            if composed is None:
+                return None
+            kept, reply = composed
+            rows = HeldRows(kept, self._storage.digests, self._clock)
+            # The claim was made before a slot came free: still ours, and good for a lease.
+            if not await self._storage.digests.renew(
+                kept, now=self._clock(), lease_seconds=self._lease
+            ):
+                logger.warning(
+                    "the digest was claimed by another sender", extra=chat_fields(kept.chat)
                 )
-        # Shielded: a stop must not cut the recording of what already happened.
-        await asyncio.shield(self._record(outcome))
+                return None
+            # Claimed again after a crash, the same rows make the same key.
+            key = f"nbd{min(item.id for item in kept.items)}"
+            message_id = await self._send(
+                kept.chat,
+                Lane.PUSH,
+                functools.partial(self._adapter.send, kept.chat, reply, key=key),
+            )
+            self._digests_sent += 1
+            return functools.partial(
+                self._storage.digests.mark_sent, kept, message_id, now=self._clock()
+            )
+
+        await self._carry(lambda: rows, send)
 
     def _row(self, item: OutboxItem, bundled: tuple[OutboxItem, ...] = ()) -> _OutboxRow:
         return _OutboxRow((item, *bundled), self._storage.outbox, self._clock)
@@ -540,13 +612,12 @@ class DeliveryScheduler:
         version = article.version if article is not None else ""
         return _Outgoing(reply, version, message_id)
 
-    async def _send(self, item: OutboxItem, outgoing: _Outgoing) -> str:
-        """Take a slot from the budget (the last thing before the network) and send."""
+    async def _send(self, chat: ChatRef, lane: Lane, request: Callable[[], Awaitable[str]]) -> str:
+        """Take a slot from the budget (the last thing before the network), then make the
+        request while this process's lease is good; the message id it returns."""
         # The row fell due only when its chat's hold (a retry-after) had passed, by the clock
         # that times the outbox: the outbox holds the whole chat, whichever row is its head.
-        slot = asyncio.ensure_future(
-            self._adapter.budget.take(item.chat, Lane(item.lane), mind_hold=False)
-        )
+        slot = asyncio.ensure_future(self._adapter.budget.take(chat, lane, mind_hold=False))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({slot, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -560,16 +631,16 @@ class DeliveryScheduler:
         slot.result()
         if not self._lease_good():
             raise _LeaseSpent
-        request = asyncio.ensure_future(self._request(item, outgoing))
+        sending = asyncio.ensure_future(request())
         try:
-            done, _ = await asyncio.wait({request}, timeout=self._overdue)
+            done, _ = await asyncio.wait({sending}, timeout=self._overdue)
             if not done:
                 # Still awaited (its answer may come late, and is recorded then), but a sign
                 # that the platform may be down.
-                self._unanswered(item.chat, time.monotonic() - self._overdue)
-            return await request
+                self._unanswered(chat, time.monotonic() - self._overdue)
+            return await sending
         except asyncio.CancelledError:
-            request.cancel()
+            sending.cancel()
             raise _Abandoned from None
 
     async def _request(self, item: OutboxItem, outgoing: _Outgoing) -> str:

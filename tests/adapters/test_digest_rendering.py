@@ -202,8 +202,11 @@ async def test_a_long_digest_reaches_telegram_as_several_messages_recorded_once(
             assert await app.delivery_worker(adapter).deliver_due() == 45
             assert api.sent(READER) == []
             clock.now = wib(25, 7)
-            assert await app.digest_sender(adapter).send_due() == 1
-            assert await app.digest_sender(adapter).send_due() == 0
+            worker = app.delivery_worker(adapter)
+            await worker.deliver_due()
+            assert worker.digests_sent == 1
+            await worker.deliver_due()
+            assert worker.digests_sent == 0
         counts = await app.storage.outbox.status_counts()
         database = app.storage.outbox._db  # type: ignore[attr-defined]  # white-box
         async with database.connection.execute(

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import App, open_app
 from bot.chat import Reply, StoryList, Text
-from bot.delivery import digest as digest_module
+from bot.delivery import scheduler as scheduler_module
 from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter
 from bot.settings import Settings
 from storage.models import ChatRef, DeliveryMode, Platform, QuietHours
@@ -67,14 +67,14 @@ def header_of(reply: Reply) -> str:
 
 @pytest.fixture
 def deliver(app: App, platform: FakePlatform) -> Callable[[], Awaitable[tuple[int, int]]]:
-    """One pass of both loops as `newsbot run` has them: (pushes handled, digests sent)."""
+    """One pass of the delivery engine as `newsbot run` has it: (pushes handled, digests
+    sent)."""
     worker = app.delivery_worker(platform)
-    digests = app.digest_sender(platform)
 
-    async def both() -> tuple[int, int]:
-        return await worker.deliver_due(), await digests.send_due()
+    async def one_pass() -> tuple[int, int]:
+        return await worker.deliver_due(), worker.digests_sent
 
-    return both
+    return one_pass
 
 
 async def test_a_digest_at_seven_collects_the_stories_since_the_last_one_by_section(
@@ -317,7 +317,9 @@ async def test_a_crash_between_sending_a_digest_and_recording_it_repeats_that_di
     real_mark_sent = app.storage.digests.mark_sent
     app.storage.digests.mark_sent = killed  # type: ignore[method-assign]
     clock.now = wib(25, 7)
-    assert await app.digest_sender(platform).send_due() == 0
+    worker = app.delivery_worker(platform)
+    await worker.deliver_due()
+    assert worker.digests_sent == 1  # sent; the process dies before recording it
     [first] = platform.sent
     # Neither recorded nor lost: still claimed by the dead sender.
     assert [row[0] for row in await outbox(app, "10")] == ["digesting", "digesting"]
@@ -329,19 +331,23 @@ async def test_a_crash_between_sending_a_digest_and_recording_it_repeats_that_di
     restarted_clock = FakeClock(clock())
     async with open_app(settings, clock=restarted_clock) as restarted:
         again = FakePlatform(restarted)
-        await restarted.delivery_worker(again).deliver_due()
-        sender = restarted.digest_sender(again)
-        assert await sender.send_due() == 0  # the claim's lease has not run out
+        sender = restarted.delivery_worker(again)
+
+        async def digests_sent() -> int:
+            await sender.deliver_due()
+            return sender.digests_sent
+
+        assert await digests_sent() == 0  # the claim's lease has not run out
         assert [row[0] for row in await outbox(restarted, "10")] == [
             "digesting",
             "digesting",
             "held",  # for tomorrow's digest
         ]
         restarted_clock.advance(settings.delivery_lease_seconds - 30.1)
-        assert await sender.send_due() == 0
+        assert await digests_sent() == 0
         restarted_clock.advance(0.1)
-        assert await sender.send_due() == 1
-        assert await sender.send_due() == 0
+        assert await digests_sent() == 1
+        assert await digests_sent() == 0
         [repeated] = again.sent
         assert (
             lists_of(repeated.reply)
@@ -354,7 +360,7 @@ async def test_a_crash_between_sending_a_digest_and_recording_it_repeats_that_di
             ("held", None),
         ]
         restarted_clock.now = wib(26, 7)
-        assert await sender.send_due() == 1
+        assert await digests_sent() == 1
         assert lists_of(again.sent[-1].reply) == {"Ekonomi": [extra]}
 
 
@@ -364,7 +370,7 @@ async def test_a_digest_whose_record_fails_is_recorded_again_not_sent_again(
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(digest_module, "RECORD_RETRY_SECONDS", (0.01,))
+    monkeypatch.setattr(scheduler_module, "RECORD_PAUSES", (0.01,))
     clock.now = wib(24, 10)
     await platform.say("/subscribe ekonomi", chat="10")
     await platform.say("/digest 07:00", chat="10")
@@ -381,7 +387,9 @@ async def test_a_digest_whose_record_fails_is_recorded_again_not_sent_again(
 
     app.storage.digests.mark_sent = busy_then_free  # type: ignore[method-assign]
     clock.now = wib(25, 7)
-    assert await app.digest_sender(platform).send_due() == 1
+    worker = app.delivery_worker(platform)
+    await worker.deliver_due()
+    assert worker.digests_sent == 1
     assert failures == []
     [digest] = platform.sent
     assert await outbox(app, "10") == [("sent", digest.message_id, 1)]
