@@ -314,9 +314,16 @@ class DigestRepository(Protocol):
         """Record the digest: every row of the claim sent, with the digest's message id."""
 
     async def put_back(
-        self, claim: DigestClaim, due_at: datetime, reason: str, *, count_attempt: bool
+        self,
+        claim: DigestClaim,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool = False,
     ) -> None:
-        """Hold the claim's rows again, due at `due_at`."""
+        """Hold the claim's rows again, due at `due_at`; `outcome_unknown`: the digest may
+        have arrived, its rows are marked possible duplicates."""
 
     async def give_up(self, claim: DigestClaim, reason: str, *, dropped: bool = False) -> None:
         """Never send the claim's rows: failed, or dropped (chat gone, story gone)."""

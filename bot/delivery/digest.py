@@ -85,11 +85,14 @@ class HeldRows:
         outcome_unknown: bool,
         hold_chat: bool = False,
     ) -> None:
-        # The rows are held again: a digest whose outcome is unknown is counted as an
-        # attempt, so that it too is tried a bounded number of times. `hold_chat`: the
-        # chat's pushes are held by the send budget alone (its hold, on the budget's clock).
+        # The rows are held again. `hold_chat`: the chat's pushes are held by the send
+        # budget alone (its hold, on the budget's clock).
         await self.digests.put_back(
-            self.claim, due_at, reason, count_attempt=count_attempt or outcome_unknown
+            self.claim,
+            due_at,
+            reason,
+            count_attempt=count_attempt,
+            outcome_unknown=outcome_unknown,
         )
 
     async def put_back(self, reason: str) -> None:

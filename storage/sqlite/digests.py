@@ -60,7 +60,7 @@ class SqliteDigestRepository:
                            claims = claims + 1, claimed_by = :claim
                        WHERE platform = :platform AND chat_id = :chat_id
                          AND status IN ('held', 'digesting') AND due_at <= :now
-                       RETURNING id, article_id, attempts, kind, edit_of""",
+                       RETURNING id, article_id, attempts, kind, edit_of, unknown_outcomes""",
                     {
                         "lease_end": now_epoch + lease_seconds,
                         "claim": token,
@@ -81,6 +81,7 @@ class SqliteDigestRepository:
                             claim=token,
                             kind=DeliveryKind(row["kind"]),
                             edit_of=row["edit_of"],
+                            unknown_outcomes=row["unknown_outcomes"],
                         )
                         for row in rows
                     ),
@@ -111,18 +112,28 @@ class SqliteDigestRepository:
             )
 
     async def put_back(
-        self, claim: DigestClaim, due_at: datetime, reason: str, *, count_attempt: bool
+        self,
+        claim: DigestClaim,
+        due_at: datetime,
+        reason: str,
+        *,
+        count_attempt: bool,
+        outcome_unknown: bool = False,
     ) -> None:
-        """Hold the claim's rows again, due at `due_at`."""
+        """Hold the claim's rows again, due at `due_at`; `outcome_unknown`: the digest may
+        have arrived, its rows are marked possible duplicates."""
         async with self._db.transaction() as connection:
             await connection.execute(
                 f"""UPDATE outbox SET status = 'held', due_at = :due_at, last_error = :reason,
-                       attempts = attempts + :counted, claims = 0, claimed_by = NULL
+                       attempts = attempts + :counted, claims = 0, claimed_by = NULL,
+                       unknown_outcomes = unknown_outcomes + :unknown,
+                       possible_duplicate = MAX(possible_duplicate, :unknown)
                    WHERE {_STILL_CLAIMED}""",  # noqa: S608 - a constant condition
                 {
                     "due_at": to_epoch(due_at),
                     "reason": reason,
                     "counted": int(count_attempt),
+                    "unknown": int(outcome_unknown),
                     **_bound(claim),
                 },
             )

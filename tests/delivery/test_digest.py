@@ -3,7 +3,6 @@ at once, and a digest that survives a crash between its send and its record."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -13,8 +12,7 @@ import pytest
 
 from bot.app import App, open_app
 from bot.chat import Reply, StoryList, Text
-from bot.delivery import scheduler as scheduler_module
-from bot.delivery.errors import ChatGone, ChatMoved, PermanentError, RetryAfter
+from bot.delivery.errors import ChatGone, ChatMoved, PermanentError
 from bot.settings import Settings
 from storage.models import ChatRef, DeliveryMode, Platform, QuietHours
 from tests.support import FakeClock, FakePlatform, draft
@@ -362,59 +360,6 @@ async def test_a_crash_between_sending_a_digest_and_recording_it_repeats_that_di
         restarted_clock.now = wib(26, 7)
         assert await digests_sent() == 1
         assert lists_of(again.sent[-1].reply) == {"Ekonomi": [extra]}
-
-
-async def test_a_digest_whose_record_fails_is_recorded_again_not_sent_again(
-    app: App,
-    platform: FakePlatform,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(scheduler_module, "RECORD_PAUSES", (0.01,))
-    clock.now = wib(24, 10)
-    await platform.say("/subscribe ekonomi", chat="10")
-    await platform.say("/digest 07:00", chat="10")
-    await publish(app, clock, "Harga emas stabil", "ekonomi")
-    await app.delivery_worker(platform).deliver_due()
-
-    real_mark_sent = app.storage.digests.mark_sent
-    failures = [sqlite3.OperationalError("database is locked")] * 3
-
-    async def busy_then_free(*args: object, **kwargs: object) -> None:
-        if failures:
-            raise failures.pop()
-        await real_mark_sent(*args, **kwargs)  # type: ignore[arg-type]
-
-    app.storage.digests.mark_sent = busy_then_free  # type: ignore[method-assign]
-    clock.now = wib(25, 7)
-    worker = app.delivery_worker(platform)
-    await worker.deliver_due()
-    assert worker.digests_sent == 1
-    assert failures == []
-    [digest] = platform.sent
-    assert await outbox(app, "10") == [("sent", digest.message_id, 1)]
-
-
-async def test_retry_after_holds_the_digest_exactly_that_long(
-    app: App,
-    platform: FakePlatform,
-    clock: FakeClock,
-    deliver: Callable[[], Awaitable[tuple[int, int]]],
-) -> None:
-    clock.now = wib(24, 10)
-    await platform.say("/subscribe ekonomi", chat="10")
-    await platform.say("/digest 07:00", chat="10")
-    await publish(app, clock, "Neraca dagang surplus", "ekonomi")
-    await deliver()
-    platform.failures = {"10": [RetryAfter(12)]}
-    clock.now = wib(25, 7)
-    assert await deliver() == (0, 0)
-    assert await app.storage.digests.next_due(Platform.TELEGRAM) == wib(25, 7, 0, 12)
-    clock.now = wib(25, 7, 0, 11)
-    assert await deliver() == (0, 0)
-    clock.now = wib(25, 7, 0, 12)
-    assert await deliver() == (0, 1)
-    assert len(platform.sent) == 1
 
 
 async def test_a_digest_to_a_chat_that_is_gone_drops_its_stories_and_subscriptions(

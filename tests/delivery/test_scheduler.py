@@ -21,9 +21,7 @@ from bot.delivery.errors import (
     ChatGone,
     ChatMoved,
     PermanentError,
-    RetryAfter,
     TransientError,
-    UnknownOutcome,
 )
 from bot.delivery.outcomes import backoff_seconds
 from bot.delivery.scheduler import DeliveryScheduler
@@ -82,23 +80,6 @@ async def test_an_old_story_imported_late_is_stored_but_not_pushed(app: App) -> 
     )
     assert result.queued == 0
     assert await app.storage.articles.count() == 1
-
-
-async def test_retry_after_waits_exactly_that_long_and_is_not_a_failure(
-    app: App, platform: FakePlatform, clock: FakeClock
-) -> None:
-    await _subscribe(app, "10", "nasional")
-    platform.failures = {"10": [RetryAfter(37)]}
-    await app.deps.newsroom.publish([draft("Satu")])
-    worker = _worker(app, platform)
-    await worker.deliver_due()
-    assert await app.storage.outbox.next_due(Platform.TELEGRAM) == START + timedelta(seconds=37)
-    clock.advance(36.9)
-    assert await worker.deliver_due() == 0
-    clock.advance(0.1)
-    assert await worker.deliver_due() == 1
-    [(_, status, attempts, _)] = await _outbox(app)
-    assert (status, attempts, len(platform.sent)) == ("sent", 0, 1)
 
 
 async def test_transient_errors_back_off_then_give_up_with_a_reason(
@@ -425,28 +406,6 @@ async def test_a_fan_out_is_done_in_pages_and_a_crash_between_them_loses_no_chat
 
 # The delivery timings operators may set (NEWSBOT_DELIVERY_*), each honoured. The two that
 # pace the loop itself are in real time, kept short.
-
-
-async def test_an_unknown_outcome_is_tried_once_more_after_the_late_answer_wait(
-    settings: Settings, clock: FakeClock
-) -> None:
-    waiting = settings.model_copy(update={"delivery_late_answer_seconds": 30.0})
-    async with open_app(waiting, clock=clock) as app:
-        platform = FakePlatform(app)
-        await _subscribe(app, "10", "nasional")
-        platform.failures = {"10": [UnknownOutcome("no answer"), UnknownOutcome("no answer")]}
-        await app.deps.newsroom.publish([draft("Satu")])
-        worker = _worker(app, platform)
-        await worker.deliver_due()
-        clock.advance(29.9)
-        assert await worker.deliver_due() == 0  # its answer may yet come
-        clock.advance(0.1)
-        assert await worker.deliver_due() == 1
-        [(_, status, _attempts, reason)] = await _outbox(app)
-    # Unknown twice: it may have arrived twice already; never a third time.
-    assert status == "failed"
-    assert reason is not None
-    assert reason.startswith("outcome unknown twice")
 
 
 def _lease_holder(database: str) -> str | None:
