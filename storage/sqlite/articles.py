@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from storage.models import (
     Retraction,
     Section,
 )
+from storage.sqlite import claims
 from storage.sqlite.database import SqliteDatabase, from_db_time, to_db_time, to_epoch
 
 # search_key = publication second << KEY_SHIFT, plus the first free tie-breaker below it.
@@ -358,18 +360,32 @@ class SqliteArticleRepository:
         """Do the fan-out jobs of these stories (all waiting jobs when None) to the end, in
         transactions of at most `FANOUT_STEP_ROWS` pushes each; how many pushes each job queued
         in all."""
+        # Stories just published are this call's own jobs; the waiting ones may be another
+        # process's, which is doing them (it beats their hearts), or left by one that is not.
+        adopt_new = article_ids is not None
         if article_ids is None:
             async with self._db.connection.execute(
                 "SELECT article_id FROM fanout_jobs ORDER BY article_id"
             ) as cursor:
                 article_ids = [row[0] for row in await cursor.fetchall()]
+        owner = claims.new_claim_token()
+        _FANNING_OUT.add(owner)
         queued: dict[int, int] = {}
         waiting = list(article_ids)
-        while waiting:
-            finished, waiting = await self._db.write(
-                functools.partial(_fan_out_step, article_ids=waiting, now=now)
-            )
-            queued.update(finished)
+        try:
+            while waiting:
+                finished, waiting = await self._db.write(
+                    functools.partial(
+                        _fan_out_step,
+                        article_ids=waiting,
+                        now=now,
+                        owner=owner,
+                        adopt_new=adopt_new,
+                    )
+                )
+                queued.update(finished)
+        finally:
+            _FANNING_OUT.discard(owner)
         return queued
 
     async def preview(
@@ -539,6 +555,31 @@ class SqliteArticleRepository:
 FANOUT_JOBS_PER_STEP = 500
 # Pushes queued in one fan-out transaction at most, a page at a time: about 40 ms of writing.
 FANOUT_STEP_ROWS = 10_000
+# A fan-out job belongs to the process doing it, which beats its heart at every step (each
+# well under a second): others leave it alone unless its heart has not beaten for this long,
+# or its process is gone. A job's owner is a claim token (storage.sqlite.claims).
+FANOUT_STALE_SECONDS = 30.0
+# The fan-outs this process is doing now, by owner token: a job of this process's that is not
+# among them was left by a fan-out that failed, and is anybody's.
+_FANNING_OUT: set[str] = set()
+
+
+def _may_take(job: sqlite3.Row, owner: str, *, adopt_new: bool) -> bool:
+    """Whether the fan-out `owner` may do `job`: its own, or nobody's (a new job, for the
+    publisher that made it: `adopt_new`), or one whose owner stopped beating its heart or is
+    gone."""
+    held_by = job["owner"]
+    if held_by == owner:
+        return True
+    beat = job["heartbeat_at"]
+    if beat is None or time.time() - beat > FANOUT_STALE_SECONDS:
+        return True
+    if held_by is None:
+        return adopt_new
+    if held_by.startswith(claims.PROCESS):
+        return held_by not in _FANNING_OUT
+    return claims.process_is_dead(held_by)
+
 
 # A page of a job's recipients queued by one statement, never leaving SQLite. OR IGNORE on the
 # outbox's one-push-per-(article, platform, chat) index: a chat is queued once, and a job
@@ -557,11 +598,17 @@ SELECT platform, chat_id, COUNT(*) OVER () FROM ({_RECIPIENTS})
 
 
 def _fan_out_step(
-    connection: sqlite3.Connection, *, article_ids: list[int], now: datetime
+    connection: sqlite3.Connection,
+    *,
+    article_ids: list[int],
+    now: datetime,
+    owner: str,
+    adopt_new: bool,
 ) -> tuple[dict[int, int], list[int]]:
-    """One fan-out transaction: the jobs of `article_ids`, in order, a page of recipients at a
-    time, until `FANOUT_STEP_ROWS` pushes are queued. The totals of the jobs finished, and the
-    ids still to do (an unfinished job first). An id without a job is passed over."""
+    """One fan-out transaction by `owner`: the jobs of `article_ids`, in order, a page of
+    recipients at a time, until `FANOUT_STEP_ROWS` pushes are queued. The totals of the jobs
+    finished, and the ids still to do (an unfinished job first). An id without a job, or whose
+    job another process is doing (see `_may_take`), is passed over."""
     finished: dict[int, int] = {}
     written = 0
     due_at, created_at = to_epoch(now), to_db_time(now)
@@ -571,16 +618,17 @@ def _fan_out_step(
         job = connection.execute(
             "SELECT * FROM fanout_jobs WHERE article_id = ?", (article_id,)
         ).fetchone()
-        if job is None:
+        if job is None or not _may_take(job, owner, adopt_new=adopt_new):
             continue
         queued = int(job["queued"])
         after = (job["after_platform"], job["after_chat"])
         while True:
             if written >= FANOUT_STEP_ROWS:
                 connection.execute(
-                    """UPDATE fanout_jobs SET after_platform = ?, after_chat = ?, queued = ?
+                    """UPDATE fanout_jobs SET after_platform = ?, after_chat = ?, queued = ?,
+                           owner = ?, heartbeat_at = ?
                        WHERE article_id = ?""",
-                    (*after, queued, article_id),
+                    (*after, queued, owner, time.time(), article_id),
                 )
                 return finished, article_ids[position:]
             params = {
@@ -747,7 +795,7 @@ def _store_one(
         return PublishResult(PublishOutcome.NEW, article_id, withheld=True)
     connection.execute(
         """INSERT INTO fanout_jobs (article_id, section, breaking_section, terms, lane, seq,
-               created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+               created_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             article_id,
             draft.section,
@@ -757,6 +805,8 @@ def _store_one(
             LANE_BREAKING if draft.breaking else LANE_PUSH,
             search_key,
             to_db_time(now),
+            # Its publisher does it next: nobody else's while this is fresh.
+            time.time(),
         ),
     )
     return PublishResult(PublishOutcome.NEW, article_id)

@@ -6,8 +6,9 @@ import json
 from datetime import datetime
 
 from storage.models import ChatRef, DeliveryKind, DigestClaim, OutboxItem, Platform
+from storage.sqlite.claims import new_claim_token
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
-from storage.sqlite.outbox import MAX_CLAIMS, new_claim_token
+from storage.sqlite.outbox import MAX_CLAIMS
 
 # The rows of a claim: still claimed by it, and among the ids it was given (a claim's rows may
 # be handled apart, e.g. a story no longer stored).

@@ -329,6 +329,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE outbox ADD COLUMN holds_chat INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE outbox ADD COLUMN bundle_of INTEGER",
         "CREATE INDEX outbox_bundles ON outbox(bundle_of) WHERE bundle_of IS NOT NULL",
+        # A fan-out job belongs to the process doing it while its heart beats (wall-clock
+        # seconds of its last step); `owner` is that fan-out's claim token.
+        "ALTER TABLE fanout_jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE fanout_jobs ADD COLUMN heartbeat_at REAL",
         """CREATE INDEX outbox_holding ON outbox(platform, chat_id, due_at)
             WHERE status = 'pending' AND holds_chat = 1""",
         "DROP INDEX outbox_chat_queue",

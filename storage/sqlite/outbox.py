@@ -9,9 +9,6 @@ never by when they fell due, so a row told to wait keeps its place.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -23,6 +20,7 @@ from storage.models import (
     Platform,
     PushRecord,
 )
+from storage.sqlite import claims
 from storage.sqlite.articles import KEY_SHIFT, LANE_PUSH
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
 
@@ -30,9 +28,8 @@ from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_e
 # give up on it rather than crash every worker in turn.
 MAX_CLAIMS = 10
 
-_HOST = socket.gethostname()
-# This process, as the prefix of its claims: `host:pid:`.
-PROCESS = f"{_HOST}:{os.getpid()}:"
+# This process, as the prefix of its claims (the name the scheduler's lease holder starts with).
+PROCESS = claims.PROCESS
 
 # A story's pushes (found through the one-push index), then the edits and deletions of them
 # (through the index on edit_of): two index walks, never a scan of the outbox.
@@ -99,27 +96,6 @@ RETURNING id, article_id, platform, chat_id, attempts, kind, edit_of, lane, unkn
 """  # noqa: S608 - built from constant SQL, values are bound
 
 
-def _process_is_dead(claimed_by: str) -> bool:
-    """Whether a claim was made by a process of this host that no longer runs."""
-    host, _, rest = claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != _HOST or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # it runs, as another user
-        return False
-    return False
-
-
-def new_claim_token() -> str:
-    """A token for one claim, not one process: it tells this claim from a later one of the
-    same rows by anybody, this process included; it starts with the claimer's host and pid."""
-    return f"{PROCESS}{uuid.uuid4().hex}"
-
-
 class SqliteOutboxRepository:
     """Deliveries waiting, claimed, sent or given up, and who delivers for each platform."""
 
@@ -141,21 +117,21 @@ class SqliteOutboxRepository:
         claims never run out here: it knows which of them are still being sent.
         """
         now_epoch = to_epoch(now)
-        claim = new_claim_token()
+        claim = claims.new_claim_token()
         async with self._db.transaction() as connection:
             await connection.execute(
                 """UPDATE outbox SET status = 'failed',
                        last_error = 'claimed too often without an answer'
                    WHERE platform = ? AND status = 'sending' AND due_at <= ? AND claims >= ?
                      AND claimed_by NOT LIKE ? || '%'""",
-                (platform.value, now_epoch, MAX_CLAIMS, PROCESS),
+                (platform.value, now_epoch, MAX_CLAIMS, claims.PROCESS),
             )
             # Whoever claimed them may have sent them before it stopped answering.
             await connection.execute(
                 """UPDATE outbox SET status = 'pending', claimed_by = NULL, possible_duplicate = 1
                    WHERE platform = ? AND status = 'sending' AND due_at <= ?
                      AND claimed_by NOT LIKE ? || '%'""",
-                (platform.value, now_epoch, PROCESS),
+                (platform.value, now_epoch, claims.PROCESS),
             )
             async with connection.execute(
                 _CLAIM_HEADS,
@@ -193,10 +169,10 @@ class SqliteOutboxRepository:
             """SELECT DISTINCT claimed_by FROM outbox
                WHERE platform = ? AND status IN ('sending', 'digesting')
                  AND claimed_by LIKE ? || ':%'""",
-            (platform.value, _HOST),
+            (platform.value, claims.HOST),
         ) as cursor:
-            claims = [row[0] for row in await cursor.fetchall()]
-        dead = [(to_epoch(now), claim) for claim in claims if _process_is_dead(claim)]
+            tokens = [row[0] for row in await cursor.fetchall()]
+        dead = [(to_epoch(now), token) for token in tokens if claims.process_is_dead(token)]
         if not dead:
             return 0
         async with self._db.transaction() as connection:
@@ -462,7 +438,7 @@ class SqliteOutboxRepository:
             row = await cursor.fetchone()
         previous = str(row[0]) if row is not None else ""
         held_by_another = row is not None and previous != holder and row[1] > now_epoch
-        if held_by_another and not _process_is_dead(previous):
+        if held_by_another and not claims.process_is_dead(previous):
             return False
         async with self._db.transaction() as connection:
             cursor = await connection.execute(

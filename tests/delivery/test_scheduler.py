@@ -29,7 +29,7 @@ from bot.settings import BREAKING_SLUG, Settings
 from storage import search_text
 from storage.models import ChatRef, Platform
 from storage.sqlite import articles as articles_sql
-from storage.sqlite import outbox as sqlite_outbox
+from storage.sqlite import claims as sqlite_claims
 from tests.support import START, FakeClock, FakePlatform, draft
 
 
@@ -216,7 +216,7 @@ async def test_an_adapter_crash_keeps_the_row_for_a_retry(
 def _as_process(monkeypatch: pytest.MonkeyPatch, process: str) -> Iterator[None]:
     """Claims made inside are another process's (`host:pid:`), as if it had made them."""
     with monkeypatch.context() as patched:
-        patched.setattr(sqlite_outbox, "PROCESS", process)
+        patched.setattr(sqlite_claims, "PROCESS", process)
         yield
 
 
@@ -401,6 +401,37 @@ async def test_a_fan_out_is_done_in_pages_and_a_crash_between_them_loses_no_chat
 
     # The next delivery pass finishes the job it finds: every chat once.
     assert await _worker(app, platform).deliver_due() == 10
+    assert sorted(int(m.chat.chat_id) for m in platform.sent) == list(range(10))
+
+
+async def test_a_fan_out_another_live_process_is_doing_is_left_to_it_until_its_heart_stops(
+    app: App, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for chat in range(10):
+        await _subscribe(app, str(chat), "nasional")
+    monkeypatch.setattr(articles_sql, "FANOUT_PAGE", 3)
+    monkeypatch.setattr(articles_sql, "FANOUT_STEP_ROWS", 3)
+    real_step = articles_sql._fan_out_step  # white-box: one fan-out transaction
+    steps = 0
+
+    def paused_after_two_pages(connection: sqlite3.Connection, **step: Any) -> object:
+        nonlocal steps
+        steps += 1
+        if steps > 2:
+            raise RuntimeError("the other process is busy elsewhere for a moment")
+        return real_step(connection, **step)
+
+    # A live ingest on another host is two pages into the story's fan-out.
+    with _as_process(monkeypatch, "lain.example:4242:"):
+        monkeypatch.setattr(articles_sql, "_fan_out_step", paused_after_two_pages)
+        with pytest.raises(RuntimeError, match="busy elsewhere"):
+            await app.deps.newsroom.publish([draft("Satu")])
+        monkeypatch.setattr(articles_sql, "_fan_out_step", real_step)
+    # Its heart beat at its last page: this process delivers what is queued, takes nothing.
+    assert await _worker(app, platform).deliver_due() == 6
+    # Its heart stops: the job is anybody's, and this process finishes it.
+    monkeypatch.setattr(articles_sql, "FANOUT_STALE_SECONDS", 0.0)
+    assert await _worker(app, platform).deliver_due() == 4
     assert sorted(int(m.chat.chat_id) for m in platform.sent) == list(range(10))
 
 
