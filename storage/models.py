@@ -149,6 +149,17 @@ class DeliveryKind(enum.StrEnum):
     DELETE = "delete"
 
 
+class Lane(enum.IntEnum):
+    """Who goes first when a send slot comes free (lower first): the send budget's order, and
+    the outbox rows' `lane` column, whose values these are. Answers to commands never wait in
+    the outbox."""
+
+    ANSWER = 0
+    BREAKING = 1
+    CORRECTION = 2
+    PUSH = 3
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One claimed delivery: this article to this chat, under the claim token `claim`.
@@ -164,9 +175,8 @@ class OutboxItem:
     claim: str
     kind: DeliveryKind = DeliveryKind.SEND
     edit_of: int | None = None
-    # Priority among chats when the budget allows one more send: 1 breaking news, 2 edits and
-    # deletions, 3 other pushes (0, answers to commands, never waits in the outbox).
-    lane: int = 3
+    # Priority among chats when the budget allows one more send: a `Lane` value.
+    lane: int = Lane.PUSH.value
     # Sends of this row whose outcome was never known (a timeout after the request went out).
     unknown_outcomes: int = 0
 

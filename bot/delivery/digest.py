@@ -20,14 +20,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.chat import Reply
-from bot.delivery.budget import Lane
 from bot.delivery.errors import DeliveryError, TransientError
 from bot.delivery.outcomes import DeliveryRules
 from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
-from storage.models import Article, ChatRef, DigestClaim
+from storage.models import Article, ChatRef, DigestClaim, Lane
 from storage.repositories import DigestRepository
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.chat import Reply
-from bot.delivery.budget import Lane
 from bot.delivery.errors import (
     DeliveryError,
     TransientError,
@@ -37,7 +36,7 @@ from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
-from storage.models import ChatRef, DeliveryKind, OutboxItem
+from storage.models import ChatRef, DeliveryKind, Lane, OutboxItem
 from storage.repositories import OutboxRepository
 from storage.sqlite.outbox import PROCESS
 
