@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -158,6 +160,13 @@ class Lane(enum.IntEnum):
     BREAKING = 1
     CORRECTION = 2
     PUSH = 3
+
+
+# This host, and this process as the prefix of its claims and delivery leases (`host:pid:`): the
+# engine names a lease's holder with it, a backend takes back at once what a process of this
+# host that has ended held.
+HOST = socket.gethostname()
+PROCESS = f"{HOST}:{os.getpid()}:"
 
 
 @dataclass(frozen=True, slots=True)

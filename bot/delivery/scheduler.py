@@ -36,9 +36,8 @@ from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import ArticleRenderer
 from storage import Storage
-from storage.models import ChatRef, DeliveryKind, Lane, OutboxItem
+from storage.models import PROCESS, ChatRef, DeliveryKind, Lane, OutboxItem
 from storage.repositories import OutboxRepository
-from storage.sqlite.outbox import PROCESS
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,12 @@ never by when they fell due, so a row told to wait keeps its place.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from datetime import datetime
 
+from storage.models import HOST as _HOST
 from storage.models import (
+    PROCESS,
     ChatRef,
     DeliveryKind,
     DeliveryTally,
@@ -27,10 +28,6 @@ from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_e
 # A row claimed this many times without an answer is poison (it kills whoever sends it);
 # give up on it rather than crash every worker in turn.
 MAX_CLAIMS = 10
-
-_HOST = socket.gethostname()
-# This process, as the prefix of its claims: `host:pid:`.
-PROCESS = f"{_HOST}:{os.getpid()}:"
 
 # A story's pushes (found through the one-push index), then the edits and deletions of them
 # (through the index on edit_of): two index walks, never a scan of the outbox.
