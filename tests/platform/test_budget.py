@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.delivery.budget import PER_CHAT_MARGIN, Pace, SendBudget
+from bot.platform.budget import PER_CHAT_MARGIN, Pace, SendBudget
 from storage.models import ChatRef, Lane, Platform
 
 
