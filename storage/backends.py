@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError, Storage
+from storage.models import BUSY_TIMEOUT_SECONDS
+from storage.storage import DatabaseUnusableError, Storage
 
 # user:password@ in a database URL: the password is a secret, never shown.
 _URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")

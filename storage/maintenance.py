@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.backends import POSTGRES_NOT_YET, sqlite_path
-from storage.models import BackupReport, SchemaChange
-from storage.storage import BUSY_TIMEOUT_SECONDS
+from storage.models import BUSY_TIMEOUT_SECONDS, BackupReport, SchemaChange
 
 BACKUP_IS_FOR_SQLITE = (
     "newsbot db backup copies a SQLite file; back up a PostgreSQL database with pg_dump "

@@ -368,6 +368,12 @@ class PollOutcome:
     new: int = 0
 
 
+# Several processes (a chat, an ingest, the delivery loop) share one database; a write waits this
+# long for another's transaction before the database is reported locked. The default of
+# NEWSBOT_DATABASE_BUSY_TIMEOUT_SECONDS.
+BUSY_TIMEOUT_SECONDS = 15.0
+
+
 @dataclass(frozen=True)
 class SchemaChange:
     """A database's schema version before and after its migrations were applied."""

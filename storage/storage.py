@@ -47,9 +47,3 @@ class DatabaseUnusableError(Exception):
         super().__init__(f"{location!r} {problem}")
         self.location = location
         self.problem = problem
-
-
-# Several processes (a chat, an ingest, the delivery loop) share one database; a write waits this
-# long for another's transaction before the database is reported locked. The default of
-# NEWSBOT_DATABASE_BUSY_TIMEOUT_SECONDS.
-BUSY_TIMEOUT_SECONDS = 15.0
