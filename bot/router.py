@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bot.chat import Command, Reply, UserError
+from bot.chat import Command, Reply, UsageError, UserError
 from bot.i18n import translate
-from bot.render import shorten
+from bot.render import failure_reply, shorten
 from storage.models import ChatRef
 
 if TYPE_CHECKING:
@@ -31,13 +31,6 @@ class Permission(enum.Enum):
     ANYONE = "anyone"
     CHAT_MANAGER = "chat_manager"  # the user in a private chat; managers of a group or channel
     BOT_ADMIN = "bot_admin"  # listed in NEWSBOT_ADMINS
-
-
-class UsageError(UserError):
-    """The arguments do not fit the command; the answer is its usage line."""
-
-    def __init__(self) -> None:
-        super().__init__("error.usage")
 
 
 class ParamKind(enum.Enum):
@@ -263,15 +256,6 @@ class Dispatcher:
         ):
             return spec.refusal_key or "error.not_admin"
         return None
-
-
-def failure_reply(error: UserError | None, language: str) -> Reply:
-    """What a user is told when answering them failed: a `UserError`'s own text, or for any
-    other failure (None; the caller logs it with its traceback) a short generic apology.
-    Meant for the asker alone."""
-    if error is None:
-        return Reply.text(translate(language, "error.internal"), private=True)
-    return Reply.text(translate(language, error.key, **error.values), private=True)
 
 
 def _echo(name: str) -> str:
