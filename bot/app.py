@@ -23,7 +23,6 @@ from bot.delivery.digest import DigestSender
 from bot.delivery.outage import Outage, duration_text
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
-from bot.deps import Deps
 from bot.desk import Desk
 from bot.feed_registry import (
     AddressNotCheckedError,
@@ -40,7 +39,7 @@ from bot.ingest.safe_fetch import AddressNotChecked, AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
 from bot.platform import ConnectedPlatform, PlatformAdapter, PlatformStartError
 from bot.render import ArticleRenderer
-from bot.router import Dispatcher, offered_commands
+from bot.router import Deps, Dispatcher, offered_commands
 from bot.sections import SectionCatalog, SectionChoice
 from bot.settings import Settings
 from bot.source_desk import SourceDesk

@@ -1,4 +1,5 @@
-"""Command registration and dispatch: the one place that owns the error and permission policy."""
+"""Commands and what their handlers receive (`Deps`): registration, and the dispatch that is the
+one place that owns the error and permission policy."""
 
 from __future__ import annotations
 
@@ -6,19 +7,39 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from bot.chat import Command, Reply, UsageError, UserError
+from bot.desk import Desk
 from bot.i18n import translate
-from bot.render import failure_reply, shorten
+from bot.newsroom import Newsroom
+from bot.render import ArticleRenderer, failure_reply, shorten
+from bot.sections import SectionCatalog
+from bot.settings import Settings
+from bot.source_desk import SourceDesk
+from storage import Storage
 from storage.models import ChatRef
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Command, "Deps"], Awaitable[Reply]]
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a handler may use besides the command, in one typed object: no module globals
+    anywhere."""
+
+    settings: Settings
+    storage: Storage
+    sections: SectionCatalog
+    renderer: ArticleRenderer
+    newsroom: Newsroom
+    desk: Desk
+    sources: SourceDesk
+    commands: tuple[CommandSpec, ...]
+    clock: Callable[[], datetime]
+
+
+Handler = Callable[[Command, Deps], Awaitable[Reply]]
 
 # How much of an unknown command's name is echoed back: enough to recognise a typo, never a
 # wall of text.

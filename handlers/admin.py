@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.chat import Button, Command, Reply, Text, UsageError, UserError
-from bot.deps import Deps
 from bot.desk import (
     DESK_ACTIONS,
     DeliveryCounts,
@@ -22,7 +21,7 @@ from bot.desk import (
 from bot.i18n import translate
 from bot.platform import DELETE_WINDOW
 from bot.render import shorten
-from bot.router import Handler, Param, ParamKind, Permission, Router
+from bot.router import Deps, Handler, Param, ParamKind, Permission, Router
 from handlers.news import find_story
 from storage.models import Article, AuditEntry, DeliveryKind, PublishOutcome, Retraction
 
