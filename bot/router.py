@@ -10,13 +10,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.chat import Command, Reply, UsageError, UserError
-from bot.desk import Desk
 from bot.i18n import translate
 from bot.newsroom import Newsroom
+from bot.newsroom.desk import Desk
+from bot.newsroom.source_desk import SourceDesk
 from bot.render import ArticleRenderer, failure_reply, shorten
 from bot.sections import SectionCatalog
 from bot.settings import Settings
-from bot.source_desk import SourceDesk
 from storage import Storage
 from storage.models import ChatRef
 

@@ -2,7 +2,7 @@
 
 `/breaking` answers with a preview and Send/Cancel buttons (`/confirm CODE`, `/cancel CODE`);
 `/correct` and `/retract` change stories already out; `/status` and `/audit` report. The work
-behind them (drafts, live counters, retractions) is `bot.desk`'s; these handlers talk.
+behind them (drafts, live counters, retractions) is `bot.newsroom.desk`'s; these handlers talk.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.chat import Button, Command, Reply, Text, UsageError, UserError
-from bot.desk import (
+from bot.i18n import translate
+from bot.newsroom.desk import (
     DESK_ACTIONS,
     DeliveryCounts,
     LiveState,
@@ -18,7 +19,6 @@ from bot.desk import (
     counters_text,
     parse_breaking,
 )
-from bot.i18n import translate
 from bot.platform import DELETE_WINDOW
 from bot.render import shorten
 from bot.router import Deps, Handler, Param, ParamKind, Permission, Router

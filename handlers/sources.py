@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.chat import Command, Reply, Text, UsageError, UserError
-from bot.feed_registry import FeedSpec, RegistryError, interval_text
 from bot.i18n import translate
+from bot.newsroom.feed_registry import FeedSpec, RegistryError, interval_text
+from bot.newsroom.source_desk import Posted, PostError
 from bot.render import shorten
 from bot.router import Deps, Param, ParamKind, Permission, Router
-from bot.source_desk import Posted, PostError
 from storage.models import PublishOutcome
 
 router = Router()

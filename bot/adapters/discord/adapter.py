@@ -33,11 +33,11 @@ from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
 from bot.delivery.errors import DeliveryError, PermanentError, RetryAfter
 from bot.i18n import translate
 from bot.logging_config import chat_fields, platform_fields
+from bot.newsroom.suggestions import Suggester
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.platform.budget import SendBudget
 from bot.router import CommandSpec, Param, ParamKind, Permission
 from bot.settings import Settings
-from bot.suggestions import Suggester
 from storage.models import ChatRef, Lane, Platform
 from storage.repositories import ChatRepository, CommandSyncRepository
 
