@@ -17,19 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.console import ConsoleAdapter, ConsoleIdentity, LineSource, StreamLines
-from bot.admin_notices import AdminNotices
 from bot.chat import parse_command_text
 from bot.delivery.outage import Outage, duration_text
 from bot.delivery.policy import ChatDeliveryPolicy
 from bot.delivery.scheduler import DeliveryScheduler
-from bot.deps import Deps
-from bot.desk import Desk
-from bot.feed_registry import (
-    AddressNotCheckedError,
-    FeedRegistry,
-    RegistryError,
-    read_sources_file,
-)
 from bot.i18n import translate
 from bot.ingest.errors import IngestError
 from bot.ingest.poller import FeedPoller, Fetcher, PollReport
@@ -37,14 +28,22 @@ from bot.ingest.progress import ProgressSink
 from bot.ingest.runner import IngestLimits, InputReport, ingest_all
 from bot.ingest.safe_fetch import AddressNotChecked, AddressPolicy, SafeFetcher
 from bot.newsroom import Newsroom
+from bot.newsroom.admin_notices import AdminNotices
+from bot.newsroom.desk import Desk
+from bot.newsroom.feed_registry import (
+    AddressNotCheckedError,
+    FeedRegistry,
+    RegistryError,
+    read_sources_file,
+)
+from bot.newsroom.source_desk import SourceDesk
+from bot.newsroom.suggestions import Suggester
 from bot.platform import ConnectedPlatform, PlatformAdapter, PlatformStartError
 from bot.render import ArticleRenderer
-from bot.router import Dispatcher, offered_commands
+from bot.router import Deps, Dispatcher, offered_commands
 from bot.sections import SectionCatalog, SectionChoice
 from bot.settings import Settings
-from bot.source_desk import SourceDesk
 from bot.stop_signals import stop_signals_handled
-from bot.suggestions import Suggester
 from handlers import build_router
 from storage import Storage, open_storage
 

@@ -220,3 +220,10 @@ class UserError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+class UsageError(UserError):
+    """The arguments do not fit the command; the answer is its usage line."""
+
+    def __init__(self) -> None:
+        super().__init__("error.usage")

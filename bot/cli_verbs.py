@@ -13,7 +13,11 @@ import sys
 from bot.adapters.console import ConsoleFiles, ConsoleIdentity
 from bot.app import App, open_app
 from bot.chat import ChatKind
-from bot.feed_registry import (
+from bot.ingest.progress import KeepingProgress, progress_for
+from bot.ingest.report import InputReport, interrupted_line, totals_line
+from bot.ingest.stopping import IngestStoppedError, stopped_by_signals
+from bot.logging_config import configure_logging, logging_redirected
+from bot.newsroom.feed_registry import (
     FeedSpec,
     RegistryError,
     export_opml,
@@ -21,10 +25,6 @@ from bot.feed_registry import (
     parse_interval,
     read_opml,
 )
-from bot.ingest.progress import KeepingProgress, progress_for
-from bot.ingest.report import InputReport, interrupted_line, totals_line
-from bot.ingest.stopping import IngestStoppedError, stopped_by_signals
-from bot.logging_config import configure_logging, logging_redirected
 from bot.platform import PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from bot.settings_loader import InvalidSettingsError, load_settings, unknown_setting_warnings

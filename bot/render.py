@@ -1,4 +1,5 @@
-"""Articles into neutral messages: cards for lists and pushes, the whole story for /read."""
+"""Articles into neutral messages: cards for lists and pushes, the whole story for /read; and
+what a user is told when answering them failed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 
-from bot.chat import ArticleCard, Button, Part, Reply, StoryLine, StoryList, Text
+from bot.chat import ArticleCard, Button, Part, Reply, StoryLine, StoryList, Text, UserError
 from bot.i18n import month_abbreviation, translate
 from bot.sections import SectionCatalog
 from storage.models import Article, ArticleDraft
@@ -175,3 +176,12 @@ def shorten(text: str, limit: int) -> str:
         return flat
     cut = flat[: limit - 1].rsplit(" ", 1)[0] or flat[: limit - 1]
     return cut.rstrip(",.;:") + "…"
+
+
+def failure_reply(error: UserError | None, language: str) -> Reply:
+    """What a user is told when answering them failed: a `UserError`'s own text, or for any
+    other failure (None; the caller logs it with its traceback) a short generic apology.
+    Meant for the asker alone."""
+    if error is None:
+        return Reply.text(translate(language, "error.internal"), private=True)
+    return Reply.text(translate(language, error.key, **error.values), private=True)

@@ -1,4 +1,5 @@
-"""Command registration and dispatch: the one place that owns the error and permission policy."""
+"""Commands and what their handlers receive (`Deps`): registration, and the dispatch that is the
+one place that owns the error and permission policy."""
 
 from __future__ import annotations
 
@@ -6,19 +7,39 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from bot.chat import Command, Reply, UserError
+from bot.chat import Command, Reply, UsageError, UserError
 from bot.i18n import translate
-from bot.render import shorten
+from bot.newsroom import Newsroom
+from bot.newsroom.desk import Desk
+from bot.newsroom.source_desk import SourceDesk
+from bot.render import ArticleRenderer, failure_reply, shorten
+from bot.sections import SectionCatalog
+from bot.settings import Settings
+from storage import Storage
 from storage.models import ChatRef
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Command, "Deps"], Awaitable[Reply]]
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a handler may use besides the command, in one typed object: no module globals
+    anywhere."""
+
+    settings: Settings
+    storage: Storage
+    sections: SectionCatalog
+    renderer: ArticleRenderer
+    newsroom: Newsroom
+    desk: Desk
+    sources: SourceDesk
+    commands: tuple[CommandSpec, ...]
+    clock: Callable[[], datetime]
+
+
+Handler = Callable[[Command, Deps], Awaitable[Reply]]
 
 # How much of an unknown command's name is echoed back: enough to recognise a typo, never a
 # wall of text.
@@ -31,13 +52,6 @@ class Permission(enum.Enum):
     ANYONE = "anyone"
     CHAT_MANAGER = "chat_manager"  # the user in a private chat; managers of a group or channel
     BOT_ADMIN = "bot_admin"  # listed in NEWSBOT_ADMINS
-
-
-class UsageError(UserError):
-    """The arguments do not fit the command; the answer is its usage line."""
-
-    def __init__(self) -> None:
-        super().__init__("error.usage")
 
 
 class ParamKind(enum.Enum):
@@ -263,15 +277,6 @@ class Dispatcher:
         ):
             return spec.refusal_key or "error.not_admin"
         return None
-
-
-def failure_reply(error: UserError | None, language: str) -> Reply:
-    """What a user is told when answering them failed: a `UserError`'s own text, or for any
-    other failure (None; the caller logs it with its traceback) a short generic apology.
-    Meant for the asker alone."""
-    if error is None:
-        return Reply.text(translate(language, "error.internal"), private=True)
-    return Reply.text(translate(language, error.key, **error.values), private=True)
 
 
 def _echo(name: str) -> str:

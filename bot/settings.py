@@ -20,8 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from storage.models import Platform, Section
-from storage.storage import BUSY_TIMEOUT_SECONDS
+from storage.models import BUSY_TIMEOUT_SECONDS, Platform, Section
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -2,16 +2,16 @@
 
 `/breaking` answers with a preview and Send/Cancel buttons (`/confirm CODE`, `/cancel CODE`);
 `/correct` and `/retract` change stories already out; `/status` and `/audit` report. The work
-behind them (drafts, live counters, retractions) is `bot.desk`'s; these handlers talk.
+behind them (drafts, live counters, retractions) is `bot.newsroom.desk`'s; these handlers talk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.chat import Button, Command, Reply, Text, UserError
-from bot.deps import Deps
-from bot.desk import (
+from bot.chat import Button, Command, Reply, Text, UsageError, UserError
+from bot.i18n import translate
+from bot.newsroom.desk import (
     DESK_ACTIONS,
     DeliveryCounts,
     LiveState,
@@ -19,10 +19,9 @@ from bot.desk import (
     counters_text,
     parse_breaking,
 )
-from bot.i18n import translate
 from bot.platform import DELETE_WINDOW
 from bot.render import shorten
-from bot.router import Handler, Param, ParamKind, Permission, Router, UsageError
+from bot.router import Deps, Handler, Param, ParamKind, Permission, Router
 from handlers.news import find_story
 from storage.models import Article, AuditEntry, DeliveryKind, PublishOutcome, Retraction
 

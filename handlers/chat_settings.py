@@ -6,12 +6,11 @@ import re
 from dataclasses import replace
 from datetime import datetime, time
 
-from bot.chat import Command, Reply, UserError
+from bot.chat import Command, Reply, UsageError, UserError
 from bot.delivery.policy import next_local_time, release_time
-from bot.deps import Deps
 from bot.i18n import LANGUAGES, translate
 from bot.render import shorten
-from bot.router import CHANNEL, Param, Permission, Router, UsageError
+from bot.router import CHANNEL, Deps, Param, Permission, Router
 from storage.models import AuditEntry, DeliveryMode, QuietHours
 
 router = Router()

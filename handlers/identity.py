@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from bot.chat import Command, Reply, Text
-from bot.deps import Deps
 from bot.i18n import translate
-from bot.router import Router
+from bot.router import Deps, Router
 from bot.settings import admin_entry_problem
 
 router = Router()

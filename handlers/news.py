@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.chat import Command, Reply, Text, UserError
-from bot.deps import Deps
+from bot.chat import Command, Reply, Text, UsageError, UserError
 from bot.i18n import translate
 from bot.render import shorten
-from bot.router import Param, ParamKind, Router, UsageError
+from bot.router import Deps, Param, ParamKind, Router
 from bot.settings import BREAKING_SLUG
 from storage import search_text
 from storage.models import Article, Section

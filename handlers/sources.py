@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from bot.chat import Command, Reply, Text, UserError
-from bot.deps import Deps
-from bot.feed_registry import FeedSpec, RegistryError, interval_text
+from bot.chat import Command, Reply, Text, UsageError, UserError
 from bot.i18n import translate
+from bot.newsroom.feed_registry import FeedSpec, RegistryError, interval_text
+from bot.newsroom.source_desk import Posted, PostError
 from bot.render import shorten
-from bot.router import Param, ParamKind, Permission, Router, UsageError
-from bot.source_desk import Posted, PostError
+from bot.router import Deps, Param, ParamKind, Permission, Router
 from storage.models import PublishOutcome
 
 router = Router()

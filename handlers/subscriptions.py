@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.chat import Command, Reply, Text, UserError
-from bot.deps import Deps
+from bot.chat import Command, Reply, Text, UsageError, UserError
 from bot.i18n import translate
 from bot.render import shorten
-from bot.router import CHANNEL, Param, ParamKind, Permission, Router, UsageError
+from bot.router import CHANNEL, Deps, Param, ParamKind, Permission, Router
 from handlers.chat_settings import delivery_mode_lines
 from storage import search_text
 from storage.models import AuditEntry, DeliveryMode, KeywordFollow, SubscriptionChange

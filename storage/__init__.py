@@ -1,5 +1,6 @@
 """The database: connection, migrations, repositories and search text processing."""
 
-from storage.storage import DatabaseUnusableError, Storage, open_storage
+from storage.backends import open_storage
+from storage.storage import DatabaseUnusableError, Storage
 
 __all__ = ["DatabaseUnusableError", "Storage", "open_storage"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.models import BackupReport, SchemaChange
-from storage.storage import BUSY_TIMEOUT_SECONDS, POSTGRES_NOT_YET, sqlite_path
+from storage.backends import POSTGRES_NOT_YET, sqlite_path
+from storage.models import BUSY_TIMEOUT_SECONDS, BackupReport, SchemaChange
 
 BACKUP_IS_FOR_SQLITE = (
     "newsbot db backup copies a SQLite file; back up a PostgreSQL database with pg_dump "
@@ -23,7 +23,7 @@ async def upgrade_database(
         DatabaseUnusableError: it does not exist, cannot be used, or is newer than this code.
     """
     path = sqlite_path(database, for_postgres=POSTGRES_NOT_YET)
-    # Imported here: storage.sqlite imports this module.
+    # Imported here, as storage.backends does: the backend loads when its database is used.
     from storage.sqlite import upgrade_sqlite  # noqa: PLC0415 - see the comment above
 
     return await upgrade_sqlite(Path(path), busy_timeout=busy_timeout)
@@ -41,7 +41,7 @@ def backup_database(
         BackupError: `target` exists (and not `replace`), cannot be written, or the copy failed.
     """
     path = sqlite_path(database, for_postgres=BACKUP_IS_FOR_SQLITE)
-    # Imported here: storage.sqlite imports this module.
+    # Imported here, as storage.backends does: the backend loads when its database is used.
     from storage.sqlite.backup import backup_sqlite  # noqa: PLC0415 - see the comment above
 
     return backup_sqlite(Path(path), target, replace=replace, busy_timeout=busy_timeout)

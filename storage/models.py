@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -149,6 +151,24 @@ class DeliveryKind(enum.StrEnum):
     DELETE = "delete"
 
 
+class Lane(enum.IntEnum):
+    """Who goes first when a send slot comes free (lower first): the send budget's order, and
+    the outbox rows' `lane` column, whose values these are. Answers to commands never wait in
+    the outbox."""
+
+    ANSWER = 0
+    BREAKING = 1
+    CORRECTION = 2
+    PUSH = 3
+
+
+# This host, and this process as the prefix of its claims and delivery leases (`host:pid:`): the
+# engine names a lease's holder with it, a backend takes back at once what a process of this
+# host that has ended held.
+HOST = socket.gethostname()
+PROCESS = f"{HOST}:{os.getpid()}:"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One claimed delivery: this article to this chat, under the claim token `claim`.
@@ -164,9 +184,8 @@ class OutboxItem:
     claim: str
     kind: DeliveryKind = DeliveryKind.SEND
     edit_of: int | None = None
-    # Priority among chats when the budget allows one more send: 1 breaking news, 2 edits and
-    # deletions, 3 other pushes (0, answers to commands, never waits in the outbox).
-    lane: int = 3
+    # Priority among chats when the budget allows one more send: a `Lane` value.
+    lane: int = Lane.PUSH.value
     # Sends of this row whose outcome was never known (a timeout after the request went out).
     unknown_outcomes: int = 0
 
@@ -350,6 +369,12 @@ class PollOutcome:
     etag: str | None = None
     last_modified: str | None = None
     new: int = 0
+
+
+# Several processes (a chat, an ingest, the delivery loop) share one database; a write waits this
+# long for another's transaction before the database is reported locked. The default of
+# NEWSBOT_DATABASE_BUSY_TIMEOUT_SECONDS.
+BUSY_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from pathlib import Path
 from bot.app import App
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
 from bot.cli import main
-from bot.delivery.budget import SendBudget
 from bot.delivery.errors import TransientError
+from bot.platform.budget import SendBudget
 from bot.settings import Settings
 from storage.models import ArticleDraft, ChatRef, Platform
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.chat import Command, Reply
-from bot.deps import Deps
-from bot.router import CommandTable, Param, ParamKind, Router
+from bot.router import CommandTable, Deps, Param, ParamKind, Router
 from handlers import build_router
 from tests.support import FakePlatform
 

@@ -31,10 +31,10 @@ from bot.chat import (
     actor_of,
     parse_command_text,
 )
-from bot.delivery.budget import SendBudget
 from bot.delivery.errors import OutputClosed, TransientError
 from bot.i18n import LANGUAGES, translate
 from bot.platform import CommandSink
+from bot.platform.budget import SendBudget
 from bot.render import shorten
 from storage.models import ChatRef, Platform
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.delivery.budget import SendBudget
 from bot.delivery.errors import (
     ChatGone,
     ChatMoved,
@@ -25,6 +24,7 @@ from bot.delivery.errors import (
     UnknownOutcome,
 )
 from bot.logging_config import chat_fields
+from bot.platform.budget import SendBudget
 from storage.models import ChatRef
 from storage.repositories import ChatRepository
 

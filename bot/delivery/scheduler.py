@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.chat import Reply
-from bot.delivery.budget import Lane
 from bot.delivery.digest import DIGEST_CLAIM_BATCH, HeldRows, compose_digest
 from bot.delivery.errors import (
     DeliveryError,
@@ -38,9 +37,17 @@ from bot.logging_config import chat_fields, platform_fields
 from bot.platform import PlatformAdapter
 from bot.render import BACKLOG_STORIES, ArticleRenderer
 from storage import Storage
-from storage.models import Article, ChatRef, DeliveryKind, DigestClaim, OutboxItem, PushRecord
+from storage.models import (
+    PROCESS,
+    Article,
+    ChatRef,
+    DeliveryKind,
+    DigestClaim,
+    Lane,
+    OutboxItem,
+    PushRecord,
+)
 from storage.repositories import OutboxRepository
-from storage.sqlite.outbox import PROCESS
 
 logger = logging.getLogger(__name__)
 

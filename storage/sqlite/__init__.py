@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from storage.models import SchemaChange
+from storage.models import BUSY_TIMEOUT_SECONDS, SchemaChange
 from storage.sqlite.articles import SqliteArticleRepository, SqliteSectionRepository
 from storage.sqlite.audit import SqliteAuditRepository
 from storage.sqlite.chats import SqliteChatRepository
@@ -19,7 +19,7 @@ from storage.sqlite.feeds import SqliteFeedRepository
 from storage.sqlite.migrations import migrate
 from storage.sqlite.outbox import SqliteOutboxRepository
 from storage.sqlite.subscriptions import SqliteSubscriptionRepository
-from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError, Storage
+from storage.storage import DatabaseUnusableError, Storage
 
 logger = logging.getLogger(__name__)
 

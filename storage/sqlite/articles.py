@@ -17,6 +17,7 @@ from storage import search_text
 from storage.models import (
     Article,
     ArticleDraft,
+    Lane,
     Platform,
     PublishOutcome,
     PublishPreview,
@@ -80,12 +81,6 @@ ORDER BY platform, chat_id LIMIT :page
 
 _REACH = f"""SELECT platform, COUNT(*) FROM ({_RECIPIENTS}) GROUP BY platform"""  # noqa: S608 - constant SQL
 
-# Lanes: which chat's due row goes first when the budget allows one more send (answers to
-# commands, lane 0, never wait in the outbox).
-LANE_BREAKING = 1
-LANE_CORRECTION = 2
-LANE_PUSH = 3
-
 # The copies of a story a correction edits: every push of it that went out (or is going out,
 # and may carry the old text) to a chat that is not gone. A push delivered in a digest is left
 # alone: its message is the digest, which an edit would replace with this one story.
@@ -103,8 +98,8 @@ _DELIVERED_COPIES = """
 _QUEUE_EDITS = f"""
 INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, due_at,
                     created_at)
-SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, {LANE_CORRECTION}, s.seq, 'pending',
-       :due_at, :created_at
+SELECT s.article_id, s.platform, s.chat_id, 'edit', s.id, {Lane.CORRECTION.value}, s.seq,
+       'pending', :due_at, :created_at
 {_DELIVERED_COPIES}
    AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.edit_of = s.id AND e.status = 'pending')
 """  # noqa: S608 - built from constant SQL, values are bound
@@ -134,7 +129,7 @@ _QUEUE_DELETES = f"""
 INSERT INTO outbox (article_id, platform, chat_id, kind, edit_of, lane, seq, status, last_error,
                     due_at, created_at)
 SELECT article_id, platform, chat_id, CASE WHEN bundle_of IS NULL THEN 'delete' ELSE 'edit' END,
-       id, {LANE_CORRECTION}, seq,
+       id, {Lane.CORRECTION.value}, seq,
        CASE WHEN gone OR too_old THEN 'dropped' ELSE 'pending' END,
        CASE WHEN gone THEN '{_GONE_CHAT}' WHEN too_old THEN '{_TOO_OLD}' END,
        :due_at, :created_at
@@ -802,7 +797,7 @@ def _store_one(
             # NULL matches no subscription: plain stories do not reach `breaking`.
             breaking_section if draft.breaking else None,
             _all_terms(terms),
-            LANE_BREAKING if draft.breaking else LANE_PUSH,
+            Lane.BREAKING.value if draft.breaking else Lane.PUSH.value,
             search_key,
             to_db_time(now),
             # Its publisher does it next: nobody else's while this is fresh.

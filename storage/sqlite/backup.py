@@ -17,9 +17,9 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from storage.models import BackupError, BackupReport
+from storage.models import BUSY_TIMEOUT_SECONDS, BackupError, BackupReport
 from storage.sqlite.database import unusable
-from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError
+from storage.storage import DatabaseUnusableError
 
 # The temporary copy's name: hidden, and saying what it is if a crash leaves it behind.
 PARTIAL_SUFFIX = ".partial"

@@ -4,12 +4,11 @@ part), and whether a process of this host a token names is gone."""
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
-HOST = socket.gethostname()
-# This process, as the prefix of its claims: `host:pid:`.
-PROCESS = f"{HOST}:{os.getpid()}:"
+from storage.models import HOST, PROCESS
+
+__all__ = ["HOST", "PROCESS", "new_claim_token", "process_is_dead"]
 
 
 def new_claim_token() -> str:

@@ -21,7 +21,8 @@ from typing import TypeVar
 
 import aiosqlite
 
-from storage.storage import BUSY_TIMEOUT_SECONDS, DatabaseUnusableError
+from storage.models import BUSY_TIMEOUT_SECONDS
+from storage.storage import DatabaseUnusableError
 
 # Write transactions closer together than this are one stretch of writing; after a stretch of
 # this long, the next one waits long enough for another process's busy handler, which polls

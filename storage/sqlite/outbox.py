@@ -16,20 +16,18 @@ from storage.models import (
     ChatRef,
     DeliveryKind,
     DeliveryTally,
+    Lane,
     OutboxItem,
     Platform,
     PushRecord,
 )
 from storage.sqlite import claims
-from storage.sqlite.articles import KEY_SHIFT, LANE_PUSH
+from storage.sqlite.articles import KEY_SHIFT
 from storage.sqlite.database import SqliteDatabase, from_epoch, to_db_time, to_epoch
 
 # A row claimed this many times without an answer is poison (it kills whoever sends it);
 # give up on it rather than crash every worker in turn.
 MAX_CLAIMS = 10
-
-# This process, as the prefix of its claims (the name the scheduler's lease holder starts with).
-PROCESS = claims.PROCESS
 
 # A story's pushes (found through the one-push index), then the edits and deletions of them
 # (through the index on edit_of): two index walks, never a scan of the outbox.
@@ -319,7 +317,7 @@ class SqliteOutboxRepository:
             "platform": head.chat.platform.value,
             "chat_id": head.chat.chat_id,
             "now": to_epoch(now),
-            "lane": LANE_PUSH,
+            "lane": Lane.PUSH.value,
         }
         # A read first: most heads have no backlog, and their sends take no write lock here.
         async with self._db.connection.execute(
@@ -402,7 +400,7 @@ class SqliteOutboxRepository:
             cursor = await connection.execute(
                 """UPDATE outbox SET status = 'dropped', last_error = ?
                    WHERE platform = ? AND status = 'pending' AND lane = ? AND seq < ?""",
-                (reason, platform.value, LANE_PUSH, first_kept),
+                (reason, platform.value, Lane.PUSH.value, first_kept),
             )
             dropped = max(cursor.rowcount, 0)
             await cursor.close()

@@ -14,10 +14,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.discord.adapter import DiscordAdapter, _EditedResponse
-from bot.admin_notices import AdminNotices
 from bot.app import open_app
 from bot.chat import Command, Reply
 from bot.delivery.errors import PermanentError, RetryAfter
+from bot.newsroom.admin_notices import AdminNotices
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
 from bot.settings import Settings
 from handlers import build_router

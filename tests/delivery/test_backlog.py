@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.chat import Reply, StoryList
-from bot.delivery.budget import SendBudget
+from bot.platform.budget import SendBudget
 from bot.render import BACKLOG_STORIES
 from storage.models import ChatRef
 from tests.adapters.bot_api_server import BotApiServer

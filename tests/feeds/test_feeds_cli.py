@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App, open_app
-from bot.feed_registry import FeedSpec, RegistryError, parse_interval, read_sources_file
+from bot.newsroom.feed_registry import FeedSpec, RegistryError, parse_interval, read_sources_file
 from bot.settings import Settings
 from storage.models import PollOutcome
 from tests.feeds.feed_server import FeedServer, Item, Route

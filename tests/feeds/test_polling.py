@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.admin_notices import AdminNotices
 from bot.app import App, open_app
 from bot.ingest.poller import FeedPoller
+from bot.newsroom.admin_notices import AdminNotices
 from bot.settings import Settings
 from storage import search_text
 from storage.models import ChatRef, Feed, Platform

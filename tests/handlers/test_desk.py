@@ -326,7 +326,7 @@ async def test_live_counters_wait_out_a_retry_after_and_stop_for_a_message_gone(
     await app.delivery_worker(platform).deliver_due()
     assert "Selesai: terkirim 2" in await told_to_wait.until_final()
 
-    caplog.set_level(logging.INFO, logger="bot.desk")
+    caplog.set_level(logging.INFO, logger="bot.newsroom.desk")
     second = await platform.post_breaking("Banjir Demak | Air naik.", user=ADMIN)
     deleted = FakeLiveMessage(failures=[PermanentError("Bad Request: message to edit not found")])
     assert second.follow_up is not None

@@ -30,15 +30,15 @@ from bot.adapters.discord.render import (
     render_reply,
 )
 from bot.chat import ChatKind, Command, Reply, UserRef, parse_command_text
-from bot.delivery.budget import Lane, SendBudget
 from bot.delivery.errors import DeliveryError, PermanentError, RetryAfter
 from bot.i18n import translate
 from bot.logging_config import chat_fields, platform_fields
+from bot.newsroom.suggestions import Suggester
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
+from bot.platform.budget import SendBudget
 from bot.router import CommandSpec, Param, ParamKind, Permission
 from bot.settings import Settings
-from bot.suggestions import Suggester
-from storage.models import ChatRef, Platform
+from storage.models import ChatRef, Lane, Platform
 from storage.repositories import ChatRepository, CommandSyncRepository
 
 logger = logging.getLogger(__name__)

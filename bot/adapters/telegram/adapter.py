@@ -51,14 +51,14 @@ from bot.adapters.telegram.updates import (
     split_target,
 )
 from bot.chat import ChatKind, Command, Reply, Text, UserError
-from bot.delivery.budget import Lane, SendBudget
 from bot.delivery.errors import PermanentError
 from bot.i18n import LANGUAGES, translate
 from bot.logging_config import chat_fields, platform_fields, redact_also
 from bot.platform import CommandSink, PlatformLostError, PlatformStartError
+from bot.platform.budget import SendBudget
 from bot.router import CommandSpec, Permission, offered_commands
 from bot.settings import Settings
-from storage.models import ChatRef, Platform
+from storage.models import ChatRef, Lane, Platform
 from storage.repositories import ChatRepository
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import heapq
 import itertools
 import math
@@ -21,17 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from storage.models import ChatRef
-
-
-class Lane(enum.IntEnum):
-    """Who goes first when a slot comes free (lower first); the outbox rows' `lane`."""
-
-    ANSWER = 0
-    BREAKING = 1
-    CORRECTION = 2
-    PUSH = 3
-
+from storage.models import ChatRef, Lane
 
 # Each chat's least interval is kept this much longer than the platform's own: the time a
 # request takes to reach the platform varies by a few milliseconds, so two sends granted exactly

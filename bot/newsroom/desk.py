@@ -25,15 +25,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.chat import FollowUp, LiveMessage, Reply, UserError
+from bot.chat import FollowUp, LiveMessage, Reply, UsageError, UserError
 from bot.delivery.errors import DeliveryError, RetryAfter
 from bot.i18n import translate
 from bot.ingest.drafts import IngestLimits, build_draft
 from bot.ingest.identity import canonical_url
 from bot.newsroom import Newsroom
 from bot.platform import DELETE_WINDOW
-from bot.render import ArticleRenderer, shorten
-from bot.router import UsageError, failure_reply
+from bot.render import ArticleRenderer, failure_reply, shorten
 from bot.sections import SectionCatalog
 from bot.settings import Settings
 from storage import Storage

@@ -1,4 +1,6 @@
-"""Where stories enter the archive: ingest, sample news and /breaking all publish through here."""
+"""The newsroom: the `Newsroom` here, where stories enter the archive (ingest, sample news and
+/breaking all publish through it), and its services beside it: the breaking-news desk, the feed
+registry, the source desk, admin notices and suggestions."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.delivery.budget import PER_CHAT_MARGIN, Lane, Pace, SendBudget
-from storage.models import ChatRef, Platform
+from bot.platform.budget import PER_CHAT_MARGIN, Pace, SendBudget
+from storage.models import ChatRef, Lane, Platform
 
 
 def _chat(chat_id: str) -> ChatRef:

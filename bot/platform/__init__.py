@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Protocol, Self
 
 from bot.chat import Command, Reply
-from bot.delivery.budget import SendBudget
+from bot.platform.budget import SendBudget
 from storage.models import ChatRef, Platform
 
 # How long after sending a message each platform still lets a bot delete it; a platform that is

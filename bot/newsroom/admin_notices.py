@@ -6,11 +6,10 @@ import logging
 from collections.abc import Sequence
 
 from bot.chat import Reply
-from bot.delivery.budget import Lane
 from bot.delivery.errors import DeliveryError
 from bot.i18n import translate
 from bot.platform import PlatformAdapter
-from storage.models import Feed
+from storage.models import Feed, Lane
 from storage.repositories import ChatRepository
 
 logger = logging.getLogger(__name__)

@@ -11,13 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.feed_registry import FeedRegistry
 from bot.ingest.drafts import IngestLimits
 from bot.ingest.errors import IngestError
 from bot.ingest.runner import parse_document
 from bot.ingest.safe_fetch import AddressPolicy, SafeFetcher
 from bot.ingest.sources import SourceDocument
 from bot.newsroom import Newsroom
+from bot.newsroom.feed_registry import FeedRegistry
 from bot.sections import SectionCatalog
 from storage.models import PublishResult
 
