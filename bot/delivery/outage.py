@@ -52,9 +52,11 @@ class OutageWatch:
         # Chat -> when its last send went unanswered, within the window.
         self._troubled: dict[ChatRef, float] = {}
         self._down_since: datetime | None = None
-        # When the last outage ended: sends made before then that time out only now tell
-        # nothing new (they went out into that outage).
-        self._up_again_at = float("-inf")
+        # When the platform last answered anything (a send, a probe): a send made before then
+        # that is overdue or times out only now says nothing of the platform, which has
+        # answered since (a slow chat, a loaded machine, or a send that went out into the
+        # outage that ended then).
+        self._answered_at = float("-inf")
 
     @property
     def down(self) -> bool:
@@ -70,7 +72,7 @@ class OutageWatch:
         """A send to `chat` (made at `sent_at`, by the monotonic clock) timed out, is overdue,
         or could not connect; whether that made an outage begin."""
         now = self._monotonic()
-        if sent_at is not None and sent_at < self._up_again_at:
+        if sent_at is not None and sent_at < self._answered_at:
             return False
         self._troubled = {
             troubled: at
@@ -86,11 +88,11 @@ class OutageWatch:
     def answered(self) -> Outage | None:
         """The platform answered (a send, or a probe): the outage that this ends, if any."""
         self._troubled.clear()
+        self._answered_at = self._monotonic()
         if self._down_since is None:
             return None
         outage = Outage(self._down_since, self._clock())
         self._down_since = None
-        self._up_again_at = self._monotonic()
         return outage
 
 

@@ -406,7 +406,6 @@ class DeliveryScheduler:
         sends it through `_send`, and returns how to record what went out (None: nothing was
         to be sent, the work settled itself). Whatever comes of it is recorded by the one set
         of rules, for `unsent()`, the rows as they stand when it failed."""
-        started = time.monotonic()
         try:
             record = await send()
             if record is None:
@@ -420,8 +419,6 @@ class DeliveryScheduler:
                 unsent().put_back, "the delivery lease lapsed before sending"
             )
         except DeliveryError as error:
-            if isinstance(error, TransientError | UnknownOutcome):
-                self._unanswered(unsent().chat, started)
             outcome = functools.partial(
                 self._rules.failed, unsent(), error, platform_down=self._waiting_out_outage()
             )
@@ -638,14 +635,21 @@ class DeliveryScheduler:
         slot.result()
         if not self._lease_good():
             raise _LeaseSpent
+        sent_at = time.monotonic()
         sending = asyncio.ensure_future(request())
         try:
             done, _ = await asyncio.wait({sending}, timeout=self._overdue)
             if not done:
                 # Still awaited (its answer may come late, and is recorded then), but a sign
-                # that the platform may be down.
-                self._unanswered(chat, time.monotonic() - self._overdue)
+                # that the platform may be down. When it was sent, not when this loop noticed:
+                # a loaded loop notices late, and a send made before the platform answered
+                # again must not start another outage.
+                self._unanswered(chat, sent_at)
             return await sending
+        except (TransientError, UnknownOutcome):
+            # No answer, or no connection: the same sign.
+            self._unanswered(chat, sent_at)
+            raise
         except asyncio.CancelledError:
             sending.cancel()
             raise _Abandoned from None
