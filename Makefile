@@ -44,7 +44,11 @@ typecheck: $(VENV)/.installed-dev
 
 # Four test processes on two cores: most tests wait on other processes and servers as much as
 # they compute (measured: 103 s with 2, 87 s with 3, 85 s with 4).
+# The project's own modules are compiled first for the same reason as the libraries: with
+# PYTHONDONTWRITEBYTECODE set, each of the suite's newsbot processes would compile them again
+# (importing the core: 0.37 s of CPU compiled against 0.49 s not, median of 5).
 unit: $(VENV)/.installed-dev
+	$(BIN)/python -m compileall -q bot handlers storage tests bench
 	$(BIN)/pytest -n 4
 
 test: lint typecheck unit
