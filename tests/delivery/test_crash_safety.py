@@ -16,6 +16,7 @@ from tests.delivery.crash_trial import (
     BotProcesses,
     copies,
     crash_trial,
+    possible_duplicates,
     prepare,
     read_outbox,
     settled,
@@ -138,10 +139,15 @@ def test_sigterm_while_a_send_hangs_exits_without_waiting_for_it(tmp_path: Path)
     assert stop_seconds <= STOP_SECONDS
     assert bots.started[0].returncode == 0, bots.output()
     # The hung send's outcome was unknown: it may have gone once more, never more than that;
-    # every other chat got each story once, and nothing was lost.
+    # nothing was lost. Other chats' sends are answered within the stop's 1 s grace on a quiet
+    # machine (each story once); on a loaded one a send still unrecorded then is abandoned and
+    # goes once more, as the hung one: at most twice, and marked a possible duplicate.
     assert final.lost == 0, final.line()
     assert per_chat[hung] <= len(STORIES) + 1
-    assert all(per_chat[chat] == len(STORIES) for chat in chats if chat != hung), per_chat
+    per_story = Counter((copy.chat_id, copy.story) for copy in copies(api))
+    assert max(per_story.values()) <= 2, per_story
+    twice = {pair for pair, count in per_story.items() if count == 2}
+    assert twice <= possible_duplicates(bots.database), (twice, per_chat)
     assert final.order_violations == 0, final.line()
     assert final.unsettled == 0, final.line()
     assert final.wrong_ids == 0, final.line()
